@@ -1,0 +1,76 @@
+/**
+ * The one error type of Seal and its closed set of codes.
+ *
+ * Every failure that a caller can observe is a {@link SealError} whose `code` is one of
+ * {@link SEAL_ERROR_CODES}; the XEP lists the same codes in its error registry (§errors) and a
+ * test checks that the two lists agree. Messages name the field and the expectation and never
+ * contain secret material.
+ *
+ * @see spec §errors
+ * @module
+ */
+
+/**
+ * The error registry: each code, the XEP section that raises it, and its meaning.
+ * Kept in the same order as the table in spec §errors.
+ *
+ * @see spec §errors
+ */
+export const SEAL_ERROR_REGISTRY = {
+  'truncated': { section: 'encoding', meaning: 'the input ended before the structure was complete' },
+  'trailing-bytes': { section: 'encoding', meaning: 'bytes remain after a complete structure' },
+  'length-out-of-range': { section: 'encoding', meaning: 'a length or count is outside the range its field declares' },
+  'unknown-version': { section: 'encoding', meaning: 'a version or type number is not one this specification defines' },
+  'invalid-value': { section: 'encoding', meaning: 'a field holds a value outside its declared range' },
+  'invalid-base64': { section: 'encoding', meaning: 'text is not canonical RFC 4648 base64' },
+  'invalid-length': { section: 'suite', meaning: 'a key, nonce, signature, ciphertext or output has the wrong length' },
+  'invalid-key': { section: 'suite', meaning: 'a public or private key is malformed (for example an ML-KEM key that fails its modulus or hash check)' },
+  'zero-shared-secret': { section: 'suite', meaning: 'an X25519 computation produced the all-zero value (low-order public key)' },
+  'authentication-failed': { section: 'suite', meaning: 'an AEAD tag, MAC or signature did not verify' },
+  'malformed-xml': { section: 'encoding', meaning: 'XML text is not well-formed or uses a construct Seal forbids' },
+  'too-large': { section: 'encoding', meaning: 'an input exceeds the size bound of its element' },
+  'unexpected-element': { section: 'encoding', meaning: 'an element has the wrong name or namespace' },
+  'schema-violation': { section: 'encoding', meaning: 'an element or document does not match its schema' },
+} as const satisfies Record<string, { section: string; meaning: string }>;
+
+/** A code from the closed set in {@link SEAL_ERROR_REGISTRY}. @see spec §errors */
+export type SealErrorCode = keyof typeof SEAL_ERROR_REGISTRY;
+
+/** Every error code, in registry order. @see spec §errors */
+export const SEAL_ERROR_CODES = Object.keys(SEAL_ERROR_REGISTRY) as readonly SealErrorCode[];
+
+/**
+ * The only error Seal throws for bad input or failed cryptography.
+ *
+ * `code` is stable and listed in the XEP; `message` is for humans (field, expectation, no
+ * secrets); `offset` is the byte or character position for parse errors, when known.
+ *
+ * @see spec §errors
+ * @example
+ * ```ts
+ * try { decodeBase64('abc') } catch (e) { if (e instanceof SealError) e.code === 'invalid-base64' }
+ * ```
+ */
+export class SealError extends Error {
+  override readonly name = 'SealError';
+  readonly code: SealErrorCode;
+  readonly offset: number | undefined;
+
+  constructor(code: SealErrorCode, message: string, offset?: number) {
+    super(offset === undefined ? `${code}: ${message}` : `${code}: ${message} (at offset ${offset})`);
+    this.code = code;
+    this.offset = offset;
+  }
+}
+
+/**
+ * Whether `e` is a {@link SealError}, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * isSealError(err, 'truncated')
+ * ```
+ */
+export function isSealError(e: unknown, code?: SealErrorCode): e is SealError {
+  return e instanceof SealError && (code === undefined || e.code === code);
+}

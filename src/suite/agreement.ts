@@ -1,0 +1,63 @@
+/**
+ * X25519 key agreement (RFC 7748) with rejection of the all-zero shared secret.
+ *
+ * @see spec §suite.agreement
+ * @module
+ */
+import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
+import { SealError } from '../errors.js';
+import type { Rng } from './rng.js';
+import { LENGTHS, SymmetricKey, type X25519PublicKey, X25519SecretKey, checkLength, x25519PublicKey } from './types.js';
+
+/** An X25519 key pair. */
+export interface X25519KeyPair {
+  readonly secretKey: X25519SecretKey;
+  readonly publicKey: X25519PublicKey;
+}
+
+/**
+ * Generates an X25519 key pair from 32 bytes of `rng`.
+ *
+ * @see spec §suite.agreement
+ * @example
+ * ```ts
+ * const alice = generateX25519KeyPair(systemRng);
+ * ```
+ */
+export function generateX25519KeyPair(rng: Rng): X25519KeyPair {
+  const secretKey = new X25519SecretKey(rng(LENGTHS.x25519SecretKey));
+  return { secretKey, publicKey: x25519PublicKeyOf(secretKey) };
+}
+
+/** The public key X25519(k, 9) of a secret key (RFC 7748 §6.1). @see spec §suite.agreement */
+export function x25519PublicKeyOf(secretKey: X25519SecretKey): X25519PublicKey {
+  return x25519PublicKey(nobleX25519.getPublicKey(secretKey.dangerouslyExposeBytes()));
+}
+
+/**
+ * X25519(k, u) per RFC 7748 §5: the secret key is clamped and the most significant bit of `u` is
+ * ignored, as the RFC requires. Public keys on the twist and non-canonical u-coordinates are
+ * therefore accepted; a result of all zeros (a low-order `u`) is rejected, as RFC 7748 §6.1
+ * permits and Seal requires, because it would let an attacker fix the shared secret.
+ *
+ * Implements requirement `suite.x25519-zero`.
+ *
+ * @throws SealError `invalid-length` when `publicKey` is not 32 bytes;
+ *   `zero-shared-secret` when the result is all zeros.
+ * @see spec §suite.agreement
+ */
+export function x25519(secretKey: X25519SecretKey, publicKey: Uint8Array): SymmetricKey {
+  checkLength(publicKey, LENGTHS.x25519PublicKey, 'X25519 public key');
+  let shared: Uint8Array;
+  try {
+    shared = nobleX25519.getSharedSecret(secretKey.dangerouslyExposeBytes(), publicKey);
+  } catch {
+    // noble throws exactly when the result is all zeros.
+    shared = new Uint8Array(LENGTHS.x25519SharedSecret);
+  }
+  // @req suite.x25519-zero
+  let acc = 0;
+  for (const byte of shared) acc |= byte;
+  if (acc === 0) throw new SealError('zero-shared-secret', 'X25519: the shared secret is all zeros (low-order public key)');
+  return new SymmetricKey(shared);
+}

@@ -1,0 +1,163 @@
+/**
+ * §suite: labels and domain separation, strict signatures, X25519 zero check, AEAD failure
+ * behaviour, randomness injection, and secrets that never print.
+ */
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { isSealError } from '../src/errors.js';
+import { toHex, utf8Encode } from '../src/codec/index.js';
+import {
+  LABEL_PREFIX,
+  SUITE_ID,
+  SymmetricKey,
+  X25519SecretKey,
+  aeadOpen,
+  aeadSeal,
+  deriveKey,
+  ed25519Sign,
+  ed25519Verify,
+  generateEd25519KeyPair,
+  generateMlKemKeyPair,
+  generateX25519KeyPair,
+  labelBytes,
+  labeledContent,
+  macWithLabel,
+  mlKemDecapsulate,
+  mlKemEncapsulate,
+  mlKemPublicKey,
+  seededRng,
+  signWithLabel,
+  systemRng,
+  verifyWithLabel,
+  x25519,
+} from '../src/suite/index.js';
+
+function codeOf(run: () => unknown): string {
+  try {
+    run();
+    return 'ok';
+  } catch (e) {
+    if (isSealError(e)) return e.code;
+    throw e;
+  }
+}
+
+describe('§suite', () => {
+  it('names the one suite and the label prefix', () => {
+    expect(SUITE_ID).toBe('Seal-v0-X25519-MLKEM768-ChaCha20Poly1305-SHA256');
+    expect(LABEL_PREFIX).toBe('Seal-v0 ');
+  });
+
+  it('prefixes every label with "Seal-v0 " and rejects bad labels', () => {
+    // @req suite.labels-prefix
+    expect(new TextDecoder().decode(labelBytes('root'))).toBe('Seal-v0 root');
+    expect(codeOf(() => labelBytes(''))).toBe('invalid-value');
+    expect(codeOf(() => labelBytes(' leading space'))).toBe('invalid-value');
+    expect(codeOf(() => labelBytes('ümlaut'))).toBe('invalid-value');
+    expect(codeOf(() => labelBytes('x'.repeat(201)))).toBe('invalid-value');
+    expect(toHex(labeledContent('ab', new Uint8Array([7])))).toBe(`0a${toHex(utf8Encode('Seal-v0 ab'))}0000000107`);
+  });
+
+  it('KDF outputs differ by label, context and length (domain separation)', () => {
+    // @req suite.labels-kdf
+    const ikm = new Uint8Array(32).fill(1);
+    const a = toHex(deriveKey({ label: 'a', ikm, length: 32 }));
+    expect(toHex(deriveKey({ label: 'b', ikm, length: 32 }))).not.toBe(a);
+    expect(toHex(deriveKey({ label: 'a', ikm, context: new Uint8Array([0]), length: 32 }))).not.toBe(a);
+    expect(toHex(deriveKey({ label: 'a', ikm, length: 64 })).slice(0, 64)).not.toBe(a);
+    expect(codeOf(() => deriveKey({ label: 'a', ikm, length: 0 }))).toBe('invalid-length');
+    expect(codeOf(() => deriveKey({ label: 'a', ikm, length: 8161 }))).toBe('invalid-length');
+  });
+
+  it('labelled MACs differ by label', () => {
+    // @req suite.labels-mac
+    const key = new SymmetricKey(new Uint8Array(32).fill(2));
+    expect(toHex(macWithLabel(key, 'one', new Uint8Array()))).not.toBe(toHex(macWithLabel(key, 'two', new Uint8Array())));
+  });
+
+  it('labelled signatures do not verify under another label or as plain signatures', () => {
+    // @req suite.labels-signature
+    const { secretKey, publicKey } = generateEd25519KeyPair(seededRng('sig'));
+    const content = utf8Encode('content');
+    const signature = signWithLabel(secretKey, 'one', content);
+    expect(verifyWithLabel(publicKey, 'one', content, signature)).toBe(true);
+    expect(verifyWithLabel(publicKey, 'two', content, signature)).toBe(false);
+    expect(ed25519Verify(publicKey, content, signature)).toBe(false);
+  });
+
+  it('verifies strictly: a signature with S + L is rejected', () => {
+    // @req suite.ed25519-strict
+    const { secretKey, publicKey } = generateEd25519KeyPair(seededRng('strict'));
+    const message = utf8Encode('m');
+    const signature = ed25519Sign(secretKey, message);
+    expect(ed25519Verify(publicKey, message, signature)).toBe(true);
+    // S' = S + L is the same scalar mod L; RFC 8032 §5.1.7 requires S < L.
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    let s = 0n;
+    for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(signature[32 + i]!);
+    const t = s + L;
+    const malleable = new Uint8Array(signature);
+    for (let i = 0; i < 32; i++) malleable[32 + i] = Number((t >> BigInt(8 * i)) & 0xffn);
+    expect(ed25519Verify(publicKey, message, malleable)).toBe(false);
+    expect(ed25519Verify(publicKey, message, signature.slice(0, 63))).toBe(false);
+  });
+
+  it('rejects the all-zero X25519 shared secret', () => {
+    // @req suite.x25519-zero
+    const { secretKey } = generateX25519KeyPair(seededRng('x'));
+    expect(codeOf(() => x25519(secretKey, new Uint8Array(32)))).toBe('zero-shared-secret');
+    const one = new Uint8Array(32);
+    one[0] = 1;
+    expect(codeOf(() => x25519(secretKey, one))).toBe('zero-shared-secret');
+    expect(codeOf(() => x25519(secretKey, new Uint8Array(31)))).toBe('invalid-length');
+  });
+
+  it('agrees on X25519 and ML-KEM-768 shared secrets', () => {
+    const rng = seededRng('agree');
+    const a = generateX25519KeyPair(rng);
+    const b = generateX25519KeyPair(rng);
+    expect(toHex(x25519(a.secretKey, b.publicKey).dangerouslyExposeBytes())).toBe(toHex(x25519(b.secretKey, a.publicKey).dangerouslyExposeBytes()));
+    const kem = generateMlKemKeyPair(rng);
+    const { ciphertext, sharedSecret } = mlKemEncapsulate(mlKemPublicKey(kem.publicKey), rng);
+    expect(toHex(mlKemDecapsulate(kem.secretKey, ciphertext).dangerouslyExposeBytes())).toBe(toHex(sharedSecret.dangerouslyExposeBytes()));
+  });
+
+  it('AEAD failures all look alike and release nothing', () => {
+    // @req suite.aead-reject
+    const key = new SymmetricKey(new Uint8Array(32).fill(3));
+    const nonce = new Uint8Array(12);
+    const sealed = aeadSeal(key, nonce, utf8Encode('hello'), utf8Encode('ad'));
+    expect(new TextDecoder().decode(aeadOpen(key, nonce, sealed, utf8Encode('ad')))).toBe('hello');
+    const tampered = sealed.slice();
+    tampered[0]! ^= 1;
+    expect(codeOf(() => aeadOpen(key, nonce, tampered, utf8Encode('ad')))).toBe('authentication-failed');
+    expect(codeOf(() => aeadOpen(key, nonce, sealed, utf8Encode('other')))).toBe('authentication-failed');
+    expect(codeOf(() => aeadOpen(key, nonce, sealed.slice(0, 15), utf8Encode('ad')))).toBe('authentication-failed');
+    expect(codeOf(() => aeadOpen(key, new Uint8Array(24), sealed, utf8Encode('ad')))).toBe('invalid-length');
+  });
+
+  it('takes randomness only from the injected Rng', () => {
+    // @req suite.randomness
+    expect(toHex(generateX25519KeyPair(seededRng('s')).publicKey)).toBe(toHex(generateX25519KeyPair(seededRng('s')).publicKey));
+    expect(toHex(generateX25519KeyPair(seededRng('s')).publicKey)).not.toBe(toHex(generateX25519KeyPair(seededRng('t')).publicKey));
+    const requested: number[] = [];
+    const counting = (n: number) => {
+      requested.push(n);
+      return systemRng(n);
+    };
+    generateMlKemKeyPair(counting);
+    generateEd25519KeyPair(counting);
+    expect(requested).toEqual([64, 32]);
+    expect(systemRng(70000).length).toBe(70000);
+    const stream = seededRng('split');
+    const whole = seededRng('split')(100);
+    expect(toHex(new Uint8Array([...stream(10), ...stream(90)]))).toBe(toHex(whole));
+  });
+
+  it('never prints a secret', () => {
+    const key = new X25519SecretKey(new Uint8Array(32).fill(0xab));
+    const shown = [String(key), JSON.stringify({ key }), inspect(key), inspect({ nested: key }), `${key}`];
+    for (const text of shown) expect(text).not.toMatch(/ab|171/);
+    expect(String(key)).toBe('X25519SecretKey(<secret>)');
+  });
+});
