@@ -102,7 +102,9 @@ export class Reader {
 export interface Codec<T> {
   /** Human-readable name used in error messages (the spec's name for the structure). */
   readonly name: string;
+  /** Appends the encoding of `value`; throws SealError `invalid-value`/`invalid-length`/`length-out-of-range` for a value outside the structure's ranges. */
   encode(writer: Writer, value: T): void;
+  /** Reads one value and leaves the reader after it; throws SealError on malformed input. */
   decode(reader: Reader): T;
 }
 

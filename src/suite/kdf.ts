@@ -9,9 +9,9 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { equalBytes } from '@noble/ciphers/utils.js';
-import { encode, opaque, struct, u16 } from '../codec/index.js';
+import { type Codec, encode, opaque, struct, u16 } from '../codec/index.js';
 import { SealError } from '../errors.js';
-import { labelBytes, labeledContent } from './suite.js';
+import { labelBytes, labelField, labeledContent } from './suite.js';
 import { LENGTHS, SymmetricKey } from './types.js';
 
 /** Largest HKDF-SHA-256 output, 255 × 32 bytes (RFC 5869 §2.3). */
@@ -53,9 +53,15 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && equalBytes(a, b);
 }
 
-const KdfInfo = struct<{ length: number; label: Uint8Array; context: Uint8Array }>('KdfInfo', {
+/**
+ * `struct { uint16 length; opaque label<9..255>; opaque context<0..2^32-1>; } KdfInfo`, the HKDF
+ * `info` of the labelled KDF.
+ *
+ * @see spec §suite.labels
+ */
+export const KdfInfo: Codec<{ length: number; label: Uint8Array; context: Uint8Array }> = struct('KdfInfo', {
   length: u16,
-  label: opaque(1, { min: 9, max: 255 }, 'KdfInfo.label'),
+  label: labelField('KdfInfo.label'),
   context: opaque(4, { max: 0xffffffff }, 'KdfInfo.context'),
 });
 

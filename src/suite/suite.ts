@@ -4,7 +4,7 @@
  * @see spec §suite
  * @module
  */
-import { encode, opaque, struct, utf8Encode } from '../codec/index.js';
+import { type Codec, encode, opaque, refine, struct, utf8Encode } from '../codec/index.js';
 import { SealError } from '../errors.js';
 
 /**
@@ -43,8 +43,28 @@ export function labelBytes(label: string): Uint8Array {
   return utf8Encode(LABEL_PREFIX + label);
 }
 
-const LabeledContentCodec = struct<{ label: Uint8Array; content: Uint8Array }>('LabeledContent', {
-  label: opaque(1, { min: 9, max: 255 }, 'LabeledContent.label'),
+const PREFIX_BYTES = utf8Encode(LABEL_PREFIX);
+
+/**
+ * A full label field `opaque label<9..255>`: it starts with `"Seal-v0 "` and is printable ASCII.
+ *
+ * @see spec §suite.labels
+ */
+export function labelField(name: string): Codec<Uint8Array> {
+  return refine(
+    opaque(1, { min: PREFIX_BYTES.length + 1, max: 255 }, name),
+    (label) => PREFIX_BYTES.every((byte, i) => label[i] === byte) && label.every((byte) => byte >= 0x20 && byte <= 0x7e),
+    'printable ASCII starting with "Seal-v0 "',
+  );
+}
+
+/**
+ * `struct { opaque label<9..255>; opaque content<0..2^32-1>; } LabeledContent`.
+ *
+ * @see spec §suite.labels
+ */
+export const LabeledContent: Codec<{ label: Uint8Array; content: Uint8Array }> = struct('LabeledContent', {
+  label: labelField('LabeledContent.label'),
   content: opaque(4, { max: 0xffffffff }, 'LabeledContent.content'),
 });
 
@@ -60,5 +80,5 @@ const LabeledContentCodec = struct<{ label: Uint8Array; content: Uint8Array }>('
  * ```
  */
 export function labeledContent(label: string, content: Uint8Array): Uint8Array {
-  return encode(LabeledContentCodec, { label: labelBytes(label), content });
+  return encode(LabeledContent, { label: labelBytes(label), content });
 }

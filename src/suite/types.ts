@@ -96,14 +96,17 @@ export class SecretBytes<K extends string = string> {
     this.#bytes.fill(0);
   }
 
+  /** The kind only, e.g. `X25519SecretKey(<secret>)`; never the bytes. */
   toString(): string {
     return `${this.kind}(<secret>)`;
   }
 
+  /** JSON form: the same redacted text as {@link SecretBytes.toString}. */
   toJSON(): string {
     return this.toString();
   }
 
+  /** Node's `util.inspect` form: the same redacted text. */
   [inspectSymbol](): string {
     return this.toString();
   }

@@ -16,7 +16,8 @@ export const EME_NS = 'urn:xmpp:eme:0';
 /** Namespace of XEP-0334 (Message Processing Hints). */
 export const HINTS_NS = 'urn:xmpp:hints';
 
-const EncryptionMarkerSchema = z.object({ namespace: z.literal(SEAL_NS), name: z.optional(z.string().check(z.maxLength(64))) });
+/** Schema of the explicit-encryption marker: `namespace` is Seal's, `name` optional. */
+export const EncryptionMarkerSchema = z.object({ namespace: z.literal(SEAL_NS), name: z.optional(z.string().check(z.maxLength(64))) });
 /** The value of the explicit-encryption marker. */
 export type EncryptionMarkerValue = z.infer<typeof EncryptionMarkerSchema>;
 

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `seal` command.
+ *
+ *   seal vectors generate [dir]   write vectors/*.json and vectors/schema/*.json from the code
+ *   seal vectors check [dir]      fail if the committed vectors differ from what the code generates
+ *   seal vectors verify [dir]     check every vector file against the code and print a table
+ *   seal spec check [file]        validate the XEP (XSF DTD, ProtoXEP rules, error registry,
+ *                                 examples) and print requirement coverage per section
+ *
+ * Node-specific (file system, child processes): the protocol code under src/ stays browser-safe.
+ *
+ * @see spec §impl
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dtdProblems, exampleProblems, loadSpec, protoXepProblems, registryProblems, traceRequirements } from './spec.js';
+import { generateVectors, vectorDrift, verificationTable, verifyVectors } from './vectors.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SHARED_DATA = path.resolve(ROOT, process.env.SEAL_SHARED_DATA ?? '../shared/data');
+const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+
+function fail(lines: readonly string[]): never {
+  for (const line of lines) console.error(`  ${line}`);
+  process.exit(1);
+}
+
+function commandExists(command: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => existsSync(path.join(dir, command)));
+}
+
+function specCheck(file: string): void {
+  const spec = loadSpec(file);
+  const problems: string[] = [];
+  const xsf = path.join(SHARED_DATA, 'xsf');
+  if (!existsSync(path.join(xsf, 'xep.dtd')) || !commandExists('xmllint')) {
+    const reason = !commandExists('xmllint') ? 'xmllint is absent (apt-get install libxml2-utils)' : `the XSF DTD is absent (${xsf}; set SEAL_SHARED_DATA)`;
+    if (IN_CI) problems.push(`DTD validation cannot run: ${reason}`);
+    else console.warn(`SKIPPED DTD validation: ${reason}`);
+  } else {
+    problems.push(...dtdProblems(file, xsf));
+    console.log('XSF DTD: valid');
+  }
+  problems.push(...protoXepProblems(spec), ...registryProblems(spec));
+  const examples = exampleProblems(spec);
+  problems.push(...examples.problems);
+  console.log(`examples: ${examples.checked} Seal elements parsed by their wire schemas`);
+  const report = traceRequirements(spec, ROOT);
+  console.log('requirement coverage (cited by code / by tests):');
+  for (const row of report.rows) {
+    const pct = (n: number) => `${Math.round((100 * n) / row.total)}%`;
+    console.log(`  §${row.section.padEnd(10)} ${String(row.total).padStart(3)} requirements  code ${pct(row.code).padStart(4)}  tests ${pct(row.tests).padStart(4)}`);
+  }
+  problems.push(...report.problems);
+  if (problems.length > 0) {
+    console.error(`spec check: ${problems.length} problem(s)`);
+    fail(problems);
+  }
+  console.log('spec check: ok');
+}
+
+function main(args: readonly string[]): void {
+  const [group, command, target] = args;
+  const vectorsDir = path.resolve(target ?? path.join(ROOT, 'vectors'));
+  if (group === 'vectors' && command === 'generate') {
+    const written = generateVectors(vectorsDir);
+    console.log(`wrote ${written.length} files to ${path.relative(process.cwd(), vectorsDir) || '.'}`);
+  } else if (group === 'vectors' && command === 'check') {
+    const drift = vectorDrift(vectorsDir);
+    if (drift.length > 0) {
+      console.error('vector drift: the committed vectors differ from what the code generates (run npm run vectors):');
+      fail(drift);
+    }
+    console.log('vectors: no drift');
+  } else if (group === 'vectors' && command === 'verify') {
+    const results = verifyVectors(vectorsDir);
+    console.log(verificationTable(results));
+    const failures = results.flatMap((r) => r.failures.map((f) => `${r.file}: ${f}`));
+    if (failures.length > 0) fail(failures);
+  } else if (group === 'spec' && command === 'check') {
+    specCheck(path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml')));
+  } else {
+    console.error('usage: seal vectors generate|check|verify [dir] | seal spec check [file]');
+    process.exit(2);
+  }
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,234 @@
+/**
+ * Checks on `spec/seal.xml`: validity against the XSF DTD (xmllint), the XEP-0001 rules for a
+ * ProtoXEP, the error registry against the code, the examples against the wire schemas, and
+ * requirement tracing (every MUST / SHOULD has an id that code and tests cite).
+ *
+ * @see spec §conventions
+ * @module
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Element as LtxElement, parse as ltxParse } from 'ltx';
+import { SEAL_ERROR_REGISTRY } from '../errors.js';
+import { SEAL_NS } from '../suite/suite.js';
+import { type Element, WIRE_ELEMENTS, childElements, parseXml } from '../wire/index.js';
+
+/** The anchors every revision of the XEP has, in order. */
+export const REQUIRED_ANCHORS = [
+  'intro', 'reqs', 'conventions', 'glossary', 'suite', 'encoding', 'identity', 'handshake', 'envelope', 'offline',
+  'errors', 'rules', 'impl', 'security', 'privacy', 'iana', 'registrar', 'schema',
+] as const;
+
+/** The XEP as text and as an element tree (entities replaced by placeholders, no DOCTYPE). */
+export interface SpecDocument {
+  readonly text: string;
+  readonly root: Element;
+}
+
+/** Reads the XEP. The DOCTYPE and processing instructions are dropped and entities kept as text. */
+export function loadSpec(file: string): SpecDocument {
+  const text = readFileSync(file, 'utf8');
+  const body = text
+    .replace(/<\?xml[^>]*\?>/g, '')
+    .replace(/<!DOCTYPE[\s\S]*?\]>/, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/&([A-Za-z][A-Za-z0-9.-]*);/g, (match, name: string) => (['amp', 'lt', 'gt', 'quot', 'apos'].includes(name) ? match : `[entity:${name}]`));
+  const root = ltxParse(body) as Element;
+  return { text, root };
+}
+
+function walk(element: Element, visit: (element: Element, parents: readonly Element[]) => void, parents: Element[] = []): void {
+  visit(element, parents);
+  for (const child of childElements(element)) walk(child, visit, [...parents, element]);
+}
+
+function textOf(element: Element): string {
+  return element.children.map((child: unknown) => (child instanceof LtxElement ? textOf(child as Element) : String(child))).join('');
+}
+
+/** Problems with the XEP-0001 ProtoXEP rules; empty when all hold. */
+export function protoXepProblems(spec: SpecDocument): string[] {
+  const problems: string[] = [];
+  const header = spec.root.getChild('header');
+  if (!spec.text.includes("<?xml-stylesheet type='text/xsl' href='xep.xsl'?>")) problems.push('missing the xep.xsl stylesheet processing instruction');
+  if (!/<!DOCTYPE xep SYSTEM 'xep.dtd'/.test(spec.text)) problems.push("missing <!DOCTYPE xep SYSTEM 'xep.dtd'>");
+  if (header === undefined) return [...problems, 'missing <header/>'];
+  if (header.getChildText('status') !== 'ProtoXEP') problems.push(`status: expected ProtoXEP, got ${header.getChildText('status')}`);
+  if (header.getChildText('number') !== 'xxxx') problems.push(`number: expected xxxx, got ${header.getChildText('number')}`);
+  if (header.getChildText('shortname') !== 'seal') problems.push('shortname: expected seal');
+  if (!textOf(header).includes('[entity:LEGALNOTICE]')) problems.push('header: missing &LEGALNOTICE;');
+  const revisions = header.getChildren('revision');
+  if (revisions.length === 0) problems.push('no <revision/>');
+  const key = (r: Element) => (r.getChildText('version') ?? '').split('.').map((n) => Number(n));
+  for (let i = 1; i < revisions.length; i++) {
+    const [a, b] = [key(revisions[i - 1]!), key(revisions[i]!)];
+    const newer = a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+    const dateOrder = (revisions[i - 1]!.getChildText('date') ?? '') >= (revisions[i]!.getChildText('date') ?? '');
+    if (newer <= 0 || !dateOrder) problems.push(`revisions: ${revisions[i - 1]!.getChildText('version')} must be newer than ${revisions[i]!.getChildText('version')} (newest first)`);
+  }
+  const anchors = spec.root.getChildren('section1').map((s) => s.attrs.anchor as string);
+  let last = -1;
+  for (const anchor of REQUIRED_ANCHORS) {
+    const at = anchors.indexOf(anchor);
+    if (at < 0) problems.push(`section1 anchor '${anchor}' is missing`);
+    else if (at < last) problems.push(`section1 anchor '${anchor}' is out of order`);
+    else last = at;
+  }
+  return problems;
+}
+
+/** Runs xmllint against the XSF DTD. Returns the problems (empty when valid). */
+export function dtdProblems(specFile: string, xsfDir: string): string[] {
+  try {
+    execFileSync('xmllint', ['--nonet', '--noout', '--noent', '--loaddtd', '--valid', '--path', xsfDir, specFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return [];
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    return [(err.stderr?.toString() || err.message).trim()];
+  }
+}
+
+/** A requirement of the XEP: its id, the section it belongs to and its text. */
+export interface Requirement {
+  readonly id: string;
+  readonly section: string;
+  readonly text: string;
+}
+
+const KEYWORDS = /\b(MUST|SHOULD|SHALL|REQUIRED|RECOMMENDED)\b/;
+const REQ_ID = /^\[([a-z0-9]+(?:\.[a-z0-9-]+)+)\]$/;
+
+/** Every requirement, and the problems with how they are marked. */
+export function requirements(spec: SpecDocument): { requirements: Requirement[]; problems: string[] } {
+  const found: Requirement[] = [];
+  const problems: string[] = [];
+  walk(spec.root, (element, parents) => {
+    if (element.name === 'span' && element.attrs.class === 'req') {
+      const match = REQ_ID.exec(textOf(element).trim());
+      const holder = parents[parents.length - 1];
+      const section = parents.find((p) => p.name === 'section1')?.attrs.anchor as string | undefined;
+      if (!match) problems.push(`requirement id '${textOf(element)}' is not of the form [section.name]`);
+      else if (holder === undefined || !['p', 'li', 'td'].includes(holder.name)) problems.push(`${match[1]}: must be inside a <p>, <li> or <td>`);
+      else if (!match[1]!.startsWith(`${section}.`)) problems.push(`${match[1]}: id must start with its section anchor '${section}.'`);
+      else found.push({ id: match[1]!, section: section!, text: textOf(holder).replace(/\s+/g, ' ').trim() });
+    }
+    if (['p', 'li', 'td'].includes(element.name) && element.attrs.class !== 'rfc2119') {
+      const own = element.children.map((c: unknown) => (c instanceof LtxElement && ['p', 'li', 'ul', 'ol', 'code', 'example'].includes((c as Element).name) ? '' : c instanceof LtxElement ? textOf(c as Element) : String(c))).join('');
+      if (KEYWORDS.test(own) && !element.getChildren('span').some((s) => s.attrs.class === 'req')) {
+        problems.push(`normative keyword without a requirement id: "${own.replace(/\s+/g, ' ').trim().slice(0, 90)}..."`);
+      }
+    }
+  });
+  const seen = new Set<string>();
+  for (const r of found) {
+    if (seen.has(r.id)) problems.push(`${r.id}: defined twice`);
+    seen.add(r.id);
+  }
+  return { requirements: found, problems };
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) out.push(...sourceFiles(file));
+    else if (name.endsWith('.ts')) out.push(file);
+  }
+  return out;
+}
+
+/** Every `@req <id>` cited in the `.ts` files under `dirs`, with the files citing it. */
+export function citations(dirs: readonly string[]): Map<string, string[]> {
+  const cited = new Map<string, string[]>();
+  for (const dir of dirs) {
+    for (const file of sourceFiles(dir)) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/@req ([a-z0-9]+(?:\.[a-z0-9-]+)+)/g)) {
+        cited.set(match[1]!, [...(cited.get(match[1]!) ?? []), file]);
+      }
+    }
+  }
+  return cited;
+}
+
+/** Requirement coverage: per section, how many ids are cited by code and by tests. */
+export interface TracingReport {
+  readonly rows: readonly { section: string; total: number; code: number; tests: number }[];
+  readonly problems: readonly string[];
+}
+
+/** Cross-checks requirement ids in the XEP against citations in `src/` and `test/`. */
+export function traceRequirements(spec: SpecDocument, root: string): TracingReport {
+  const { requirements: reqs, problems } = requirements(spec);
+  const code = citations([path.join(root, 'src')]);
+  const tests = citations([path.join(root, 'test'), path.join(root, 'model')].filter((d) => { try { return statSync(d).isDirectory(); } catch { return false; } }));
+  const ids = new Set(reqs.map((r) => r.id));
+  const out = [...problems];
+  for (const r of reqs) {
+    if (!code.has(r.id)) out.push(`${r.id}: no code cites it (@req ${r.id} in src/)`);
+    if (!tests.has(r.id)) out.push(`${r.id}: no test cites it (@req ${r.id} in test/)`);
+  }
+  for (const [id, files] of [...code, ...tests]) if (!ids.has(id)) out.push(`${id}: cited in ${path.relative(root, files[0]!)} but not defined in the XEP`);
+  const sections = [...new Set(reqs.map((r) => r.section))];
+  const rows = sections.map((section) => {
+    const inSection = reqs.filter((r) => r.section === section);
+    return { section, total: inSection.length, code: inSection.filter((r) => code.has(r.id)).length, tests: inSection.filter((r) => tests.has(r.id)).length };
+  });
+  return { rows, problems: out };
+}
+
+/** The rows of the error registry table in §errors: code, section. */
+export function registryProblems(spec: SpecDocument): string[] {
+  const errors = spec.root.getChildren('section1').find((s) => s.attrs.anchor === 'errors');
+  const rows: { code: string; section: string }[] = [];
+  if (errors) {
+    walk(errors, (element) => {
+      if (element.name === 'tr') {
+        const cells = element.getChildren('td').map((td) => textOf(td).trim());
+        if (cells.length >= 2) rows.push({ code: cells[0]!, section: cells[1]!.replace(/^§/, '') });
+      }
+    });
+  }
+  const problems: string[] = [];
+  const codeRows = Object.entries(SEAL_ERROR_REGISTRY).map(([code, { section }]) => ({ code, section }));
+  if (JSON.stringify(rows) !== JSON.stringify(codeRows)) {
+    problems.push(`error registry differs: spec has ${JSON.stringify(rows)}, code has ${JSON.stringify(codeRows)}`);
+  }
+  return problems;
+}
+
+/** The examples in the XEP that contain a Seal-defined element, each parsed by its wire schema. */
+export function exampleProblems(spec: SpecDocument): { checked: number; problems: string[] } {
+  const namespaces = new Set([SEAL_NS, ...WIRE_ELEMENTS.map((w) => w.ns)]);
+  let checked = 0;
+  const problems: string[] = [];
+  walk(spec.root, (example) => {
+    if (example.name !== 'example') return;
+    const text = textOf(example).trim();
+    if (!text.includes(SEAL_NS)) return;
+    let root: Element;
+    try {
+      root = parseXml(text);
+    } catch (e) {
+      problems.push(`example "${example.attrs.caption}": ${(e as Error).message}`);
+      return;
+    }
+    walk(root, (element, parents) => {
+      const ns = element.attrs.xmlns as string | undefined;
+      const parentNs = parents[parents.length - 1]?.attrs.xmlns as string | undefined;
+      if (ns === undefined || !namespaces.has(ns) || (parentNs !== undefined && namespaces.has(parentNs) && parents.length > 0 && ns === parentNs)) return;
+      const definition = WIRE_ELEMENTS.find((w) => w.name === element.name && w.ns === ns);
+      if (definition === undefined) {
+        problems.push(`example "${example.attrs.caption}": <${element.name} xmlns='${ns}'> has no wire definition`);
+        return;
+      }
+      try {
+        definition.fromXml(element);
+        checked++;
+      } catch (e) {
+        problems.push(`example "${example.attrs.caption}": ${(e as Error).message}`);
+      }
+    });
+  });
+  return { checked, problems };
+}

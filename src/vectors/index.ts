@@ -1,0 +1,16 @@
+/**
+ * The vector pipeline: every vector file kind, generation and verification, with no file I/O
+ * (the CLI reads and writes files; a browser page can run the same checks).
+ *
+ * @see spec §impl.vectors
+ * @module
+ */
+import { codecVectors } from './codec.js';
+import type { VectorKind } from './kind.js';
+import { suiteVectors } from './suite.js';
+
+export * from './format.js';
+export * from './kind.js';
+
+/** Every vector file kind, in spec order. */
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors];

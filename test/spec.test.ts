@@ -1,0 +1,82 @@
+/**
+ * spec/seal.xml: valid against the XSF DTD, follows the XEP-0001 ProtoXEP rules, its error
+ * registry equals the code's, its examples parse with the wire schemas, and every requirement
+ * id is cited by code and by a test (requirement tracing, after awslabs/duvet).
+ */
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dtdProblems, exampleProblems, loadSpec, protoXepProblems, registryProblems, requirements, traceRequirements } from '../src/cli/spec.js';
+import { hasCommand, missing, ROOT, sharedFile } from './support/environment.js';
+
+const SPEC = path.join(ROOT, 'spec', 'seal.xml');
+const spec = loadSpec(SPEC);
+
+/** A copy of the spec with `edit` applied, loaded from a temporary file. */
+function edited(edit: (text: string) => string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-spec-'));
+  const file = path.join(dir, 'seal.xml');
+  writeFileSync(file, edit(readFileSync(SPEC, 'utf8')));
+  return { file, spec: loadSpec(file) };
+}
+
+const dtd = sharedFile('xsf', 'xep.dtd');
+const skipDtd = missing('xmllint or the XSF DTD', dtd.present && hasCommand('xmllint'), 'apt-get install libxml2-utils; SEAL_SHARED_DATA');
+
+describe('spec/seal.xml', () => {
+  it.skipIf(skipDtd !== undefined)('validates against the XSF DTD with xmllint', () => {
+    const xsf = path.dirname(dtd.file);
+    expect(dtdProblems(SPEC, xsf)).toEqual([]);
+    // The check can fail: an element the DTD does not allow is reported.
+    expect(dtdProblems(edited((t) => t.replace('<section1 topic=\'Glossary\'', '<bogus/><section1 topic=\'Glossary\'')).file, xsf)).not.toEqual([]);
+  });
+
+  it('follows the ProtoXEP rules (status, number, stylesheet, legal notice, revisions newest first, anchors)', () => {
+    expect(protoXepProblems(spec)).toEqual([]);
+    expect(protoXepProblems(edited((t) => t.replace('<status>ProtoXEP</status>', '<status>Experimental</status>')).spec)).toHaveLength(1);
+    expect(protoXepProblems(edited((t) => t.replace('&LEGALNOTICE;', '')).spec)).toContain('header: missing &LEGALNOTICE;');
+    const older = '<revision><version>0.0.0</version><date>2026-01-01</date><initials>sa</initials><remark><p>x</p></remark></revision>';
+    const withOlder = edited((t) => t.replace(/<\/revision>/, `</revision>\n${older}`)).spec;
+    expect(protoXepProblems(withOlder)).toEqual([]);
+    const reversed = edited((t) => t.replace(/<revision>/, `${older}\n<revision>`)).spec;
+    expect(protoXepProblems(reversed).some((p) => p.includes('newest first'))).toBe(true);
+  });
+
+  it('lists exactly the error codes of the code, with their sections and meanings', () => {
+    expect(registryProblems(spec)).toEqual([]);
+    expect(registryProblems(edited((t) => t.replace('<td>truncated</td>', '<td>cut-short</td>')).spec)).toHaveLength(1);
+  });
+
+  it('every example with a Seal element parses with the wire schemas', () => {
+    const result = exampleProblems(spec);
+    expect(result.problems).toEqual([]);
+    expect(result.checked).toBeGreaterThan(0);
+    const broken = edited((t) => t.replace("namespace='urn:xmpp:seal:0' name='Seal'/>", "namespace='urn:xmpp:seal:0' name='Seal' />\n  <unknown xmlns='urn:xmpp:seal:0'/>"));
+    expect(exampleProblems(broken.spec).problems.some((p) => p.includes('no wire definition'))).toBe(true);
+  });
+
+  it('every requirement is cited by code and by a test; every citation names a requirement', () => {
+    const report = traceRequirements(spec, ROOT);
+    console.log(['requirement coverage:', ...report.rows.map((r) => `  §${r.section}: ${r.total} requirements, code ${r.code}/${r.total}, tests ${r.tests}/${r.total}`)].join('\n'));
+    expect(report.problems).toEqual([]);
+    for (const section of ['suite', 'encoding']) {
+      const row = report.rows.find((r) => r.section === section);
+      expect(row?.total).toBeGreaterThan(0);
+      expect(row?.code).toBe(row?.total);
+      expect(row?.tests).toBe(row?.total);
+    }
+  });
+
+  it('tracing catches an uncited requirement, an unmarked MUST and a citation of an unknown id', () => {
+    const extra = edited((t) => t.replace('<p>Strict verification makes', "<p><span class='req'>[suite.uncited]</span> Implementations MUST do a thing nobody cites.</p><p>Strict verification makes"));
+    const problems = traceRequirements(extra.spec, ROOT).problems;
+    const cite = `${'@'}req suite.uncited`; // built so that this file does not itself cite the id
+    expect(problems).toContain(`suite.uncited: no code cites it (${cite} in src/)`);
+    expect(problems).toContain(`suite.uncited: no test cites it (${cite} in test/)`);
+    const unmarked = edited((t) => t.replace('<p>Strict verification makes', '<p>Clients MUST NOT be lax. Strict verification makes'));
+    expect(requirements(unmarked.spec).problems.some((p) => p.startsWith('normative keyword without a requirement id'))).toBe(true);
+    const removed = edited((t) => t.replace("<span class='req'>[suite.constant-time]</span> Implementations MUST", 'Implementations'));
+    expect(traceRequirements(removed.spec, ROOT).problems.some((p) => p.startsWith('suite.constant-time: cited in'))).toBe(true);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * vectors/: the committed files are exactly what the code generates (no drift, byte for byte),
+ * they validate against their schema, and every case verifies against the code. Verification
+ * can fail: a tampered output is reported.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectedVectorFiles, vectorDrift } from '../src/cli/vectors.js';
+import { VECTOR_KINDS, generate, serialize, verify } from '../src/vectors/index.js';
+import { ROOT } from './support/environment.js';
+
+const DIR = path.join(ROOT, 'vectors');
+
+describe('vectors/', () => {
+  it('has no drift: regenerating in memory gives the committed bytes', () => {
+    expect(vectorDrift(DIR)).toEqual([]);
+    expect(expectedVectorFiles().size).toBe(2 * VECTOR_KINDS.length);
+  });
+
+  it('generation is deterministic', () => {
+    for (const kind of VECTOR_KINDS) expect(serialize(generate(kind))).toBe(serialize(generate(kind)));
+  });
+
+  it.each(VECTOR_KINDS.map((kind) => [kind.file, kind] as const))('%s: every case verifies, positive and negative', (_, kind) => {
+    const document = JSON.parse(readFileSync(path.join(DIR, kind.file), 'utf8'));
+    const result = verify(kind, document);
+    expect(result.failures).toEqual([]);
+    expect(result.passed).toBe(document.numberOfTests);
+    const results = document.testGroups.flatMap((g: { tests: { result: string }[] }) => g.tests.map((t) => t.result));
+    expect(results).toContain('valid');
+    expect(results).toContain('invalid');
+  });
+
+  it('verification reports a tampered output and a broken schema', () => {
+    const kind = VECTOR_KINDS[0]!;
+    const document = JSON.parse(readFileSync(path.join(DIR, kind.file), 'utf8'));
+    const test = document.testGroups[0].tests[0];
+    test.outputs.okm = `00${test.outputs.okm.slice(2)}`;
+    expect(verify(kind, document).failures).toHaveLength(1);
+    document.suite = 'Seal-v0-other';
+    expect(verify(kind, document).failures[0]).toMatch(/^schema/);
+  });
+});
