@@ -19,18 +19,10 @@ import {
   vector,
   versionByte,
 } from '../src/codec/index.js';
-import { SealError, isSealError } from '../src/errors.js';
+import { SealError } from '../src/errors.js';
+import { codeOf } from './support/errors.js';
 import { fcParams } from './support/property.js';
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    if (isSealError(e)) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 /** A structure using every combinator: the shape later sections use. */
 const Sample = struct('Sample', {

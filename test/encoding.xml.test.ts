@@ -4,20 +4,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SealError, isSealError } from '../src/errors.js';
+import { SealError } from '../src/errors.js';
 import { SEAL_NS } from '../src/suite/index.js';
 import { EME_NS, Element, EncryptionMarker, StoreHint, binaryElement, binaryText, integerAttr, parseXml } from '../src/wire/index.js';
+import { codeOf } from './support/errors.js';
 import { fcParams } from './support/property.js';
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-    return 'ok';
-  } catch (e) {
-    if (isSealError(e)) return e.code;
-    throw e;
-  }
-}
 
 describe('§encoding.xml', () => {
   it('parses one element and rejects what XMPP forbids', () => {

@@ -105,8 +105,11 @@ const labeledSign: GroupKind = {
   },
 };
 
-/** S + L: the same scalar modulo L, which strict verification must reject. */
-function malleate(signature: Uint8Array): Uint8Array {
+/**
+ * The signature with S replaced by S + L: the same scalar modulo L, which ZIP-215 accepts and
+ * strict verification (§suite.signature) must reject.
+ */
+export function malleateSignature(signature: Uint8Array): Uint8Array {
   const L = 2n ** 252n + 27742317777372353535851937790883648493n;
   let s = 0n;
   for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(signature[32 + i]!);
@@ -136,7 +139,7 @@ const labeledVerify: GroupKind = {
       { comment: 'valid', inputs: { ...base, signature: toHex(signature) } },
       { comment: 'other label', flags: ['WrongLabel'], inputs: { ...base, label: 'example other', signature: toHex(signature) } },
       { comment: 'plain Ed25519 signature of the content, without the label', flags: ['WrongLabel'], inputs: { ...base, signature: toHex(ed25519Sign(secretKey, content)) } },
-      { comment: 'S replaced by S + L (ZIP-215 would accept)', flags: ['NonCanonicalS'], inputs: { ...base, signature: toHex(malleate(signature)) } },
+      { comment: 'S replaced by S + L (ZIP-215 would accept)', flags: ['NonCanonicalS'], inputs: { ...base, signature: toHex(malleateSignature(signature)) } },
       { comment: 'signature truncated to 63 bytes', flags: ['InvalidLength'], inputs: { ...base, signature: toHex(signature.slice(0, 63)) } },
       { comment: 'content changed', flags: ['ModifiedContent'], inputs: { ...base, content: toHex(utf8Encode('Seal!')), signature: toHex(signature) } },
     ];
