@@ -31,6 +31,10 @@ export const SEAL_ERROR_REGISTRY = {
   'too-large': { section: 'encoding', meaning: 'an input exceeds the size bound of its element' },
   'unexpected-element': { section: 'encoding', meaning: 'an element has the wrong name or namespace' },
   'schema-violation': { section: 'encoding', meaning: 'an element or document does not match its schema' },
+  'expired-prekey': { section: 'identity', meaning: 'a signed prekey or KEM prekey is expired, not yet valid, or valid for longer than allowed' },
+  'duplicate-id': { section: 'identity', meaning: 'two prekeys or two devices in one structure have the same id' },
+  'stale-device-list': { section: 'identity', meaning: 'a device list is older than one already accepted for the account' },
+  'invalid-state': { section: 'identity', meaning: 'stored device state is corrupted or inconsistent' },
 } as const satisfies Record<string, { section: string; meaning: string }>;
 
 /** A code from the closed set in {@link SEAL_ERROR_REGISTRY}. @see spec §errors */

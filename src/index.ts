@@ -9,3 +9,4 @@ export * from './errors.js';
 export * from './suite/index.js';
 export * from './codec/index.js';
 export * from './wire/index.js';
+export * from './identity/index.js';

@@ -191,9 +191,12 @@ export function registryProblems(spec: SpecDocument): string[] {
   }
   const problems: string[] = [];
   const codeRows = Object.entries(SEAL_ERROR_REGISTRY).map(([code, { section }]) => ({ code, section }));
-  if (JSON.stringify(rows) !== JSON.stringify(codeRows)) {
-    problems.push(`error registry differs: spec has ${JSON.stringify(rows)}, code has ${JSON.stringify(codeRows)}`);
-  }
+  const show = (r: { code: string; section: string }) => `${r.code} (§${r.section})`;
+  const inSpec = rows.map(show);
+  const inCode = codeRows.map(show);
+  for (const r of inCode) if (!inSpec.includes(r)) problems.push(`error registry: ${r} is in the code but not in the spec table`);
+  for (const r of inSpec) if (!inCode.includes(r)) problems.push(`error registry: ${r} is in the spec table but not in the code`);
+  if (problems.length === 0 && inSpec.join() !== inCode.join()) problems.push('error registry: the spec table and the code list the codes in different orders');
   return problems;
 }
 
@@ -231,4 +234,66 @@ export function exampleProblems(spec: SpecDocument): { checked: number; problems
     });
   });
   return { checked, problems };
+}
+
+const EXAMPLE = /<example caption='([^']*)'><!\[CDATA\[\n([\s\S]*?)\n?\]\]><\/example>/g;
+
+/** The spec text with every generated example filled in (by caption). */
+export function withGeneratedExamples(text: string, generated: ReadonlyMap<string, string>): string {
+  return text.replace(EXAMPLE, (whole, caption: string) => {
+    const body = generated.get(caption);
+    return body === undefined ? whole : `<example caption='${caption}'><![CDATA[\n${body}\n]]></example>`;
+  });
+}
+
+/** Generated examples whose text in the spec differs from what the code produces, or that are missing. */
+export function exampleDrift(text: string, generated: ReadonlyMap<string, string>): string[] {
+  const present = new Map([...text.matchAll(EXAMPLE)].map((m) => [m[1]!, m[2]!]));
+  const problems: string[] = [];
+  for (const [caption, body] of generated) {
+    if (!present.has(caption)) problems.push(`example "${caption}": missing from the spec`);
+    else if (present.get(caption) !== body) problems.push(`example "${caption}": differs from what the code generates (run: npm run spec:examples)`);
+  }
+  return problems;
+}
+
+/** The named constants of each section, as the code defines them. */
+export type ConstantRegistry = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+/** Rows of each `<anchor>.constants` table whose name or value differs from the code. */
+export function constantsProblems(spec: SpecDocument, registry: ConstantRegistry): string[] {
+  const problems: string[] = [];
+  for (const [section, constants] of Object.entries(registry)) {
+    let table: Element | undefined;
+    walk(spec.root, (element) => {
+      if (element.attrs.anchor === `${section}.constants`) table = element.getChild('table');
+    });
+    if (table === undefined) {
+      problems.push(`§${section}.constants: no constants table`);
+      continue;
+    }
+    const rows = new Map(table.getChildren('tr').map((tr) => tr.getChildren('td').map((td) => textOf(td).trim())).filter((cells) => cells.length >= 2).map((cells) => [cells[0]!, cells[1]!]));
+    for (const [name, value] of Object.entries(constants)) {
+      const cell = rows.get(name);
+      if (cell === undefined) problems.push(`§${section}.constants: ${name} is in the code but not in the spec`);
+      else if (Number(/^\d+/.exec(cell)?.[0]) !== value) problems.push(`§${section}.constants: ${name} is ${value} in the code but "${cell}" in the spec`);
+    }
+    for (const name of rows.keys()) if (!(name in constants)) problems.push(`§${section}.constants: ${name} is in the spec but not in the code`);
+  }
+  return problems;
+}
+
+/** Labels in each `<anchor>.labels` table that differ from the code's label set. */
+export function labelProblems(spec: SpecDocument, registry: Readonly<Record<string, readonly string[]>>): string[] {
+  const problems: string[] = [];
+  for (const [section, labels] of Object.entries(registry)) {
+    let table: Element | undefined;
+    walk(spec.root, (element) => {
+      if (element.attrs.anchor === `${section}.labels`) table = element.getChild('table');
+    });
+    const inSpec = table === undefined ? [] : table.getChildren('tr').map((tr) => tr.getChildren('td')[0]).filter((td): td is Element => td !== undefined).map((td) => textOf(td).trim());
+    const expected = [...labels].sort();
+    if (JSON.stringify([...inSpec].sort()) !== JSON.stringify(expected)) problems.push(`§${section}.labels: spec lists ${JSON.stringify(inSpec)}, code has ${JSON.stringify(expected)}`);
+  }
+  return problems;
 }

@@ -178,6 +178,48 @@ export const u64: Codec<bigint> = {
 };
 
 /**
+ * Unsigned 64-bit big-endian integer exposed as a JavaScript number; values above 2^53 - 1
+ * are rejected (`invalid-value`). Used for times in seconds since the Unix epoch.
+ *
+ * @see spec §encoding.binary
+ */
+export const u64n: Codec<number> = {
+  name: 'uint64',
+  encode(writer, value) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new SealError('invalid-value', `uint64: expected an integer in 0..2^53-1, got ${value}`);
+    writer.uint64(BigInt(value));
+  },
+  decode(reader) {
+    const at = reader.offset;
+    const value = reader.uint64('uint64');
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new SealError('invalid-value', `uint64: expected at most 2^53-1, got ${value}`, at);
+    return Number(value);
+  },
+};
+
+/**
+ * An optional value: a presence byte (0 absent, 1 present) followed by the value when present.
+ * Any other presence byte is `invalid-value`, so absence has one encoding.
+ *
+ * @see spec §encoding.binary
+ */
+export function optional<T>(inner: Codec<T>): Codec<T | undefined> {
+  return {
+    name: inner.name,
+    encode(writer, value) {
+      writer.uint(value === undefined ? 0 : 1, 1);
+      if (value !== undefined) inner.encode(writer, value);
+    },
+    decode(reader) {
+      const at = reader.offset;
+      const present = reader.uint(1, `${inner.name} presence`);
+      if (present > 1) throw new SealError('invalid-value', `${inner.name}: presence byte must be 0 or 1, got ${present}`, at);
+      return present === 1 ? inner.decode(reader) : undefined;
+    },
+  };
+}
+
+/**
  * Opaque field of a fixed length, written without a prefix (`opaque name[n]`).
  *
  * @see spec §encoding.binary

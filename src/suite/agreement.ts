@@ -61,3 +61,33 @@ export function x25519(secretKey: X25519SecretKey, publicKey: Uint8Array): Symme
   if (acc === 0) throw new SealError('zero-shared-secret', 'X25519: the shared secret is all zeros (low-order public key)');
   return new SymmetricKey(shared);
 }
+
+/** 2^255 - 19 */
+const P = 2n ** 255n - 19n;
+/** Any scalar works: clamping makes it a multiple of 8, so low-order points map to zero. */
+const PROBE = new X25519SecretKey(new Uint8Array(32).fill(0x5a));
+
+/**
+ * Checks a published X25519 public key (an identity agreement key or a prekey): 32 bytes, the
+ * canonical encoding of a u-coordinate (below p, most significant bit clear), and not of low
+ * order. A low-order point is recognised by X25519 with any clamped scalar giving zero.
+ *
+ * Implements requirement `identity.key-check`.
+ *
+ * @throws SealError `invalid-length` for a wrong length; `invalid-key` for a non-canonical or
+ *   low-order key.
+ * @see spec §identity.keys
+ */
+export function checkX25519PublicKey(bytes: Uint8Array): X25519PublicKey {
+  const key = x25519PublicKey(bytes);
+  let u = 0n;
+  for (let i = 31; i >= 0; i--) u = (u << 8n) | BigInt(key[i]!);
+  // @req identity.key-check
+  if (u >= P) throw new SealError('invalid-key', 'X25519 public key: not a canonical u-coordinate');
+  try {
+    x25519(PROBE, key);
+  } catch {
+    throw new SealError('invalid-key', 'X25519 public key: low-order point');
+  }
+  return key;
+}

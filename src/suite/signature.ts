@@ -76,6 +76,30 @@ export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signat
 }
 
 /**
+ * Checks a published Ed25519 public key (an identity signing key or an account key): 32 bytes,
+ * a canonical point encoding, and not of small order. A small-order key would let anyone forge
+ * signatures that verify under it.
+ *
+ * Implements requirement `identity.key-check`.
+ *
+ * @throws SealError `invalid-length` for a wrong length; `invalid-key` for a non-canonical or
+ *   small-order point.
+ * @see spec §identity.keys
+ */
+export function checkEd25519PublicKey(bytes: Uint8Array): Ed25519PublicKey {
+  const key = ed25519PublicKey(bytes);
+  let smallOrder: boolean;
+  try {
+    // @req identity.key-check
+    smallOrder = ed25519.Point.fromBytes(key, false).isSmallOrder();
+  } catch {
+    throw new SealError('invalid-key', 'Ed25519 public key: not a canonical point encoding');
+  }
+  if (smallOrder) throw new SealError('invalid-key', 'Ed25519 public key: small-order point');
+  return key;
+}
+
+/**
  * Signs `content` under a Seal label: Ed25519 over `LabeledContent(label, content)`.
  * Every signature in Seal is made through this function, so no signature of one kind can be
  * replayed as another.

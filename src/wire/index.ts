@@ -7,9 +7,15 @@
 export * from './xml.js';
 export * from './element.js';
 export * from './marker.js';
+export * from './fields.js';
+export * from './bundle.js';
+export * from './devices.js';
+export * from './pep.js';
 
 import type { WireElement } from './element.js';
 import { EncryptionMarker, StoreHint } from './marker.js';
+import { BundleElement } from './bundle.js';
+import { DeviceListElement } from './devices.js';
 
 /** Every wire element Seal defines, for tools that map any element to its definition. */
-export const WIRE_ELEMENTS: readonly WireElement<unknown>[] = [EncryptionMarker, StoreHint] as readonly WireElement<unknown>[];
+export const WIRE_ELEMENTS: readonly WireElement<unknown>[] = [EncryptionMarker, StoreHint, BundleElement, DeviceListElement] as readonly WireElement<unknown>[];

@@ -60,8 +60,9 @@ export function parseXml(text: string, maxChars = MAX_XML_CHARS): Element {
  * @throws SealError `unexpected-element`.
  */
 export function expectElement(element: Element, name: string, ns: string): void {
-  if (element.name !== name || element.attrs.xmlns !== ns) {
-    throw new SealError('unexpected-element', `expected <${name} xmlns='${ns}'>, got <${element.name} xmlns='${String(element.attrs.xmlns)}'>`);
+  // Local name and in-scope namespace, so inherited and prefixed namespace declarations work.
+  if (element.getName() !== name || element.getNS() !== ns) {
+    throw new SealError('unexpected-element', `expected <${name} xmlns='${ns}'>, got <${element.getName()} xmlns='${String(element.getNS())}'>`);
   }
 }
 
@@ -108,6 +109,23 @@ export function binaryText(element: Element, maxBytes: number): Uint8Array {
 /** Creates `<name xmlns=ns>` carrying `bytes` as base64 text. */
 export function binaryElement(name: string, ns: string | undefined, bytes: Uint8Array, attrs: Record<string, string> = {}): Element {
   return new Element(name, ns === undefined ? attrs : { xmlns: ns, ...attrs }).t(encodeBase64(bytes));
+}
+
+/**
+ * Builds an element with attributes and children (elements, or text when a string).
+ *
+ * @example
+ * ```ts
+ * xml('prekeys', {}, [xml('prekey', { id: '1' }, ['AQID'])])
+ * ```
+ */
+export function xml(name: string, attrs: Record<string, string>, children: readonly (Element | string)[] = []): Element {
+  const element = new LtxElement(name, attrs);
+  for (const child of children) {
+    if (typeof child === 'string') element.t(child);
+    else element.cnode(child);
+  }
+  return element;
 }
 
 /** The element children (text nodes dropped) of `element`. */

@@ -1,0 +1,57 @@
+/**
+ * The XML examples of spec/seal.xml that show Seal elements with real keys and signatures,
+ * generated from the code with fixed seeds. `seal spec examples` prints them; a test checks that
+ * the spec's examples with these captions are exactly these texts, so an example can never show
+ * something the code would reject or produce differently.
+ *
+ * @see spec §identity
+ * @module
+ */
+import { addDevice, bundleOf, bundleNode, createDeviceList, createDeviceState, DEVICE_LIST_NODE, ITEM_ID, publishOptions } from '../identity/index.js';
+import { bareJid } from '../identity/jid.js';
+import { generateEd25519KeyPair, seededRng } from '../suite/index.js';
+import { BundleElement, DeviceListElement, EncryptionMarker, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
+import { SEAL_NS } from '../suite/suite.js';
+
+/** The fixed time of the examples: 2026-11-26T09:00:00Z. */
+export const EXAMPLE_TIME = Date.UTC(2026, 10, 26, 9, 0, 0) / 1000;
+
+/** Pretty-prints an element with two-space indentation, attributes in single quotes. */
+export function prettyXml(element: Element, indent = ''): string {
+  const attrs = Object.entries(element.attrs as Record<string, string>).map(([k, v]) => ` ${k}='${String(v).replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;')}'`).join('');
+  const children = element.children as (Element | string)[];
+  if (children.length === 0) return `${indent}<${element.name}${attrs}/>`;
+  if (children.every((c) => typeof c === 'string')) return `${indent}<${element.name}${attrs}>${children.join('').replace(/&/g, '&amp;').replace(/</g, '&lt;')}</${element.name}>`;
+  const inner = children.filter((c): c is Element => typeof c !== 'string').map((c) => prettyXml(c, `${indent}  `)).join('\n');
+  return `${indent}<${element.name}${attrs}>\n${inner}\n${indent}</${element.name}>`;
+}
+
+/** Every generated example: caption → XML text. */
+export function specExamples(): Map<string, string> {
+  const rng = seededRng('spec examples');
+  const juliet = bareJid('juliet@capulet.lit');
+  const device = createDeviceState({ jid: juliet, now: EXAMPLE_TIME, rng, oneTimePrekeys: 3 });
+  const account = generateEd25519KeyPair(rng);
+  const laptop = { id: device.deviceId, added: EXAMPLE_TIME - 86400 * 30, label: 'Laptop' };
+  const phone = { id: 1094281337, added: EXAMPLE_TIME - 86400 * 200, label: 'Phone' };
+  const list = createDeviceList(juliet, [phone], EXAMPLE_TIME - 86400 * 200, { secretKey: account.secretKey });
+  const updated = addDevice(juliet, list, laptop, EXAMPLE_TIME - 86400 * 30, { secretKey: account.secretKey });
+  const withBinding = createDeviceList(juliet, updated.devices, updated.issued, {
+    secretKey: account.secretKey,
+    bindings: [{ kind: 'openpgp', certificate: rng(48), signature: rng(64) }],
+  });
+  const examples = new Map<string, string>();
+  examples.set('The explicit-encryption marker and the storage hint', prettyXml(
+    xml('message', { xmlns: 'jabber:client', to: 'juliet@capulet.lit', type: 'chat' }, [EncryptionMarker.toXml({ namespace: SEAL_NS, name: 'Seal' }), StoreHint.toXml({})]),
+  ));
+  examples.set('Publishing the device list, signed by the account key', prettyXml(
+    publishIq('pub-devices', DEVICE_LIST_NODE, ITEM_ID, DeviceListElement.toXml(updated), publishOptions()),
+  ));
+  examples.set('Publishing a bundle', prettyXml(
+    publishIq('pub-bundle', bundleNode(device.deviceId), ITEM_ID, BundleElement.toXml(bundleOf(device)), publishOptions()),
+  ));
+  examples.set('A device list whose account key is vouched for by an OpenPGP key (placeholder certificate and signature bytes)', prettyXml(
+    DeviceListElement.toXml(withBinding),
+  ));
+  return examples;
+}

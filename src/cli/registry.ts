@@ -1,0 +1,14 @@
+/**
+ * What the spec checks compare the XEP against: each section's named constants and labels as the
+ * code defines them.
+ *
+ * @see spec §conventions
+ * @module
+ */
+import { HASH_LABELS, IDENTITY_CONSTANTS, SIGNATURE_LABELS } from '../identity/index.js';
+
+/** Named constants per section (the `<section>.constants` tables). */
+export const SECTION_CONSTANTS = { identity: IDENTITY_CONSTANTS } as const;
+
+/** Labels per section (the `<section>.labels` tables). */
+export const SECTION_LABELS = { identity: [...Object.values(SIGNATURE_LABELS), ...Object.values(HASH_LABELS)] } as const;
