@@ -7,7 +7,9 @@ import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dtdProblems, exampleProblems, loadSpec, protoXepProblems, registryProblems, requirements, traceRequirements } from '../src/cli/spec.js';
+import { specExamples } from '../src/cli/examples.js';
+import { SECTION_CONSTANTS, SECTION_LABELS } from '../src/cli/registry.js';
+import { constantsProblems, dtdProblems, schemaValidationProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, requirements, traceRequirements, withGeneratedExamples } from '../src/cli/spec.js';
 import { hasCommand, missing, ROOT, sharedFile } from './support/environment.js';
 
 const SPEC = path.join(ROOT, 'spec', 'seal.xml');
@@ -30,6 +32,16 @@ describe('spec/seal.xml', () => {
     expect(dtdProblems(SPEC, xsf)).toEqual([]);
     // The check can fail: an element the DTD does not allow is reported.
     expect(dtdProblems(edited((t) => t.replace('<section1 topic=\'Glossary\'', '<bogus/><section1 topic=\'Glossary\'')).file, xsf)).not.toEqual([]);
+  });
+
+  it.skipIf(skipDtd !== undefined)('every Seal element in the examples matches the XML Schema of §schema', () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'seal-xsd-'));
+    const result = schemaValidationProblems(spec, work);
+    expect(result.problems).toEqual([]);
+    expect(result.checked).toBeGreaterThanOrEqual(3);
+    // The check can fail: an attribute the schema does not allow is reported.
+    const broken = edited((t) => t.replace("<devices xmlns='urn:xmpp:seal:0' issued=", "<devices xmlns='urn:xmpp:seal:0' bogus='1' issued="));
+    expect(schemaValidationProblems(broken.spec, work).problems.length).toBeGreaterThan(0);
   });
 
   it('follows the ProtoXEP rules (status, number, stylesheet, legal notice, revisions newest first, anchors)', () => {
@@ -56,11 +68,29 @@ describe('spec/seal.xml', () => {
     expect(exampleProblems(broken.spec).problems.some((p) => p.includes('no wire definition'))).toBe(true);
   });
 
+  it('examples with real keys are exactly what the code generates', () => {
+    const generated = specExamples();
+    expect(generated.size).toBeGreaterThanOrEqual(4);
+    expect(exampleDrift(spec.text, generated)).toEqual([]);
+    expect(withGeneratedExamples(spec.text, generated)).toBe(spec.text);
+    const stale = spec.text.replace("label='Laptop'", "label='Tablet'");
+    expect(exampleDrift(stale, generated)).toHaveLength(1);
+  });
+
+  it('states every named constant and label with the value the code uses', () => {
+    expect(constantsProblems(spec, SECTION_CONSTANTS)).toEqual([]);
+    expect(labelProblems(spec, SECTION_LABELS)).toEqual([]);
+    const changed = edited((t) => t.replace('<td>MAX_DEVICES</td><td>64</td>', '<td>MAX_DEVICES</td><td>65</td>')).spec;
+    expect(constantsProblems(changed, SECTION_CONSTANTS)).toEqual(['§identity.constants: MAX_DEVICES is 64 in the code but "65" in the spec']);
+    const relabelled = edited((t) => t.replace('<td><tt>kem prekey</tt></td>', '<td><tt>pq prekey</tt></td>')).spec;
+    expect(labelProblems(relabelled, SECTION_LABELS)).toHaveLength(1);
+  });
+
   it('every requirement is cited by code and by a test; every citation names a requirement', () => {
     const report = traceRequirements(spec, ROOT);
     console.log(['requirement coverage:', ...report.rows.map((r) => `  §${r.section}: ${r.total} requirements, code ${r.code}/${r.total}, tests ${r.tests}/${r.total}`)].join('\n'));
     expect(report.problems).toEqual([]);
-    for (const section of ['suite', 'encoding']) {
+    for (const section of ['suite', 'encoding', 'identity']) {
       const row = report.rows.find((r) => r.section === section);
       expect(row?.total).toBeGreaterThan(0);
       expect(row?.code).toBe(row?.total);

@@ -14,13 +14,14 @@
  * @see spec §impl
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { specExamples } from './examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from './registry.js';
-import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, traceRequirements, withGeneratedExamples } from './spec.js';
+import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, traceRequirements, withGeneratedExamples } from './spec.js';
 import { generateVectors, vectorDrift, verificationTable, verifyVectors } from './vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,7 +47,9 @@ function specCheck(file: string): void {
     else console.warn(`SKIPPED DTD validation: ${reason}`);
   } else {
     problems.push(...dtdProblems(file, xsf));
-    console.log('XSF DTD: valid');
+    const schema = schemaValidationProblems(spec, mkdtempSync(path.join(os.tmpdir(), 'seal-xsd-')));
+    problems.push(...schema.problems);
+    console.log(`XSF DTD: checked; §schema: ${schema.checked} example elements validated with xmllint`);
   }
   problems.push(...protoXepProblems(spec), ...registryProblems(spec), ...constantsProblems(spec, SECTION_CONSTANTS), ...labelProblems(spec, SECTION_LABELS), ...exampleDrift(spec.text, specExamples()));
   const examples = exampleProblems(spec);

@@ -7,7 +7,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Element as LtxElement, parse as ltxParse } from 'ltx';
 import { SEAL_ERROR_REGISTRY } from '../errors.js';
@@ -296,4 +296,42 @@ export function labelProblems(spec: SpecDocument, registry: Readonly<Record<stri
     if (JSON.stringify([...inSpec].sort()) !== JSON.stringify(expected)) problems.push(`§${section}.labels: spec lists ${JSON.stringify(inSpec)}, code has ${JSON.stringify(expected)}`);
   }
   return problems;
+}
+
+/** The XML Schema in §schema, as text. */
+export function schemaText(spec: SpecDocument): string | undefined {
+  const section = spec.root.getChildren('section1').find((s) => s.attrs.anchor === 'schema');
+  const code = section?.getChild('code');
+  return code === undefined ? undefined : textOf(code).trim();
+}
+
+/**
+ * Validates every top-level Seal element in the examples against the schema of §schema with
+ * `xmllint --schema`. Returns how many were checked and the problems.
+ */
+export function schemaValidationProblems(spec: SpecDocument, workDir: string): { checked: number; problems: string[] } {
+  const xsd = schemaText(spec);
+  if (xsd === undefined) return { checked: 0, problems: ['§schema: no schema'] };
+  const xsdFile = path.join(workDir, 'seal.xsd');
+  writeFileSync(xsdFile, xsd);
+  let checked = 0;
+  const problems: string[] = [];
+  walk(spec.root, (example) => {
+    if (example.name !== 'example') return;
+    const text = textOf(example).trim();
+    if (!text.includes(SEAL_NS)) return;
+    walk(parseXml(text), (element, parents) => {
+      if (element.getNS() !== SEAL_NS || parents.some((p) => p.getNS() === SEAL_NS)) return;
+      const file = path.join(workDir, `element-${checked}.xml`);
+      writeFileSync(file, element.toString());
+      checked++;
+      try {
+        execFileSync('xmllint', ['--nonet', '--noout', '--schema', xsdFile, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        const err = e as { stderr?: Buffer; message: string };
+        problems.push(`example "${example.attrs.caption}": <${element.getName()}/> does not match the schema: ${(err.stderr?.toString() || err.message).trim()}`);
+      }
+    });
+  });
+  return { checked, problems };
 }
