@@ -207,6 +207,9 @@ describe('§identity.devices', () => {
     expect(codeOf(() => createDeviceList(juliet, Array.from({ length: 65 }, (_, i) => ({ id: i + 1, added: NOW })), NOW))).toBe('length-out-of-range');
     expect(codeOf(() => verifyDeviceList(juliet, { issued: NOW, devices: [phone, phone] }))).toBe('duplicate-id');
     expect(codeOf(() => removeDevice(juliet, createDeviceList(juliet, [phone], NOW), phone.id, NOW))).toBe('length-out-of-range');
+    expect(codeOf(() => createDeviceList(juliet, [{ ...phone, label: 'tab\there' }], NOW))).toBe('schema-violation');
+    expect(codeOf(() => createDeviceList(juliet, [{ ...phone, label: 'x'.repeat(65) }], NOW))).toBe('schema-violation');
+    expect(codeOf(() => DeviceListElement.fromXml(parseXml("<devices xmlns='urn:xmpp:seal:0' issued='2026-11-26T09:00:00Z'/>")))).toBe('length-out-of-range');
   });
 
   it('is signed by the account key; a change or another JID breaks the signature', () => {
@@ -271,7 +274,7 @@ describe('§identity.fingerprint', () => {
     const accountUri = fingerprintUri({ kind: 'account', jid: bareJid('ä@b.example'), fingerprint });
     expect(accountUri).toBe(`xmpp:%C3%A4@b.example?seal;account=${toHex(fingerprint)}`);
     expect(parseFingerprintUri(accountUri).jid).toBe('ä@b.example');
-    for (const bad of [uri.replace('seal', 'omemo'), uri.toUpperCase(), uri.slice(0, -1), uri.replace('@capulet.lit', '@capulet.lit%2Fres'), uri.replace(/device=\d+/, 'device=0')]) {
+    for (const bad of [uri.replace('seal', 'omemo'), uri.toUpperCase(), uri.slice(0, -1), uri.replace('@capulet.lit', '@capulet.lit%2Fres'), uri.replace(/device=\d+/, 'device=0'), uri.replace('xmpp:juliet', 'xmpp:%6Auliet'), accountUri.replace('%C3%A4', '%c3%a4')]) {
       expect(codeOf(() => parseFingerprintUri(bad)), bad).toBe('invalid-value');
     }
   });

@@ -99,12 +99,12 @@ describe('spec/seal.xml', () => {
   });
 
   it('tracing catches an uncited requirement, an unmarked MUST and a citation of an unknown id', () => {
-    const extra = edited((t) => t.replace('<p>Strict verification makes', "<p><span class='req'>[suite.uncited]</span> Implementations MUST do a thing nobody cites.</p><p>Strict verification makes"));
+    const extra = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', "<p><span class='req'>[suite.uncited]</span> Implementations MUST do a thing nobody cites.</p><p>ChaCha20-Poly1305 follows"));
     const problems = traceRequirements(extra.spec, ROOT).problems;
     const cite = `${'@'}req suite.uncited`; // built so that this file does not itself cite the id
     expect(problems).toContain(`suite.uncited: no code cites it (${cite} in src/)`);
     expect(problems).toContain(`suite.uncited: no test cites it (${cite} in test/)`);
-    const unmarked = edited((t) => t.replace('<p>Strict verification makes', '<p>Clients MUST NOT be lax. Strict verification makes'));
+    const unmarked = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', '<p>Clients MUST NOT be lax. Strict verification makes'));
     expect(requirements(unmarked.spec).problems.some((p) => p.startsWith('normative keyword without a requirement id'))).toBe(true);
     const removed = edited((t) => t.replace("<span class='req'>[suite.constant-time]</span> Implementations MUST", 'Implementations'));
     expect(traceRequirements(removed.spec, ROOT).problems.some((p) => p.startsWith('suite.constant-time: cited in'))).toBe(true);

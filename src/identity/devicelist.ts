@@ -11,7 +11,7 @@ import { SealError } from '../errors.js';
 import { labeledContent } from '../suite/suite.js';
 import { assertSignedWithLabel, checkEd25519PublicKey, ed25519PublicKeyOf, signWithLabel } from '../suite/signature.js';
 import type { Ed25519PublicKey, Ed25519SecretKey } from '../suite/types.js';
-import { AccountKeyBindingContent, type BindingKind, type BindingValue, type DeviceEntryValue, type DeviceListValue, bindingKindNumber, deviceListContent } from '../wire/devices.js';
+import { AccountKeyBindingContent, DeviceEntrySchema, type BindingKind, type BindingValue, type DeviceEntryValue, type DeviceListValue, bindingKindNumber, deviceListContent } from '../wire/devices.js';
 import { IDENTITY_CONSTANTS } from './constants.js';
 import { type DeviceId, deviceId } from './device.js';
 import type { BareJid } from './jid.js';
@@ -72,6 +72,7 @@ function checkEntries(devices: readonly DeviceEntryValue[]): void {
   const seen = new Set<number>();
   for (const d of devices) {
     deviceId(d.id);
+    if (!DeviceEntrySchema.safeParse(d).success) throw new SealError('schema-violation', `device list: entry ${d.id} has an invalid time or label`);
     if (seen.has(d.id)) throw new SealError('duplicate-id', `device list: device id ${d.id} appears twice`);
     seen.add(d.id);
   }

@@ -58,6 +58,10 @@ export type FingerprintUri =
   | { readonly kind: 'device'; readonly jid: BareJid; readonly deviceId: DeviceId; readonly fingerprint: Uint8Array }
   | { readonly kind: 'account'; readonly jid: BareJid; readonly fingerprint: Uint8Array };
 
+/**
+ * The JID in a URI: localpart and domainpart each percent-encoded from UTF-8, leaving only
+ * `A-Z a-z 0-9 - _ . ! ~ * ' ( )` unencoded (the set of ECMAScript's encodeURIComponent).
+ */
 function encodeJid(jid: string): string {
   return jid.split('@').map(encodeURIComponent).join('@');
 }
@@ -94,6 +98,8 @@ export function parseFingerprintUri(uri: string): FingerprintUri {
     throw new SealError('invalid-value', 'fingerprint URI: bad percent-encoding');
   }
   const jid = bareJid(jidText);
+  // One text form per URI: the JID must be encoded exactly as fingerprintUri encodes it.
+  if (encodeJid(jid) !== match[1]) throw new SealError('invalid-value', 'fingerprint URI: the JID is not in its canonical percent-encoded form');
   if (match[4] !== undefined) return { kind: 'account', jid, fingerprint: fromHex(match[4]) };
   return { kind: 'device', jid, deviceId: deviceId(Number(match[2])), fingerprint: fromHex(match[3]!) };
 }

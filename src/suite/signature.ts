@@ -53,9 +53,10 @@ export function ed25519Sign(secretKey: Ed25519SecretKey, message: Uint8Array): E
 }
 
 /**
- * Strict Ed25519 verification (RFC 8032 §5.1.7): the encodings of R and A are canonical,
- * S < L, and the cofactorless equation [S]B = R + [k]A holds. ZIP-215's more lenient rules are
- * not applied, so all implementations agree on every signature.
+ * Strict Ed25519 verification (RFC 8032 §5.1.7): the encodings of R and A are canonical
+ * (y < p), S < L, A is not of small order, and the cofactored equation
+ * [8][S]B = [8]R + [8][k]A holds (noble's `zip215: false` mode). ZIP-215's lenient encodings are
+ * not accepted, so all implementations that follow the spec agree on every signature.
  *
  * Implements requirement `suite.ed25519-strict`.
  *

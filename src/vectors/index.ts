@@ -6,6 +6,7 @@
  * @module
  */
 import { codecVectors } from './codec.js';
+import { identityVectors } from './identity.js';
 import type { VectorKind } from './kind.js';
 import { suiteVectors } from './suite.js';
 
@@ -13,4 +14,4 @@ export * from './format.js';
 export * from './kind.js';
 
 /** Every vector file kind, in spec order. */
-export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors];
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors];

@@ -23,10 +23,14 @@ export const MAX_JID_BYTES = 3071;
 /** A device id: 1..2^31-1. @see spec §identity.keys */
 export const DeviceIdSchema = z.int().check(z.gte(1), z.lte(0x7fffffff));
 
-const IdentitySchema = z.object({ signingKey: bytesOf(LENGTHS.ed25519PublicKey), agreementKey: bytesOf(LENGTHS.x25519PublicKey), signature: bytesOf(LENGTHS.ed25519Signature) });
-const SignedPrekeySchema = z.object({ id: Uint32Id, created: Seconds, expires: Seconds, publicKey: bytesOf(LENGTHS.x25519PublicKey), signature: bytesOf(LENGTHS.ed25519Signature) });
-const KemPrekeySchema = z.object({ id: Uint32Id, created: Seconds, expires: Seconds, publicKey: bytesOf(LENGTHS.mlKemPublicKey), signature: bytesOf(LENGTHS.ed25519Signature) });
-const OneTimePrekeySchema = z.object({ id: Uint32Id, publicKey: bytesOf(LENGTHS.x25519PublicKey) });
+/** Schema of a Identity value. */
+export const IdentitySchema = z.object({ signingKey: bytesOf(LENGTHS.ed25519PublicKey), agreementKey: bytesOf(LENGTHS.x25519PublicKey), signature: bytesOf(LENGTHS.ed25519Signature) });
+/** Schema of a SignedPrekey value. */
+export const SignedPrekeySchema = z.object({ id: Uint32Id, created: Seconds, expires: Seconds, publicKey: bytesOf(LENGTHS.x25519PublicKey), signature: bytesOf(LENGTHS.ed25519Signature) });
+/** Schema of a KemPrekey value. */
+export const KemPrekeySchema = z.object({ id: Uint32Id, created: Seconds, expires: Seconds, publicKey: bytesOf(LENGTHS.mlKemPublicKey), signature: bytesOf(LENGTHS.ed25519Signature) });
+/** Schema of a OneTimePrekey value. */
+export const OneTimePrekeySchema = z.object({ id: Uint32Id, publicKey: bytesOf(LENGTHS.x25519PublicKey) });
 
 /** Schema of a bundle value. @see spec §identity.bundle */
 export const BundleSchema = z.object({

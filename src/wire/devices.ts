@@ -31,9 +31,12 @@ export const BINDING_KINDS = { x509: 1, openpgp: 2 } as const;
 export type BindingKind = keyof typeof BINDING_KINDS;
 
 const label = z.string().check(z.minLength(1), z.refine((v) => utf8Encode(v).length <= MAX_DEVICE_LABEL_BYTES && !/[\u0000-\u001f\u007f]/.test(v), `expected 1..${MAX_DEVICE_LABEL_BYTES} UTF-8 bytes without control characters`));
-const DeviceEntrySchema = z.object({ id: DeviceIdSchema, added: Seconds, label: z.optional(label) });
-const BindingSchema = z.object({ kind: z.enum(['x509', 'openpgp']), certificate: bytesWithin(1, MAX_BINDING_FIELD_BYTES), signature: bytesWithin(1, MAX_BINDING_FIELD_BYTES) });
-const AccountSignatureSchema = z.object({ accountKey: bytesOf(LENGTHS.ed25519PublicKey), signature: bytesOf(LENGTHS.ed25519Signature), bindings: z.array(BindingSchema).check(z.maxLength(MAX_BINDINGS)) });
+/** Schema of a DeviceEntry value. */
+export const DeviceEntrySchema = z.object({ id: DeviceIdSchema, added: Seconds, label: z.optional(label) });
+/** Schema of a Binding value. */
+export const BindingSchema = z.object({ kind: z.enum(['x509', 'openpgp']), certificate: bytesWithin(1, MAX_BINDING_FIELD_BYTES), signature: bytesWithin(1, MAX_BINDING_FIELD_BYTES) });
+/** Schema of a AccountSignature value. */
+export const AccountSignatureSchema = z.object({ accountKey: bytesOf(LENGTHS.ed25519PublicKey), signature: bytesOf(LENGTHS.ed25519Signature), bindings: z.array(BindingSchema).check(z.maxLength(MAX_BINDINGS)) });
 
 /** Schema of a device list value. @see spec §identity.devices */
 export const DeviceListSchema = z.object({
@@ -46,7 +49,7 @@ export const DeviceListSchema = z.object({
 export type DeviceEntryValue = z.infer<typeof DeviceEntrySchema>;
 /** A binding statement: a foreign key's certificate and its signature over {@link AccountKeyBindingContent}. */
 export type BindingValue = z.infer<typeof BindingSchema>;
-/** The account key, its signature over {@link DeviceListContent}, and binding statements. */
+/** The account key, its signature over {@link deviceListContent}, and binding statements. */
 export type AccountSignatureValue = z.infer<typeof AccountSignatureSchema>;
 /** A device list, as published. @see spec §identity.devices */
 export type DeviceListValue = z.infer<typeof DeviceListSchema>;
@@ -181,7 +184,7 @@ export const DeviceListElement = defineElement<DeviceListValue>({
     const devices = children.filter((c) => c.getName() === 'device');
     const accountKeys = children.filter((c) => c.getName() === 'account-key');
     if (devices.length + accountKeys.length !== children.length) throw new SealError('schema-violation', '<devices>: unexpected child element');
-    if (devices.length > MAX_DEVICES) throw new SealError('length-out-of-range', `<devices>: expected at most ${MAX_DEVICES} devices, got ${devices.length}`);
+    if (devices.length < 1 || devices.length > MAX_DEVICES) throw new SealError('length-out-of-range', `<devices>: expected 1..${MAX_DEVICES} devices, got ${devices.length}`);
     if (accountKeys.length > 1) throw new SealError('schema-violation', '<devices>: at most one <account-key/>');
     const account = accountKeys[0];
     const bindings = account === undefined ? [] : childElements(account);
