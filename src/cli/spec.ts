@@ -200,39 +200,51 @@ export function registryProblems(spec: SpecDocument): string[] {
   return problems;
 }
 
-/** The examples in the XEP that contain a Seal-defined element, each parsed by its wire schema. */
-export function exampleProblems(spec: SpecDocument): { checked: number; problems: string[] } {
-  const namespaces = new Set([SEAL_NS, ...WIRE_ELEMENTS.map((w) => w.ns)]);
-  let checked = 0;
+/**
+ * Calls `visit` for every outermost element in one of `namespaces` in every example that mentions
+ * Seal's namespace (an element whose ancestors are all in other namespaces). Examples that do
+ * not parse are reported as problems.
+ */
+function forEachExampleElement(spec: SpecDocument, namespaces: ReadonlySet<string>, visit: (caption: string, element: Element) => void): string[] {
   const problems: string[] = [];
   walk(spec.root, (example) => {
     if (example.name !== 'example') return;
     const text = textOf(example).trim();
     if (!text.includes(SEAL_NS)) return;
+    const caption = String(example.attrs.caption);
     let root: Element;
     try {
       root = parseXml(text);
     } catch (e) {
-      problems.push(`example "${example.attrs.caption}": ${(e as Error).message}`);
+      problems.push(`example "${caption}": ${(e as Error).message}`);
       return;
     }
     walk(root, (element, parents) => {
-      const ns = element.attrs.xmlns as string | undefined;
-      const parentNs = parents[parents.length - 1]?.attrs.xmlns as string | undefined;
-      if (ns === undefined || !namespaces.has(ns) || (parentNs !== undefined && namespaces.has(parentNs) && parents.length > 0 && ns === parentNs)) return;
-      const definition = WIRE_ELEMENTS.find((w) => w.name === element.name && w.ns === ns);
-      if (definition === undefined) {
-        problems.push(`example "${example.attrs.caption}": <${element.name} xmlns='${ns}'> has no wire definition`);
-        return;
-      }
-      try {
-        definition.fromXml(element);
-        checked++;
-      } catch (e) {
-        problems.push(`example "${example.attrs.caption}": ${(e as Error).message}`);
-      }
+      const ns = element.getNS() as string | undefined;
+      if (ns !== undefined && namespaces.has(ns) && !parents.some((p) => p.getNS() === ns)) visit(caption, element);
     });
   });
+  return problems;
+}
+
+/** The examples in the XEP that contain a Seal-defined element, each parsed by its wire schema. */
+export function exampleProblems(spec: SpecDocument): { checked: number; problems: string[] } {
+  let checked = 0;
+  const problems: string[] = [];
+  const namespaces = new Set([SEAL_NS, ...WIRE_ELEMENTS.map((w) => w.ns)]);
+  problems.push(...forEachExampleElement(spec, namespaces, (caption, element) => {
+    const definition = WIRE_ELEMENTS.find((w) => w.name === element.getName() && w.ns === element.getNS());
+    if (definition === undefined) {
+      problems.push(`example "${caption}": <${element.getName()} xmlns='${element.getNS()}'> has no wire definition`);
+      return;
+    }
+    try {
+      definition.fromXml(element);
+      checked++;
+    } catch (e) {
+      problems.push(`example "${caption}": ${(e as Error).message}`);
+    }
+  }));
   return { checked, problems };
 }
 
@@ -316,22 +328,16 @@ export function schemaValidationProblems(spec: SpecDocument, workDir: string): {
   writeFileSync(xsdFile, xsd);
   let checked = 0;
   const problems: string[] = [];
-  walk(spec.root, (example) => {
-    if (example.name !== 'example') return;
-    const text = textOf(example).trim();
-    if (!text.includes(SEAL_NS)) return;
-    walk(parseXml(text), (element, parents) => {
-      if (element.getNS() !== SEAL_NS || parents.some((p) => p.getNS() === SEAL_NS)) return;
-      const file = path.join(workDir, `element-${checked}.xml`);
-      writeFileSync(file, element.toString());
-      checked++;
-      try {
-        execFileSync('xmllint', ['--nonet', '--noout', '--schema', xsdFile, file], { stdio: ['ignore', 'pipe', 'pipe'] });
-      } catch (e) {
-        const err = e as { stderr?: Buffer; message: string };
-        problems.push(`example "${example.attrs.caption}": <${element.getName()}/> does not match the schema: ${(err.stderr?.toString() || err.message).trim()}`);
-      }
-    });
-  });
+  problems.push(...forEachExampleElement(spec, new Set([SEAL_NS]), (caption, element) => {
+    const file = path.join(workDir, `element-${checked}.xml`);
+    writeFileSync(file, element.toString());
+    checked++;
+    try {
+      execFileSync('xmllint', ['--nonet', '--noout', '--schema', xsdFile, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      const err = e as { stderr?: Buffer; message: string };
+      problems.push(`example "${caption}": <${element.getName()}/> does not match the schema: ${(err.stderr?.toString() || err.message).trim()}`);
+    }
+  }));
   return { checked, problems };
 }
