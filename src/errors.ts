@@ -35,6 +35,9 @@ export const SEAL_ERROR_REGISTRY = {
   'duplicate-id': { section: 'identity', meaning: 'two prekeys or two devices in one structure have the same id' },
   'stale-device-list': { section: 'identity', meaning: 'a device list is older than one already accepted for the account' },
   'invalid-state': { section: 'identity', meaning: 'stored device state is corrupted or inconsistent' },
+  'unknown-prekey': { section: 'handshake', meaning: 'a handshake names a signed, KEM or one-time prekey the device does not hold (never had, or already consumed)' },
+  'identity-key-changed': { section: 'handshake', meaning: 'a peer device presents another identity key than the one recorded for it' },
+  'handshake-timeout': { section: 'handshake', meaning: 'an interactive handshake did not complete in time and was abandoned' },
 } as const satisfies Record<string, { section: string; meaning: string }>;
 
 /** A code from the closed set in {@link SEAL_ERROR_REGISTRY}. @see spec §errors */

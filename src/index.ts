@@ -10,3 +10,4 @@ export * from './suite/index.js';
 export * from './codec/index.js';
 export * from './wire/index.js';
 export * from './identity/index.js';
+export * from './handshake/index.js';

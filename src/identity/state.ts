@@ -16,7 +16,7 @@ import { ed25519PublicKeyOf, signWithLabel } from '../suite/signature.js';
 import { Ed25519SecretKey, LENGTHS, X25519SecretKey } from '../suite/types.js';
 import { encode } from '../codec/binary.js';
 import { utf8Encode } from '../codec/bytes.js';
-import { type BundleValue, IdentityKeysContent, KemPrekeyContent, SignedPrekeyContent } from '../wire/bundle.js';
+import { type BundleValue, IdentityKeysContent, type IdentityKeysValue, KemPrekeyContent, SignedPrekeyContent } from '../wire/bundle.js';
 import { IDENTITY_CONSTANTS } from './constants.js';
 import { type DeviceId, deviceId, generateDeviceId, generateDeviceKeys } from './device.js';
 import { type BareJid, bareJid } from './jid.js';
@@ -101,29 +101,42 @@ export function createDeviceState(options: CreateDeviceOptions): DeviceState {
  * The bundle a device publishes: its identity keys signed together with its JID and device id,
  * its current signed prekey and KEM prekey with their signatures, and its one-time prekeys.
  *
- * Implements requirements `identity.identity-signature` and `identity.prekey-signatures`.
+ * Implements requirement `identity.prekey-signatures`.
  *
  * @see spec §identity.bundle
  */
 export function bundleOf(state: DeviceState): BundleValue {
-  const signingKey = ed25519PublicKeyOf(state.signingKey);
-  const agreementKey = x25519PublicKeyOf(state.agreementKey);
+  const identity = identityKeysOf(state);
   const signed = state.signedPrekeys[state.signedPrekeys.length - 1];
   const kem = state.kemPrekeys[state.kemPrekeys.length - 1];
   if (signed === undefined || kem === undefined) throw new SealError('invalid-state', 'device state: no current signed prekey or KEM prekey');
-  // @req identity.identity-signature
-  const identityContent = encode(IdentityKeysContent, { jid: utf8Encode(state.jid), deviceId: state.deviceId, signingKey, agreementKey });
   const signedPublic = x25519PublicKeyOf(signed.secretKey);
   const kemPublic = mlKemKeyPairFromSeed(kem.seed).publicKey;
   // @req identity.prekey-signatures
   const signedContent = encode(SignedPrekeyContent, { id: signed.id, created: signed.created, expires: signed.expires, publicKey: signedPublic });
   const kemContent = encode(KemPrekeyContent, { id: kem.id, created: kem.created, expires: kem.expires, publicKey: kemPublic });
   return {
-    identity: { signingKey, agreementKey, signature: signWithLabel(state.signingKey, SIGNATURE_LABELS.identityKeys, identityContent) },
+    identity,
     signedPrekey: { id: signed.id, created: signed.created, expires: signed.expires, publicKey: signedPublic, signature: signWithLabel(state.signingKey, SIGNATURE_LABELS.signedPrekey, signedContent) },
     kemPrekey: { id: kem.id, created: kem.created, expires: kem.expires, publicKey: kemPublic, signature: signWithLabel(state.signingKey, SIGNATURE_LABELS.kemPrekey, kemContent) },
     oneTimePrekeys: state.oneTimePrekeys.map((k) => ({ id: k.id, publicKey: x25519PublicKeyOf(k.secretKey) })),
   };
+}
+
+/**
+ * The device's identity keys with the identity signature over its JID, device id and both keys,
+ * as published in its bundle and presented in asynchronous handshake headers.
+ *
+ * Implements requirement `identity.identity-signature`.
+ *
+ * @see spec §identity.bundle
+ */
+export function identityKeysOf(state: DeviceState): IdentityKeysValue {
+  const signingKey = ed25519PublicKeyOf(state.signingKey);
+  const agreementKey = x25519PublicKeyOf(state.agreementKey);
+  // @req identity.identity-signature
+  const content = encode(IdentityKeysContent, { jid: utf8Encode(state.jid), deviceId: state.deviceId, signingKey, agreementKey });
+  return { signingKey, agreementKey, signature: signWithLabel(state.signingKey, SIGNATURE_LABELS.identityKeys, content) };
 }
 
 /** The format tag of the persisted form. */

@@ -1,0 +1,240 @@
+/**
+ * The wire forms of §handshake: the asynchronous handshake header that rides on the first
+ * messages of a session, the interactive handshake messages, the identity statement exchanged
+ * inside the interactive handshake, and the exporter-authenticated Jingle DTLS fingerprints.
+ *
+ * @see spec §handshake
+ * @module
+ */
+import * as z from 'zod/mini';
+import { type Codec, encode, fixed, opaque, optional, struct, u32, u8, vector } from '../codec/binary.js';
+import { SealError } from '../errors.js';
+import { LENGTHS } from '../suite/types.js';
+import { SEAL_NS } from '../suite/suite.js';
+import { DeviceIdSchema, IdentitySchema } from './bundle.js';
+import { defineElement } from './element.js';
+import { Uint32Id, base64, binaryAttr, bytesOf, bytesWithin, idAttr } from './fields.js';
+import { type Element, binaryText, childElements, integerAttr, requiredAttr, xml } from './xml.js';
+
+const ed25519Key = fixed(LENGTHS.ed25519PublicKey, 'Ed25519 public key');
+const x25519Key = fixed(LENGTHS.x25519PublicKey, 'X25519 public key');
+const signatureField = fixed(LENGTHS.ed25519Signature, 'signature');
+const IdentityKeysCodec = struct('IdentityKeys', { signingKey: ed25519Key, agreementKey: x25519Key, signature: signatureField });
+
+/** Schema of an asynchronous handshake header. @see spec §handshake.async */
+export const AsyncHeaderSchema = z.object({
+  initiator: IdentitySchema,
+  signedPrekeyId: Uint32Id,
+  oneTimePrekeyId: z.optional(Uint32Id),
+  kemPrekeyId: Uint32Id,
+  ephemeralKey: bytesOf(LENGTHS.x25519PublicKey),
+  kemCiphertext: bytesOf(LENGTHS.mlKemCiphertext),
+  confirmation: bytesOf(32),
+});
+/** An asynchronous handshake header. @see spec §handshake.async */
+export type AsyncHeaderValue = z.infer<typeof AsyncHeaderSchema>;
+
+/**
+ * `struct { IdentityKeys initiator; uint32 signed_prekey_id; optional<uint32> one_time_prekey_id;
+ * uint32 kem_prekey_id; opaque ephemeral_key[32]; opaque kem_ciphertext[1088];
+ * opaque confirmation[32]; } AsyncHandshakeHeader`.
+ *
+ * @see spec §handshake.async
+ */
+export const AsyncHeaderCodec: Codec<AsyncHeaderValue> = struct('AsyncHandshakeHeader', {
+  initiator: IdentityKeysCodec,
+  signedPrekeyId: u32,
+  oneTimePrekeyId: optional(u32),
+  kemPrekeyId: u32,
+  ephemeralKey: x25519Key,
+  kemCiphertext: fixed(LENGTHS.mlKemCiphertext, 'kem_ciphertext'),
+  confirmation: fixed(32, 'confirmation'),
+}) as Codec<AsyncHeaderValue>;
+
+/** Canonical bytes of a header (what duplicate detection compares). @see spec §handshake.async */
+export function encodeAsyncHeader(header: AsyncHeaderValue): Uint8Array {
+  return encode(AsyncHeaderCodec, header);
+}
+
+function only(element: Element, name: string): Element {
+  const found = childElements(element).filter((c) => c.getName() === name);
+  if (found.length !== 1) throw new SealError('schema-violation', `<${element.getName()}>: expected exactly one <${name}/>, got ${found.length}`);
+  return found[0]!;
+}
+
+function exactText(element: Element, length: number): Uint8Array {
+  const bytes = binaryText(element, length + 3);
+  if (bytes.length !== length) throw new SealError('invalid-length', `<${element.getName()}>: expected ${length} bytes, got ${bytes.length}`);
+  return bytes;
+}
+
+/**
+ * `<handshake xmlns='urn:xmpp:seal:0' signed-prekey='…' kem-prekey='…' [one-time-prekey='…']>`
+ * with `<identity/>`, `<ephemeral/>`, `<kem-ciphertext/>` and `<confirmation/>`.
+ *
+ * @see spec §handshake.async
+ */
+export const AsyncHeaderElement = defineElement<AsyncHeaderValue>({
+  name: 'handshake',
+  ns: SEAL_NS,
+  schema: AsyncHeaderSchema,
+  write: (h) =>
+    xml('handshake', {
+      xmlns: SEAL_NS,
+      'signed-prekey': String(h.signedPrekeyId),
+      'kem-prekey': String(h.kemPrekeyId),
+      ...(h.oneTimePrekeyId === undefined ? {} : { 'one-time-prekey': String(h.oneTimePrekeyId) }),
+    }, [
+      xml('identity', { signing: base64(h.initiator.signingKey), agreement: base64(h.initiator.agreementKey), signature: base64(h.initiator.signature) }),
+      xml('ephemeral', {}, [base64(h.ephemeralKey)]),
+      xml('kem-ciphertext', {}, [base64(h.kemCiphertext)]),
+      xml('confirmation', {}, [base64(h.confirmation)]),
+    ]),
+  read: (element) => {
+    if (childElements(element).length !== 4) throw new SealError('schema-violation', '<handshake>: expected identity, ephemeral, kem-ciphertext and confirmation');
+    const identity = only(element, 'identity');
+    const oneTime = element.attrs['one-time-prekey'] === undefined ? {} : { oneTimePrekeyId: idAttr(element, 'one-time-prekey') };
+    return {
+      initiator: {
+        signingKey: binaryAttr(identity, 'signing', LENGTHS.ed25519PublicKey),
+        agreementKey: binaryAttr(identity, 'agreement', LENGTHS.x25519PublicKey),
+        signature: binaryAttr(identity, 'signature', LENGTHS.ed25519Signature),
+      },
+      signedPrekeyId: idAttr(element, 'signed-prekey'),
+      kemPrekeyId: idAttr(element, 'kem-prekey'),
+      ...oneTime,
+      ephemeralKey: exactText(only(element, 'ephemeral'), LENGTHS.x25519PublicKey),
+      kemCiphertext: exactText(only(element, 'kem-ciphertext'), LENGTHS.mlKemCiphertext),
+      confirmation: exactText(only(element, 'confirmation'), 32),
+    };
+  },
+});
+
+/**
+ * A party's identity in a session: `struct { opaque jid<1..3071>; uint32 device_id;
+ * opaque signing_key[32]; opaque agreement_key[32]; } PartyIdentity`.
+ *
+ * @see spec §handshake.session
+ */
+export const PartyIdentityCodec: Codec<{ jid: Uint8Array; deviceId: number; signingKey: Uint8Array; agreementKey: Uint8Array }> = struct('PartyIdentity', {
+  jid: opaque(2, { min: 1, max: 3071 }, 'jid'),
+  deviceId: u32,
+  signingKey: ed25519Key,
+  agreementKey: x25519Key,
+});
+
+/**
+ * What the interactive handshake's responder sends encrypted in message 2:
+ * `struct { opaque signing_key[32]; opaque identity_signature[64]; opaque kem_ciphertext[1088];
+ * opaque ratchet_key[32]; } ResponderPayload`.
+ *
+ * @see spec §handshake.interactive
+ */
+export const ResponderPayloadCodec: Codec<{ signingKey: Uint8Array; identitySignature: Uint8Array; kemCiphertext: Uint8Array; ratchetKey: Uint8Array }> = struct('ResponderPayload', {
+  signingKey: ed25519Key,
+  identitySignature: signatureField,
+  kemCiphertext: fixed(LENGTHS.mlKemCiphertext, 'kem_ciphertext'),
+  ratchetKey: x25519Key,
+});
+
+/**
+ * What the interactive handshake's initiator sends encrypted in message 3:
+ * `struct { opaque signing_key[32]; opaque identity_signature[64]; } InitiatorPayload`.
+ *
+ * @see spec §handshake.interactive
+ */
+export const InitiatorPayloadCodec: Codec<{ signingKey: Uint8Array; identitySignature: Uint8Array }> = struct('InitiatorPayload', {
+  signingKey: ed25519Key,
+  identitySignature: signatureField,
+});
+
+/** Largest interactive handshake message: the Noise limit (Noise §3). */
+export const MAX_NOISE_MESSAGE = 65535;
+
+/** Schema of an interactive handshake message. @see spec §handshake.interactive */
+export const InteractiveMessageSchema = z.object({
+  sid: z.string().check(z.regex(/^[A-Za-z0-9_-]{8,64}$/)),
+  step: z.int().check(z.gte(1), z.lte(3)),
+  deviceId: DeviceIdSchema,
+  noise: bytesWithin(1, MAX_NOISE_MESSAGE),
+});
+/** An interactive handshake message. */
+export type InteractiveMessageValue = z.infer<typeof InteractiveMessageSchema>;
+
+/**
+ * `<interactive xmlns='urn:xmpp:seal:0' sid='…' step='1|2|3' device='…'>base64 Noise message</interactive>`.
+ *
+ * @see spec §handshake.interactive
+ */
+export const InteractiveMessageElement = defineElement<InteractiveMessageValue>({
+  name: 'interactive',
+  ns: SEAL_NS,
+  schema: InteractiveMessageSchema,
+  write: (m) => xml('interactive', { xmlns: SEAL_NS, sid: m.sid, step: String(m.step), device: String(m.deviceId) }, [base64(m.noise)]),
+  read: (element) => ({ sid: requiredAttr(element, 'sid'), step: integerAttr(element, 'step'), deviceId: integerAttr(element, 'device'), noise: binaryText(element, MAX_NOISE_MESSAGE) }),
+});
+
+/** Hash functions a DTLS fingerprint may use (XEP-0320, RFC 8122). */
+export const FINGERPRINT_HASHES = ['sha-256', 'sha-384', 'sha-512'] as const;
+
+const HASH_LENGTHS = { 'sha-256': 32, 'sha-384': 48, 'sha-512': 64 } as const;
+const FingerprintSchema = z.object({ hash: z.enum(FINGERPRINT_HASHES), value: bytesWithin(32, 64) }).check(
+  z.refine((f) => f.value.length === HASH_LENGTHS[f.hash], 'fingerprint length does not match its hash function'),
+);
+/** Schema of exporter-authenticated DTLS fingerprints. @see spec §handshake.exporter */
+export const DtlsFingerprintsSchema = z.object({
+  sid: z.string().check(z.minLength(1), z.maxLength(256)),
+  fingerprints: z.array(FingerprintSchema).check(z.minLength(1), z.maxLength(8)),
+  mac: bytesOf(32),
+});
+/** DTLS fingerprints of a Jingle session, with their exporter MAC. */
+export type DtlsFingerprintsValue = z.infer<typeof DtlsFingerprintsSchema>;
+
+/**
+ * What the fingerprint MAC covers: `struct { opaque sid<1..256>; Fingerprint fingerprints<1..8>; }`
+ * with `struct { uint8 hash; opaque value<32..64>; } Fingerprint` (hash 1 = sha-256, 2 = sha-384,
+ * 3 = sha-512).
+ *
+ * @see spec §handshake.exporter
+ */
+export function dtlsFingerprintsContent(value: Pick<DtlsFingerprintsValue, 'sid' | 'fingerprints'>): Uint8Array {
+  const codec = struct('DtlsFingerprints', {
+    sid: opaque(1, { min: 1, max: 255 }, 'sid'),
+    fingerprints: vector(1, { min: 1, max: 8 }, struct('Fingerprint', { hash: u8, value: opaque(1, { min: 32, max: 64 }, 'value') }), 'fingerprints'),
+  });
+  return encode(codec, { sid: new TextEncoder().encode(value.sid), fingerprints: value.fingerprints.map((f) => ({ hash: FINGERPRINT_HASHES.indexOf(f.hash) + 1, value: f.value })) });
+}
+
+function colonHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
+}
+
+function parseColonHex(text: string): Uint8Array {
+  if (!/^[0-9A-F]{2}(:[0-9A-F]{2}){31,63}$/.test(text)) throw new SealError('schema-violation', '<fingerprint>: expected upper-case colon-separated hex (RFC 8122)');
+  return Uint8Array.from(text.split(':').map((h) => Number.parseInt(h, 16)));
+}
+
+/**
+ * `<dtls-fingerprints xmlns='urn:xmpp:seal:0' sid='…' mac='…'>` with
+ * `<fingerprint hash='sha-256'>AB:CD:…</fingerprint>` children (RFC 8122 notation).
+ *
+ * @see spec §handshake.exporter
+ */
+export const DtlsFingerprintsElement = defineElement<DtlsFingerprintsValue>({
+  name: 'dtls-fingerprints',
+  ns: SEAL_NS,
+  schema: DtlsFingerprintsSchema,
+  write: (v) => xml('dtls-fingerprints', { xmlns: SEAL_NS, sid: v.sid, mac: base64(v.mac) }, v.fingerprints.map((f) => xml('fingerprint', { hash: f.hash }, [colonHex(f.value)]))),
+  read: (element) => {
+    const children = childElements(element);
+    if (children.length > 8) throw new SealError('length-out-of-range', '<dtls-fingerprints>: at most 8 fingerprints');
+    return {
+      sid: requiredAttr(element, 'sid'),
+      mac: binaryAttr(element, 'mac', 32),
+      fingerprints: children.map((f) => {
+        if (f.getName() !== 'fingerprint') throw new SealError('schema-violation', `<dtls-fingerprints>: unexpected <${f.getName()}/>`);
+        return { hash: requiredAttr(f, 'hash'), value: parseColonHex(f.getText()) };
+      }),
+    };
+  },
+});
