@@ -1,6 +1,6 @@
 /**
  * The XML examples of spec/seal.xml that show Seal elements with real keys and signatures,
- * generated from the code with fixed seeds. `seal spec examples` prints them; a test checks that
+ * generated from the code with fixed seeds. `seal spec generate` writes them into the spec; a test checks that
  * the spec's examples with these captions are exactly these texts, so an example can never show
  * something the code would reject or produce differently.
  *
@@ -9,8 +9,10 @@
  */
 import { addDevice, bundleOf, bundleNode, createDeviceList, createDeviceState, DEVICE_LIST_NODE, ITEM_ID, publishOptions } from '../identity/index.js';
 import { bareJid } from '../identity/jid.js';
+import { verifyBundle } from '../identity/bundle.js';
+import { authenticateDtlsFingerprints, initiateAsync } from '../handshake/index.js';
 import { generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { BundleElement, DeviceListElement, EncryptionMarker, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
+import { AsyncHeaderElement, BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 
 /** The fixed time of the examples: 2026-11-26T09:00:00Z. */
@@ -52,6 +54,13 @@ export function specExamples(): Map<string, string> {
   ));
   examples.set('A device list whose account key is vouched for by an OpenPGP key (placeholder certificate and signature bytes)', prettyXml(
     DeviceListElement.toXml(withBinding),
+  ));
+  const romeo = createDeviceState({ jid: 'romeo@montague.lit', now: EXAMPLE_TIME, rng, oneTimePrekeys: 0 });
+  const started = initiateAsync({ self: romeo, peer: verifyBundle(bundleOf(device), { jid: juliet, deviceId: device.deviceId, now: EXAMPLE_TIME }), rng });
+  examples.set('An asynchronous handshake header', prettyXml(AsyncHeaderElement.toXml(started.header)));
+  const fingerprints = authenticateDtlsFingerprints(started.session, 'a73sjjvkla37jfea', [{ hash: 'sha-256', value: rng(32) }]);
+  examples.set('DTLS fingerprints authenticated by a Seal session', prettyXml(
+    xml('message', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'chat' }, [DtlsFingerprintsElement.toXml(fingerprints)]),
   ));
   return examples;
 }

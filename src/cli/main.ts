@@ -5,7 +5,7 @@
  *   seal vectors generate [dir]   write vectors/*.json and vectors/schema/*.json from the code
  *   seal vectors check [dir]      fail if the committed vectors differ from what the code generates
  *   seal vectors verify [dir]     check every vector file against the code and print a table
- *   seal spec examples [file]     write the generated examples into the XEP
+ *   seal spec generate [file]     write the generated examples and error table into the XEP
  *   seal spec check [file]        validate the XEP (XSF DTD, ProtoXEP rules, error registry,
  *                                 examples) and print requirement coverage per section
  *
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { specExamples } from './examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from './registry.js';
-import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, traceRequirements, withGeneratedExamples } from './spec.js';
+import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples } from './spec.js';
 import { generateVectors, vectorDrift, verificationTable, verifyVectors } from './vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,14 +87,14 @@ function main(args: readonly string[]): void {
     console.log(verificationTable(results));
     const failures = results.flatMap((r) => r.failures.map((f) => `${r.file}: ${f}`));
     if (failures.length > 0) fail(failures);
-  } else if (group === 'spec' && command === 'examples') {
+  } else if (group === 'spec' && command === 'generate') {
     const file = path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml'));
-    writeFileSync(file, withGeneratedExamples(readFileSync(file, 'utf8'), specExamples()));
-    console.log(`examples written into ${path.relative(process.cwd(), file)}`);
+    writeFileSync(file, withGeneratedErrorTable(withGeneratedExamples(readFileSync(file, 'utf8'), specExamples())));
+    console.log(`examples and error registry written into ${path.relative(process.cwd(), file)}`);
   } else if (group === 'spec' && command === 'check') {
     specCheck(path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml')));
   } else {
-    console.error('usage: seal vectors generate|check|verify [dir] | seal spec check|examples [file]');
+    console.error('usage: seal vectors generate|check|verify [dir] | seal spec check|generate [file]');
     process.exit(2);
   }
 }

@@ -264,7 +264,7 @@ export function exampleDrift(text: string, generated: ReadonlyMap<string, string
   const problems: string[] = [];
   for (const [caption, body] of generated) {
     if (!present.has(caption)) problems.push(`example "${caption}": missing from the spec`);
-    else if (present.get(caption) !== body) problems.push(`example "${caption}": differs from what the code generates (run: npm run spec:examples)`);
+    else if (present.get(caption) !== body) problems.push(`example "${caption}": differs from what the code generates (run: npm run spec:generate)`);
   }
   return problems;
 }
@@ -340,4 +340,19 @@ export function schemaValidationProblems(spec: SpecDocument, workDir: string): {
     }
   }));
   return { checked, problems };
+}
+
+/** The rows of the error registry table, generated from the code's registry. */
+export function errorTableRows(): string {
+  const escape = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  return Object.entries(SEAL_ERROR_REGISTRY).map(([code, { section, meaning }]) => `      <tr><td>${code}</td><td>§${section}</td><td>${escape(meaning)}</td></tr>\n`).join('');
+}
+
+/** The spec text with the error registry table's rows generated from the code. */
+export function withGeneratedErrorTable(text: string): string {
+  const header = "<tr><th>Code</th><th>Section</th><th>Meaning</th></tr>\n";
+  const start = text.indexOf(header);
+  const end = text.indexOf('  </table>', start);
+  if (start < 0 || end < 0) return text;
+  return text.slice(0, start + header.length) + errorTableRows() + text.slice(end);
 }

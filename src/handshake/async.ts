@@ -263,3 +263,32 @@ export function respondAsync(input: {
   const log = [...input.log, headerHash].slice(-HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES);
   return { kind: 'established', session, state, log, secrets };
 }
+
+/**
+ * Whether an initiator still attaches its handshake header: until the responder's first message
+ * of the session has been opened.
+ *
+ * @see spec §handshake.async
+ */
+export type KeyConfirmation = { readonly state: 'unconfirmed'; readonly header: AsyncHeaderValue } | { readonly state: 'confirmed' };
+
+/**
+ * The header to attach to the next message, if any.
+ *
+ * Implements requirement `handshake.key-confirmation`.
+ *
+ * @see spec §handshake.async
+ */
+export function headerToAttach(confirmation: KeyConfirmation): AsyncHeaderValue | undefined {
+  // @req handshake.key-confirmation
+  return confirmation.state === 'unconfirmed' ? confirmation.header : undefined;
+}
+
+/**
+ * The confirmation state after a message of the session from the responder has been opened.
+ *
+ * @see spec §handshake.async
+ */
+export function confirmedByReply(_confirmation: KeyConfirmation): KeyConfirmation {
+  return { state: 'confirmed' };
+}

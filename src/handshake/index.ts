@@ -8,3 +8,4 @@
 export * from './constants.js';
 export * from './session.js';
 export * from './async.js';
+export * from './jingle.js';

@@ -1,0 +1,54 @@
+/**
+ * §handshake.exporter and key confirmation: exporter keys agree and are independent per label and
+ * context; Jingle DTLS fingerprints are authenticated by the session; the initiator attaches its
+ * header until the first reply.
+ */
+import { describe, expect, it } from 'vitest';
+import { toHex, utf8Encode } from '../src/codec/bytes.js';
+import { authenticateDtlsFingerprints, confirmedByReply, exportKey, headerToAttach, initiateAsync, respondAsync, verifyDtlsFingerprints, type KeyConfirmation } from '../src/handshake/index.js';
+import { bundleOf, createDeviceState, verifyBundle } from '../src/identity/index.js';
+import { seededRng } from '../src/suite/index.js';
+import { DtlsFingerprintsElement, parseXml } from '../src/wire/index.js';
+import { codeOf } from './support/errors.js';
+
+const NOW = 1795683600;
+const alice = createDeviceState({ jid: 'alice@example.org', now: NOW, rng: seededRng('alice'), oneTimePrekeys: 1 });
+const bob = createDeviceState({ jid: 'bob@example.net', now: NOW, rng: seededRng('bob'), oneTimePrekeys: 1 });
+const started = initiateAsync({ self: alice, peer: verifyBundle(bundleOf(bob), { jid: bob.jid, deviceId: bob.deviceId, now: NOW }), rng: seededRng('h') });
+const done = respondAsync({ self: bob, log: [], header: started.header, initiatorJid: alice.jid, initiatorDeviceId: alice.deviceId, now: NOW });
+if (done.kind !== 'established') throw new Error('handshake failed');
+const [a, b] = [started.session, done.session];
+
+describe('§handshake.exporter', () => {
+  it('gives both sides the same key, independent per label, context and length', () => {
+    // @req handshake.exporter
+    const key = toHex(exportKey(a, 'file transfer', utf8Encode('sid-1'), 32));
+    expect(toHex(exportKey(b, 'file transfer', utf8Encode('sid-1'), 32))).toBe(key);
+    expect(toHex(exportKey(a, 'file transfer', utf8Encode('sid-2'), 32))).not.toBe(key);
+    expect(toHex(exportKey(a, 'other use', utf8Encode('sid-1'), 32))).not.toBe(key);
+    expect(toHex(exportKey(a, 'file transfer', utf8Encode('sid-1'), 64)).slice(0, 64)).not.toBe(key);
+    expect(key).not.toBe(toHex(a.rootKey.dangerouslyExposeBytes()));
+  });
+
+  it('authenticates Jingle DTLS fingerprints; any mismatch fails', () => {
+    // @req handshake.jingle-dtls
+    const fingerprint = { hash: 'sha-256' as const, value: seededRng('cert')(32) };
+    const sent = authenticateDtlsFingerprints(a, 'jingle-sid-1', [fingerprint]);
+    const received = DtlsFingerprintsElement.fromXml(parseXml(DtlsFingerprintsElement.toXml(sent).toString()));
+    expect(codeOf(() => verifyDtlsFingerprints(b, 'jingle-sid-1', received, fingerprint))).toBe('ok');
+    expect(codeOf(() => verifyDtlsFingerprints(b, 'jingle-sid-2', received, fingerprint))).toBe('authentication-failed');
+    expect(codeOf(() => verifyDtlsFingerprints(b, 'jingle-sid-1', received, { ...fingerprint, value: seededRng('other cert')(32) }))).toBe('authentication-failed');
+    const swapped = { ...received, fingerprints: [{ hash: 'sha-256' as const, value: seededRng('mitm cert')(32) }] };
+    expect(codeOf(() => verifyDtlsFingerprints(b, 'jingle-sid-1', swapped, swapped.fingerprints[0]!))).toBe('authentication-failed');
+    expect(codeOf(() => DtlsFingerprintsElement.toXml({ ...sent, fingerprints: [{ hash: 'sha-384', value: fingerprint.value }] }))).toBe('schema-violation');
+  });
+
+  it('attaches the handshake header until the responder has replied', () => {
+    // @req handshake.key-confirmation
+    let confirmation: KeyConfirmation = { state: 'unconfirmed', header: started.header };
+    expect(headerToAttach(confirmation)).toBe(started.header);
+    expect(headerToAttach(confirmation)).toBe(started.header);
+    confirmation = confirmedByReply(confirmation);
+    expect(headerToAttach(confirmation)).toBeUndefined();
+  });
+});
