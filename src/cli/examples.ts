@@ -10,9 +10,9 @@
 import { addDevice, bundleOf, bundleNode, createDeviceList, createDeviceState, DEVICE_LIST_NODE, ITEM_ID, publishOptions } from '../identity/index.js';
 import { bareJid } from '../identity/jid.js';
 import { verifyBundle } from '../identity/bundle.js';
-import { authenticateDtlsFingerprints, initiateAsync } from '../handshake/index.js';
+import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { AsyncHeaderElement, BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
+import { AsyncHeaderElement, BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 
 /** The fixed time of the examples: 2026-11-26T09:00:00Z. */
@@ -61,6 +61,10 @@ export function specExamples(): Map<string, string> {
   const fingerprints = authenticateDtlsFingerprints(started.session, 'a73sjjvkla37jfea', [{ hash: 'sha-256', value: rng(32) }]);
   examples.set('DTLS fingerprints authenticated by a Seal session', prettyXml(
     xml('message', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'chat' }, [DtlsFingerprintsElement.toXml(fingerprints)]),
+  ));
+  const interactive = startInteractive({ self: romeo, peer: { jid: juliet, deviceId: device.deviceId }, rng, now: EXAMPLE_TIME });
+  examples.set('Message 1 of an interactive handshake', prettyXml(
+    xml('message', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'chat' }, [InteractiveMessageElement.toXml(interactive.message)]),
   ));
   return examples;
 }

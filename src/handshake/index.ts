@@ -9,3 +9,5 @@ export * from './constants.js';
 export * from './session.js';
 export * from './async.js';
 export * from './jingle.js';
+export * from './interactive.js';
+export * from './noise.js';
