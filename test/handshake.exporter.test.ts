@@ -28,6 +28,10 @@ describe('§handshake.exporter', () => {
     expect(toHex(exportKey(a, 'other use', utf8Encode('sid-1'), 32))).not.toBe(key);
     expect(toHex(exportKey(a, 'file transfer', utf8Encode('sid-1'), 64)).slice(0, 64)).not.toBe(key);
     expect(key).not.toBe(toHex(a.rootKey.dangerouslyExposeBytes()));
+    expect(codeOf(() => exportKey(a, '', new Uint8Array(), 32))).toBe('invalid-value');
+    expect(codeOf(() => exportKey(a, ' x', new Uint8Array(), 32))).toBe('invalid-value');
+    expect(codeOf(() => exportKey(a, 'x'.repeat(191), new Uint8Array(), 32))).toBe('ok');
+    expect(codeOf(() => exportKey(a, 'x'.repeat(192), new Uint8Array(), 32))).toBe('invalid-value');
   });
 
   it('authenticates Jingle DTLS fingerprints; any mismatch fails', () => {

@@ -6,6 +6,7 @@
  * @module
  */
 import { encode, opaque, struct } from '../codec/binary.js';
+import { SealError } from '../errors.js';
 import { utf8Encode } from '../codec/bytes.js';
 import type { X25519KeyPair } from '../suite/agreement.js';
 import { deriveKey, deriveSymmetricKey, sha256 } from '../suite/kdf.js';
@@ -107,7 +108,8 @@ export function deriveSession(input: {
  *
  * Implements requirement `handshake.exporter`.
  *
- * @param label - what the key is for, 1 to 200 printable ASCII characters (e.g. `"jingle dtls"`).
+ * @param label - what the key is for, 1 to 191 printable ASCII characters (e.g. `"jingle dtls"`).
+ * @throws SealError `invalid-value` for another label; `invalid-length` for a length outside 1..8160.
  * @param context - application context (e.g. a Jingle session id), may be empty.
  * @param length - 1 to 8160 bytes.
  * @see spec §handshake.exporter
@@ -116,7 +118,10 @@ export function deriveSession(input: {
  * const key = exportKey(session, 'file transfer', utf8Encode(sid), 32);
  * ```
  */
-export function exportKey(session: SessionSecret, label: string, context: Uint8Array, length: number): Uint8Array {
+export function exportKey(session: Pick<SessionSecret, 'exporterSecret'>, label: string, context: Uint8Array, length: number): Uint8Array {
   // @req handshake.exporter
+  if (!/^[\x21-\x7e][\x20-\x7e]{0,190}$/.test(label)) {
+    throw new SealError('invalid-value', `exporter label: expected 1..191 printable ASCII characters, got ${JSON.stringify(label.slice(0, 40))}`);
+  }
   return deriveKey({ label: `${HANDSHAKE_LABELS.exporter} ${label}`, ikm: session.exporterSecret.dangerouslyExposeBytes(), context, length });
 }

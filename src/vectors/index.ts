@@ -6,6 +6,7 @@
  * @module
  */
 import { codecVectors } from './codec.js';
+import { handshakeAsyncVectors } from './handshake-async.js';
 import { identityVectors } from './identity.js';
 import type { VectorKind } from './kind.js';
 import { suiteVectors } from './suite.js';
@@ -14,4 +15,4 @@ export * from './format.js';
 export * from './kind.js';
 
 /** Every vector file kind, in spec order. */
-export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors];
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors];
