@@ -11,3 +11,4 @@ export * from './codec/index.js';
 export * from './wire/index.js';
 export * from './identity/index.js';
 export * from './handshake/index.js';
+export * from './envelope/index.js';

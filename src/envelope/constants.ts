@@ -1,0 +1,33 @@
+/**
+ * The named constants and labels of §envelope; the XEP's tables state the same values with
+ * their reasons, and a test checks that the two agree.
+ *
+ * @see spec §envelope.constants
+ * @module
+ */
+
+/** The named constants of §envelope. @see spec §envelope.constants */
+export const ENVELOPE_CONSTANTS = {
+  /** Most message keys one received message may make a device skip in one chain. */
+  MAX_SKIP: 1000,
+  /** Most skipped message keys a session stores; the oldest is evicted first. */
+  MAX_SKIPPED_KEYS: 2000,
+  /** Seconds a skipped message key is kept: 30 days. */
+  SKIPPED_KEY_MAX_AGE: 30 * 86400,
+  /** Opened messages a session remembers to report re-deliveries as duplicates. */
+  MAX_RECENTLY_OPENED: 2000,
+  /** Largest content (XEP-0420 envelope, before padding) in bytes. */
+  MAX_CONTENT_BYTES: 65536,
+  /** Most recipient devices of one stanza. */
+  MAX_RECIPIENTS: 256,
+} as const;
+
+/** Labels of §envelope (each prefixed with `Seal-v0 ` by the suite). @see spec §envelope.labels */
+export const ENVELOPE_LABELS = {
+  rootStep: 'ratchet root',
+  chainKey: 'ratchet chain key',
+  messageKey: 'ratchet message key',
+  messageExpand: 'ratchet message',
+  keyCommitment: 'key commitment',
+  payload: 'payload',
+} as const;

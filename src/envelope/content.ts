@@ -1,0 +1,108 @@
+/**
+ * The encrypted content: an XEP-0420 `<envelope xmlns='urn:xmpp:sce:1'>` holding the stanza's
+ * content elements and the affixes `<rpad/>`, `<time/>`, `<to/>`, `<from/>`; the padding policy
+ * (Padmé); and the checks a receiver makes on the affixes.
+ *
+ * @see spec §envelope.content
+ * @module
+ */
+import { utf8Decode, utf8Encode } from '../codec/bytes.js';
+import { SealError } from '../errors.js';
+import type { Rng } from '../suite/rng.js';
+import { formatDateTime, dateTimeAttr } from '../wire/fields.js';
+import { type Element, childElements, parseXml, requiredAttr, xml } from '../wire/xml.js';
+import { ENVELOPE_CONSTANTS } from './constants.js';
+
+/** The XEP-0420 namespace. */
+export const SCE_NS = 'urn:xmpp:sce:1';
+
+/**
+ * Padmé (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and Communication with
+ * PURBs", PETS 2019): rounds `length` up so that only O(log log length) bits of it remain, with
+ * at most 12 % overhead.
+ *
+ * Implements requirement `envelope.padding`.
+ *
+ * @see spec §envelope.content
+ */
+export function padme(length: number): number {
+  // @req envelope.padding
+  if (length <= 2) return length;
+  const e = Math.floor(Math.log2(length));
+  const s = Math.floor(Math.log2(e)) + 1;
+  const lastBits = e - s;
+  const mask = 2 ** lastBits - 1;
+  return Math.floor((length + mask) / (mask + 1)) * (mask + 1);
+}
+
+const PAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** Length of `<rpad></rpad>`. */
+const RPAD_TAGS = 13;
+
+/**
+ * The plaintext of a sealed stanza: the content elements and the affixes, serialized as UTF-8
+ * XML, padded with `<rpad/>` so that its length is `padme(unpadded length + 14)`. The padding
+ * characters are drawn from `rng` (one byte each).
+ *
+ * Implements requirement `envelope.affixes`.
+ *
+ * @throws SealError `too-large` for content above MAX_CONTENT_BYTES.
+ * @see spec §envelope.content
+ */
+export function buildContent(input: { content: readonly Element[]; to: string; from: string; time: number; rng: Rng }): Uint8Array {
+  // @req envelope.affixes
+  const affixes = [xml('time', { stamp: formatDateTime(input.time) }), xml('to', { jid: input.to }), xml('from', { jid: input.from })];
+  const unpadded = xml('envelope', { xmlns: SCE_NS }, [xml('content', {}, [...input.content]), ...affixes]).toString();
+  const length = utf8Encode(unpadded).length;
+  if (length > ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES) throw new SealError('too-large', `content: expected at most ${ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES} bytes, got ${length}`);
+  const fill = padme(length + RPAD_TAGS + 1) - length - RPAD_TAGS;
+  const random = input.rng(fill);
+  const pad = Array.from(random, (b) => PAD_ALPHABET[b % PAD_ALPHABET.length]).join('');
+  const padded = xml('envelope', { xmlns: SCE_NS }, [xml('content', {}, [...input.content]), xml('rpad', {}, [pad]), ...affixes]).toString();
+  return utf8Encode(padded);
+}
+
+/** What a receiver gets from the plaintext. */
+export interface OpenedContent {
+  /** The stanza content elements (children of `<content/>`). */
+  readonly content: readonly Element[];
+  /** The sender's `<time/>`, seconds since the Unix epoch. */
+  readonly time: number;
+}
+
+/**
+ * Parses the plaintext and checks its affixes against the stanza that carried it: `<to/>` must be
+ * the bare JID of the stanza's `to`, `<from/>` the bare JID of its `from` (redirect protection).
+ *
+ * Implements requirement `envelope.redirect`.
+ *
+ * @throws SealError `malformed-xml`, `unexpected-element`, `schema-violation` for a malformed
+ *   envelope; `redirected-stanza` when `<to/>` or `<from/>` differ from the stanza.
+ * @see spec §envelope.content
+ */
+export function openContent(plaintext: Uint8Array, stanza: { to: string; from: string }): OpenedContent {
+  const root = parseXml(utf8Decode(plaintext, 'envelope'), ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES * 2);
+  if (root.getName() !== 'envelope' || root.getNS() !== SCE_NS) throw new SealError('unexpected-element', `expected <envelope xmlns='${SCE_NS}'>`);
+  const children = childElements(root);
+  const one = (name: string) => {
+    const found = children.filter((c) => c.getName() === name);
+    if (found.length !== 1) throw new SealError('schema-violation', `<envelope>: expected exactly one <${name}/>`);
+    return found[0]!;
+  };
+  const content = one('content');
+  const to = requiredAttr(one('to'), 'jid');
+  const from = requiredAttr(one('from'), 'jid');
+  const time = dateTimeAttr(one('time'), 'stamp');
+  one('rpad');
+  // @req envelope.redirect
+  if (to !== bare(stanza.to) || from !== bare(stanza.from)) {
+    throw new SealError('redirected-stanza', 'envelope: <to/> or <from/> does not match the stanza');
+  }
+  return { content: childElements(content), time };
+}
+
+/** The bare part of a JID. */
+export function bare(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash < 0 ? jid : jid.slice(0, slash);
+}

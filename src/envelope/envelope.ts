@@ -1,0 +1,198 @@
+/**
+ * Sealing and opening stanzas: the content is encrypted once under a fresh content key with a key
+ * commitment; the content key is wrapped for every recipient device (the peer's devices and the
+ * sender's own other devices) through that device pair's ratchet. Opening never throws: it
+ * returns a tagged result, and state changes only when a message opens.
+ *
+ * @see spec §envelope
+ * @module
+ */
+import { concatBytes } from '../codec/bytes.js';
+import { SealError, isSealError } from '../errors.js';
+import { aeadOpen, aeadSeal } from '../suite/aead.js';
+import { constantTimeEqual, macWithLabel, sha256 } from '../suite/kdf.js';
+import type { Rng } from '../suite/rng.js';
+import { labeledContent, SEAL_NS } from '../suite/suite.js';
+import { SymmetricKey } from '../suite/types.js';
+import { type HandshakeLog, type KeyConfirmation, headerToAttach, respondAsync } from '../handshake/async.js';
+import { deviceId as toDeviceId, type DeviceId } from '../identity/device.js';
+import { bareJid, type BareJid } from '../identity/jid.js';
+import type { DeviceState } from '../identity/state.js';
+import { EncryptionMarker, StoreHint } from '../wire/marker.js';
+import { SealedElement, type SealedValue, decodeWrappedKey, encodeWrappedKey } from '../wire/sealed.js';
+import { type Element, xml } from '../wire/xml.js';
+import { bare, buildContent, openContent } from './content.js';
+import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS } from './constants.js';
+import { type RatchetState, ratchetDecrypt, ratchetEncrypt, startRatchet } from './ratchet.js';
+
+/** A session with one peer device: its ratchet and whether the handshake header is still attached. */
+export interface PeerSession {
+  readonly ratchet: RatchetState;
+  readonly confirmation: KeyConfirmation;
+}
+
+/** The key of a session in a session map: `bare JID/device id`. */
+export function sessionKey(jid: string, device: number): string {
+  return `${jid}/${device}`;
+}
+
+/** The fallback body for clients without Seal. @see spec §envelope.wire */
+export const FALLBACK_BODY = 'This message is encrypted with Seal (urn:xmpp:seal:0), which your client does not support.';
+
+/**
+ * The key commitment: `MacWithLabel(content_key, "key commitment", "")`.
+ *
+ * Implements requirement `envelope.commitment`.
+ *
+ * @see spec §envelope.commitment
+ */
+export function keyCommitment(contentKey: SymmetricKey): Uint8Array {
+  // @req envelope.commitment
+  return macWithLabel(contentKey, ENVELOPE_LABELS.keyCommitment, new Uint8Array(0));
+}
+
+/** What each wrapped key's ratchet message binds besides the session: the commitment and the payload's hash. */
+function wrapContext(commitment: Uint8Array, payload: Uint8Array): Uint8Array {
+  return concatBytes(commitment, sha256(payload));
+}
+
+const ZERO_NONCE = new Uint8Array(12);
+
+/**
+ * Seals a message stanza for `recipients` (every device of the peer and the sender's own other
+ * devices, each with an established session). Randomness: 32 bytes for the content key, the
+ * padding bytes, then whatever each ratchet step draws, in recipient order.
+ *
+ * Implements requirements `envelope.content-once`, `envelope.fan-out`, `envelope.markers`.
+ *
+ * @returns the `<message/>` stanza and the updated sessions.
+ * @throws SealError `no-session` for a recipient without a session; `too-large`;
+ *   `length-out-of-range` for more than MAX_RECIPIENTS recipients.
+ * @see spec §envelope
+ */
+export function sealStanza(input: {
+  to: string;
+  from: string;
+  type?: 'chat' | 'normal';
+  id?: string;
+  senderDeviceId: DeviceId;
+  content: readonly Element[];
+  recipients: readonly { jid: BareJid; deviceId: DeviceId }[];
+  sessions: ReadonlyMap<string, PeerSession>;
+  rng: Rng;
+  now: number;
+}): { stanza: Element; sessions: Map<string, PeerSession> } {
+  const { rng } = input;
+  if (input.recipients.length < 1 || input.recipients.length > ENVELOPE_CONSTANTS.MAX_RECIPIENTS) {
+    throw new SealError('length-out-of-range', `recipients: expected 1..${ENVELOPE_CONSTANTS.MAX_RECIPIENTS}, got ${input.recipients.length}`);
+  }
+  // @req envelope.content-once
+  const contentKey = new SymmetricKey(rng(32));
+  const plaintext = buildContent({ content: input.content, to: bare(input.to), from: bare(input.from), time: input.now, rng });
+  const commitment = keyCommitment(contentKey);
+  const payload = aeadSeal(contentKey, ZERO_NONCE, plaintext, labeledContent(ENVELOPE_LABELS.payload, commitment));
+  const context = wrapContext(commitment, payload);
+  const sessions = new Map(input.sessions);
+  const byJid = new Map<string, SealedValue['recipients'][number]['keys'][number][]>();
+  // @req envelope.fan-out
+  for (const recipient of input.recipients) {
+    const key = sessionKey(recipient.jid, recipient.deviceId);
+    const session = sessions.get(key);
+    if (session === undefined) throw new SealError('no-session', `no session with device ${recipient.deviceId} of ${recipient.jid}`);
+    const wrapped = ratchetEncrypt(session.ratchet, contentKey.dangerouslyExposeBytes(), context, rng);
+    const handshake = headerToAttach(session.confirmation);
+    const data = encodeWrappedKey({ handshake, header: wrapped.header, ciphertext: wrapped.ciphertext });
+    sessions.set(key, { ...session, ratchet: wrapped.state });
+    byJid.set(recipient.jid, [...(byJid.get(recipient.jid) ?? []), { rid: recipient.deviceId, handshake: handshake !== undefined, data }]);
+  }
+  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, recipients: [...byJid].map(([jid, keys]) => ({ jid, keys })), commitment, payload });
+  // @req envelope.markers
+  const stanza = xml('message', { to: input.to, from: input.from, type: input.type ?? 'chat', ...(input.id === undefined ? {} : { id: input.id }) }, [
+    sealed,
+    EncryptionMarker.toXml({ namespace: SEAL_NS, name: 'Seal' }),
+    StoreHint.toXml({}),
+    xml('body', {}, [FALLBACK_BODY]),
+  ]);
+  return { stanza, sessions };
+}
+
+/** The result of {@link openStanza}; bad input gives `error`, never an exception. */
+export type OpenResult =
+  | {
+      readonly kind: 'ok';
+      readonly sender: { readonly jid: BareJid; readonly deviceId: DeviceId };
+      readonly content: readonly Element[];
+      readonly time: number;
+      /** The sessions, device state and handshake log to store (only now do they change). */
+      readonly sessions: Map<string, PeerSession>;
+      readonly state: DeviceState;
+      readonly log: HandshakeLog;
+    }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'not-for-this-device'; readonly sender: { readonly jid: string; readonly deviceId: number } }
+  | { readonly kind: 'error'; readonly error: SealError };
+
+/**
+ * Opens a sealed message stanza as device `self`. A key flagged with a handshake header starts
+ * (or, for a header already processed, continues) a session as the asynchronous handshake's
+ * responder.
+ *
+ * Implements requirements `envelope.open-transactional`, `envelope.commitment`.
+ *
+ * @see spec §envelope
+ */
+export function openStanza(input: {
+  stanza: Element;
+  self: DeviceState;
+  log: HandshakeLog;
+  sessions: ReadonlyMap<string, PeerSession>;
+  now: number;
+  knownSigningKey?: (jid: string, deviceId: number) => Uint8Array | undefined;
+}): OpenResult {
+  try {
+    return openOrThrow(input);
+  } catch (e) {
+    if (isSealError(e)) return { kind: 'error', error: e };
+    return { kind: 'error', error: new SealError('schema-violation', 'stanza could not be opened') };
+  }
+}
+
+function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
+  const { stanza, self, now } = input;
+  const sealedElement = stanza.getChild('sealed', SEAL_NS);
+  if (sealedElement === undefined) throw new SealError('unexpected-element', 'stanza: no <sealed/> element');
+  const sealed = SealedElement.fromXml(sealedElement);
+  const from = String(stanza.attrs.from ?? '');
+  const to = String(stanza.attrs.to ?? '');
+  const senderJid = bareJid(bare(from));
+  const senderDevice = toDeviceId(sealed.sid);
+  const mine = sealed.recipients.find((r) => r.jid === self.jid)?.keys.find((k) => k.rid === self.deviceId);
+  if (mine === undefined) return { kind: 'not-for-this-device', sender: { jid: senderJid, deviceId: senderDevice } };
+  const wrapped = decodeWrappedKey(mine.data, mine.handshake);
+  const key = sessionKey(senderJid, senderDevice);
+  let session = input.sessions.get(key);
+  let state = self;
+  let log = input.log;
+  if (wrapped.handshake !== undefined) {
+    const known = input.knownSigningKey?.(senderJid, senderDevice);
+    const response = respondAsync({ self, log: input.log, header: wrapped.handshake, initiatorJid: senderJid, initiatorDeviceId: senderDevice, now, ...(known === undefined ? {} : { knownInitiatorSigningKey: known }) });
+    if (response.kind === 'established') {
+      session = { ratchet: startRatchet(response.session), confirmation: { state: 'confirmed' } };
+      state = response.state;
+      log = response.log;
+    }
+  }
+  if (session === undefined) throw new SealError('no-session', `no session with device ${senderDevice} of ${senderJid}`);
+  const context = wrapContext(sealed.commitment, sealed.payload);
+  const result = ratchetDecrypt(session.ratchet, wrapped.header, wrapped.ciphertext, context, now);
+  if (result.kind === 'duplicate') return { kind: 'duplicate' };
+  const contentKey = new SymmetricKey(result.plaintext);
+  // @req envelope.commitment
+  if (!constantTimeEqual(keyCommitment(contentKey), sealed.commitment)) throw new SealError('authentication-failed', 'payload: key commitment does not match');
+  const plaintext = aeadOpen(contentKey, ZERO_NONCE, sealed.payload, labeledContent(ENVELOPE_LABELS.payload, sealed.commitment));
+  const opened = openContent(plaintext, { to, from });
+  // @req envelope.open-transactional: only here, after everything verified, are new values returned.
+  const sessions = new Map(input.sessions);
+  sessions.set(key, { ratchet: result.state, confirmation: { state: 'confirmed' } });
+  return { kind: 'ok', sender: { jid: senderJid, deviceId: senderDevice }, content: opened.content, time: opened.time, sessions, state, log };
+}

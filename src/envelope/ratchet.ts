@@ -1,0 +1,239 @@
+/**
+ * The Double Ratchet (Signal, "The Double Ratchet Algorithm", revision 4, 2016) per device pair,
+ * started from a handshake's session secret: X25519 DH ratchet, root and chain KDFs through the
+ * labelled KDF and MAC, skipped message keys with the bounds of §envelope.constants.
+ *
+ * The state is plain data; every function returns a new state and leaves its input untouched,
+ * so a failed decryption changes nothing.
+ *
+ * @see spec §envelope.ratchet
+ * @module
+ */
+import { decode, encode, fixed, struct, u32 } from '../codec/binary.js';
+import { concatBytes, toHex } from '../codec/bytes.js';
+import { SealError } from '../errors.js';
+import { type X25519KeyPair, generateX25519KeyPair, x25519 } from '../suite/agreement.js';
+import { aeadOpen, aeadSeal } from '../suite/aead.js';
+import { deriveKey, macWithLabel, sha256 } from '../suite/kdf.js';
+import type { Rng } from '../suite/rng.js';
+import { SymmetricKey, type X25519PublicKey, x25519PublicKey } from '../suite/types.js';
+import type { SessionSecret } from '../handshake/session.js';
+import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS } from './constants.js';
+
+/** A stored skipped message key. */
+export interface SkippedKey {
+  /** Hex of the ratchet public key of the chain. */
+  readonly ratchetKey: string;
+  readonly counter: number;
+  readonly messageKey: SymmetricKey;
+  /** When it was stored (seconds), for expiry. */
+  readonly stored: number;
+}
+
+/**
+ * The ratchet state of one session (one device pair).
+ *
+ * @see spec §envelope.ratchet
+ */
+export interface RatchetState {
+  readonly sessionId: Uint8Array;
+  readonly associatedData: Uint8Array;
+  readonly rootKey: SymmetricKey;
+  /** DHs */
+  readonly sendingRatchet: X25519KeyPair;
+  /** DHr */
+  readonly remoteRatchetKey: X25519PublicKey | undefined;
+  /** CKs */
+  readonly sendingChain: SymmetricKey | undefined;
+  /** CKr */
+  readonly receivingChain: SymmetricKey | undefined;
+  /** Ns */
+  readonly sendCount: number;
+  /** Nr */
+  readonly receiveCount: number;
+  /** PN */
+  readonly previousCount: number;
+  readonly skipped: readonly SkippedKey[];
+  /** Hex SHA-256 of recently opened ratchet messages, to recognise re-deliveries. */
+  readonly recentlyOpened: readonly string[];
+}
+
+/** `struct { opaque ratchet_key[32]; uint32 previous_count; uint32 counter; } RatchetHeader` (40 bytes). */
+export interface RatchetHeader {
+  readonly ratchetKey: X25519PublicKey;
+  readonly previousCount: number;
+  readonly counter: number;
+}
+
+/** The binary form of a ratchet header. @see spec §envelope.ratchet */
+export const RatchetHeaderCodec = struct('RatchetHeader', { ratchetKey: fixed(32, 'ratchet_key'), previousCount: u32, counter: u32 });
+
+/**
+ * `KDF_RK(rk, dh_out)`: `DeriveKey("ratchet root", ikm = dh_out, salt = rk, 64)` split into the
+ * next root key and a chain key.
+ *
+ * Implements requirement `envelope.ratchet-kdf`.
+ *
+ * @see spec §envelope.ratchet
+ */
+export function rootStep(rootKey: SymmetricKey, dhOutput: SymmetricKey): { rootKey: SymmetricKey; chainKey: SymmetricKey } {
+  // @req envelope.ratchet-kdf
+  const out = deriveKey({ label: ENVELOPE_LABELS.rootStep, ikm: dhOutput.dangerouslyExposeBytes(), salt: rootKey.dangerouslyExposeBytes(), length: 64 });
+  return { rootKey: new SymmetricKey(out.slice(0, 32)), chainKey: new SymmetricKey(out.slice(32)) };
+}
+
+/**
+ * `KDF_CK(ck)`: `mk = MacWithLabel(ck, "ratchet message key", "")`,
+ * `ck' = MacWithLabel(ck, "ratchet chain key", "")`.
+ *
+ * @see spec §envelope.ratchet
+ */
+export function chainStep(chainKey: SymmetricKey): { chainKey: SymmetricKey; messageKey: SymmetricKey } {
+  const empty = new Uint8Array(0);
+  return {
+    messageKey: new SymmetricKey(macWithLabel(chainKey, ENVELOPE_LABELS.messageKey, empty)),
+    chainKey: new SymmetricKey(macWithLabel(chainKey, ENVELOPE_LABELS.chainKey, empty)),
+  };
+}
+
+/**
+ * The AEAD key and nonce of a message key: `DeriveKey("ratchet message", mk, context = "", 44)`
+ * split into a 32-byte key and a 12-byte nonce.
+ *
+ * @see spec §envelope.ratchet
+ */
+export function messageKeys(messageKey: SymmetricKey): { key: SymmetricKey; nonce: Uint8Array } {
+  const out = deriveKey({ label: ENVELOPE_LABELS.messageExpand, ikm: messageKey.dangerouslyExposeBytes(), length: 44 });
+  return { key: new SymmetricKey(out.slice(0, 32)), nonce: out.slice(32) };
+}
+
+/**
+ * The ratchet state at the start of a session. The initiator draws its first ratchet key pair
+ * (32 bytes of `rng`) and performs the first DH ratchet step against the responder's ratchet key;
+ * the responder starts with the key pair the handshake gave it (and needs no randomness).
+ *
+ * Implements requirement `envelope.ratchet-init`.
+ *
+ * @see spec §envelope.ratchet
+ */
+export function startRatchet(session: SessionSecret, rng?: Rng): RatchetState {
+  const common = { sessionId: session.sessionId, associatedData: session.associatedData, sendCount: 0, receiveCount: 0, previousCount: 0, skipped: [], recentlyOpened: [] };
+  // @req envelope.ratchet-init
+  if (session.role === 'initiator') {
+    if (rng === undefined) throw new SealError('invalid-value', 'ratchet: the initiator needs randomness for its first ratchet key');
+    const sendingRatchet = generateX25519KeyPair(rng);
+    const step = rootStep(session.rootKey, x25519(sendingRatchet.secretKey, session.peerRatchetKey));
+    return { ...common, rootKey: step.rootKey, sendingRatchet, remoteRatchetKey: session.peerRatchetKey, sendingChain: step.chainKey, receivingChain: undefined };
+  }
+  return { ...common, rootKey: session.rootKey, sendingRatchet: session.ratchetKeyPair, remoteRatchetKey: undefined, sendingChain: undefined, receivingChain: undefined };
+}
+
+/** The associated data of one ratchet message: the session's binding, the header, and the caller's context. */
+function associatedData(state: RatchetState, header: Uint8Array, context: Uint8Array): Uint8Array {
+  return concatBytes(state.associatedData, header, context);
+}
+
+/**
+ * Encrypts `plaintext` as the next message of the session. `context` is bound as further
+ * associated data (the envelope binds the key commitment this way).
+ *
+ * After a DH ratchet step on receipt, the first send draws a new ratchet key pair (32 bytes of
+ * `rng`) and completes the step, as in Signal's DHRatchet.
+ *
+ * @returns the 40-byte header, the ciphertext (plaintext + 16), and the new state.
+ * @throws SealError `invalid-value` for a responder that has not yet received a message.
+ * @see spec §envelope.ratchet
+ */
+export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, context: Uint8Array, rng: Rng): { header: Uint8Array; ciphertext: Uint8Array; state: RatchetState } {
+  if (state.sendingChain === undefined) {
+    if (state.remoteRatchetKey === undefined) throw new SealError('invalid-value', 'ratchet: no sending chain yet (the responder sends after its first received message)');
+    // The sending half of a DH ratchet step: a new ratchet key pair, then KDF_RK.
+    const sendingRatchet = generateX25519KeyPair(rng);
+    const step = rootStep(state.rootKey, x25519(sendingRatchet.secretKey, state.remoteRatchetKey));
+    state = { ...state, sendingRatchet, rootKey: step.rootKey, sendingChain: step.chainKey };
+  }
+  const step = chainStep(state.sendingChain!);
+  const header = encode(RatchetHeaderCodec, { ratchetKey: state.sendingRatchet.publicKey, previousCount: state.previousCount, counter: state.sendCount });
+  const { key, nonce } = messageKeys(step.messageKey);
+  const ciphertext = aeadSeal(key, nonce, plaintext, associatedData(state, header, context));
+  return { header, ciphertext, state: { ...state, sendingChain: step.chainKey, sendCount: state.sendCount + 1 } };
+}
+
+/** Stores the keys from `state.receiveCount` up to `until` of the current receiving chain. */
+function skipKeys(state: RatchetState, until: number, now: number): RatchetState {
+  if (state.receivingChain === undefined) return state;
+  // @req envelope.skip-bounds
+  if (until - state.receiveCount > ENVELOPE_CONSTANTS.MAX_SKIP) {
+    throw new SealError('skip-limit', `ratchet: message ${until} would skip ${until - state.receiveCount} keys (at most ${ENVELOPE_CONSTANTS.MAX_SKIP})`);
+  }
+  let chainKey = state.receivingChain;
+  const added: SkippedKey[] = [];
+  const ratchetKey = toHex(state.remoteRatchetKey!);
+  for (let counter = state.receiveCount; counter < until; counter++) {
+    const step = chainStep(chainKey);
+    added.push({ ratchetKey, counter, messageKey: step.messageKey, stored: now });
+    chainKey = step.chainKey;
+  }
+  const skipped = [...state.skipped, ...added].slice(-ENVELOPE_CONSTANTS.MAX_SKIPPED_KEYS);
+  return { ...state, receivingChain: chainKey, receiveCount: until, skipped };
+}
+
+/** Drops skipped keys older than SKIPPED_KEY_MAX_AGE. */
+function expireSkipped(state: RatchetState, now: number): RatchetState {
+  const skipped = state.skipped.filter((k) => now - k.stored < ENVELOPE_CONSTANTS.SKIPPED_KEY_MAX_AGE);
+  return skipped.length === state.skipped.length ? state : { ...state, skipped };
+}
+
+/** The outcome of {@link ratchetDecrypt}. */
+export type RatchetResult = { readonly kind: 'ok'; readonly plaintext: Uint8Array; readonly state: RatchetState } | { readonly kind: 'duplicate' };
+
+/**
+ * Decrypts a ratchet message (Signal's RatchetDecrypt with the bounds of §envelope.constants).
+ * A message already opened is reported as a duplicate; on any failure the input state is the
+ * state to keep (nothing changed).
+ *
+ * Implements requirements `envelope.skip-bounds`, `envelope.ratchet-transactional`.
+ *
+ * @throws SealError `truncated`/`trailing-bytes` for a bad header; `skip-limit`;
+ *   `message-key-unavailable` for a message whose key was used or deleted;
+ *   `authentication-failed` when the ciphertext does not authenticate.
+ * @see spec §envelope.ratchet
+ */
+export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, ciphertext: Uint8Array, context: Uint8Array, now: number): RatchetResult {
+  const fingerprint = toHex(sha256(concatBytes(headerBytes, ciphertext)));
+  if (state.recentlyOpened.includes(fingerprint)) return { kind: 'duplicate' };
+  const header = decodeHeader(headerBytes);
+  const open = (working: RatchetState, messageKey: SymmetricKey): RatchetResult => {
+    const { key, nonce } = messageKeys(messageKey);
+    const plaintext = aeadOpen(key, nonce, ciphertext, associatedData(state, headerBytes, context));
+    const recentlyOpened = [...working.recentlyOpened, fingerprint].slice(-ENVELOPE_CONSTANTS.MAX_RECENTLY_OPENED);
+    return { kind: 'ok', plaintext, state: { ...working, recentlyOpened } };
+  };
+  // @req envelope.ratchet-transactional: every step below works on a new state object; the
+  // caller's `state` is returned unchanged unless the message authenticates.
+  let working = expireSkipped(state, now);
+  const ratchetHex = toHex(header.ratchetKey);
+  const stored = working.skipped.find((k) => k.ratchetKey === ratchetHex && k.counter === header.counter);
+  if (stored !== undefined) {
+    return open({ ...working, skipped: working.skipped.filter((k) => k !== stored) }, stored.messageKey);
+  }
+  const sameChain = working.remoteRatchetKey !== undefined && toHex(working.remoteRatchetKey) === ratchetHex;
+  if (sameChain && header.counter < working.receiveCount) {
+    throw new SealError('message-key-unavailable', `ratchet: the key of message ${header.counter} is no longer held`);
+  }
+  if (!sameChain) {
+    working = skipKeys(working, header.previousCount, now);
+    const received = rootStep(working.rootKey, x25519(working.sendingRatchet.secretKey, header.ratchetKey));
+    // The sending half of the DH ratchet step (a new DHs) happens at the next send.
+    working = { ...working, remoteRatchetKey: header.ratchetKey, rootKey: received.rootKey, receivingChain: received.chainKey, receiveCount: 0, previousCount: working.sendCount, sendCount: 0, sendingChain: undefined };
+  }
+  working = skipKeys(working, header.counter, now);
+  const step = chainStep(working.receivingChain!);
+  working = { ...working, receivingChain: step.chainKey, receiveCount: header.counter + 1 };
+  return open(working, step.messageKey);
+}
+
+function decodeHeader(bytes: Uint8Array): RatchetHeader {
+  const value = decode(RatchetHeaderCodec, bytes);
+  return { ratchetKey: x25519PublicKey(value.ratchetKey), previousCount: value.previousCount, counter: value.counter };
+}

@@ -1,0 +1,125 @@
+/**
+ * The `<sealed/>` element: the sender device, one wrapped content key per recipient device
+ * (grouped by bare JID, flagged when a handshake header is attached), the key commitment and
+ * the encrypted payload; and the binary forms of a wrapped key.
+ *
+ * @see spec §envelope.wire
+ * @module
+ */
+import * as z from 'zod/mini';
+import { type Codec, decode, encode, fixed, struct } from '../codec/binary.js';
+import { SealError } from '../errors.js';
+import { SEAL_NS } from '../suite/suite.js';
+import { DeviceIdSchema, MAX_JID_BYTES } from './bundle.js';
+import { defineElement } from './element.js';
+import { base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
+import { AsyncHeaderCodec, type AsyncHeaderValue } from './handshake.js';
+import { binaryText, childElements, integerAttr, requiredAttr, xml } from './xml.js';
+
+/** Bytes of a ratchet message carrying a content key: 40-byte header + 32-byte key + 16-byte tag. */
+export const RATCHET_MESSAGE_BYTES = 88;
+/** Most recipient devices of one stanza. */
+export const MAX_SEALED_RECIPIENTS = 256;
+/** Largest payload (padded content plus tag), in bytes. */
+export const MAX_PAYLOAD_BYTES = 2 * 65536;
+
+/**
+ * `struct { opaque header[40]; opaque ciphertext[48]; } RatchetMessage`: the ratchet header and
+ * the content key encrypted under the message key.
+ *
+ * @see spec §envelope.wire
+ */
+export const RatchetMessageCodec: Codec<{ header: Uint8Array; ciphertext: Uint8Array }> = struct('RatchetMessage', {
+  header: fixed(40, 'header'),
+  ciphertext: fixed(48, 'ciphertext'),
+});
+
+/**
+ * `struct { AsyncHandshakeHeader handshake; RatchetMessage message; } KeyExchangeMessage`: what a
+ * key element flagged `handshake='true'` carries.
+ *
+ * @see spec §envelope.wire
+ */
+export const KeyExchangeCodec: Codec<{ handshake: AsyncHeaderValue; message: { header: Uint8Array; ciphertext: Uint8Array } }> = struct('KeyExchangeMessage', {
+  handshake: AsyncHeaderCodec,
+  message: RatchetMessageCodec,
+});
+
+/** A wrapped key for one device, decoded. */
+export type WrappedKey = { readonly handshake: AsyncHeaderValue | undefined; readonly header: Uint8Array; readonly ciphertext: Uint8Array };
+
+/**
+ * Decodes the bytes of a key element.
+ *
+ * @throws SealError `truncated`, `trailing-bytes`, `unknown-version`, … for malformed bytes.
+ * @see spec §envelope.wire
+ */
+export function decodeWrappedKey(data: Uint8Array, handshake: boolean): WrappedKey {
+  if (!handshake) return { handshake: undefined, ...decode(RatchetMessageCodec, data) };
+  const value = decode(KeyExchangeCodec, data);
+  return { handshake: value.handshake, ...value.message };
+}
+
+/**
+ * Encodes a wrapped key for a key element.
+ *
+ * @see spec §envelope.wire
+ */
+export function encodeWrappedKey(key: WrappedKey): Uint8Array {
+  const message = { header: key.header, ciphertext: key.ciphertext };
+  return key.handshake === undefined ? encode(RatchetMessageCodec, message) : encode(KeyExchangeCodec, { handshake: key.handshake, message });
+}
+
+const KeySchema = z.object({ rid: DeviceIdSchema, handshake: z.boolean(), data: bytesWithin(RATCHET_MESSAGE_BYTES, 4096) });
+const KeysSchema = z.object({ jid: z.string().check(z.minLength(1), z.maxLength(MAX_JID_BYTES)), keys: z.array(KeySchema).check(z.minLength(1)) });
+
+/** Schema of a `<sealed/>` element. @see spec §envelope.wire */
+export const SealedSchema = z.object({
+  sid: DeviceIdSchema,
+  recipients: z.array(KeysSchema).check(z.minLength(1), z.refine((r) => r.reduce((n, k) => n + k.keys.length, 0) <= MAX_SEALED_RECIPIENTS, `at most ${MAX_SEALED_RECIPIENTS} keys`)),
+  commitment: bytesOf(32),
+  payload: bytesWithin(16, MAX_PAYLOAD_BYTES),
+});
+/** A `<sealed/>` element's value. */
+export type SealedValue = z.infer<typeof SealedSchema>;
+
+/**
+ * `<sealed xmlns='urn:xmpp:seal:0' sid='SENDER DEVICE'>` with `<keys jid='…'><key rid='…'
+ * [handshake='true']>base64</key>…</keys>` per recipient account and
+ * `<payload commitment='…'>base64</payload>`.
+ *
+ * @see spec §envelope.wire
+ */
+export const SealedElement = defineElement<SealedValue>({
+  name: 'sealed',
+  ns: SEAL_NS,
+  schema: SealedSchema,
+  write: (v) =>
+    xml('sealed', { xmlns: SEAL_NS, sid: String(v.sid) }, [
+      ...v.recipients.map((r) => xml('keys', { jid: r.jid }, r.keys.map((k) => xml('key', { rid: String(k.rid), ...(k.handshake ? { handshake: 'true' } : {}) }, [base64(k.data)])))),
+      xml('payload', { commitment: base64(v.commitment) }, [base64(v.payload)]),
+    ]),
+  read: (element) => {
+    const children = childElements(element);
+    const payloads = children.filter((c) => c.getName() === 'payload');
+    const keys = children.filter((c) => c.getName() === 'keys');
+    if (payloads.length !== 1 || keys.length + 1 !== children.length) throw new SealError('schema-violation', '<sealed>: expected <keys/> elements and one <payload/>');
+    const total = keys.reduce((n, k) => n + childElements(k).length, 0);
+    if (total > MAX_SEALED_RECIPIENTS) throw new SealError('length-out-of-range', `<sealed>: at most ${MAX_SEALED_RECIPIENTS} keys, got ${total}`);
+    const payload = payloads[0]!;
+    return {
+      sid: integerAttr(element, 'sid'),
+      recipients: keys.map((k) => ({
+        jid: requiredAttr(k, 'jid'),
+        keys: childElements(k).map((key) => {
+          if (key.getName() !== 'key') throw new SealError('schema-violation', `<keys>: unexpected <${key.getName()}/>`);
+          const flag = key.attrs.handshake as unknown;
+          if (flag !== undefined && flag !== 'true') throw new SealError('schema-violation', "<key handshake>: expected 'true' or absent");
+          return { rid: integerAttr(key, 'rid'), handshake: flag === 'true', data: binaryText(key, 4096) };
+        }),
+      })),
+      commitment: binaryAttr(payload, 'commitment', 32),
+      payload: binaryText(payload, MAX_PAYLOAD_BYTES),
+    };
+  },
+});

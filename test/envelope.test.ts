@@ -1,0 +1,207 @@
+/**
+ * §envelope: sealing and opening stanzas between two accounts with several devices each, in both
+ * directions, out of order and duplicated; key commitment; redirect protection; padding; and the
+ * rule that a failed open changes nothing.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../src/codec/bytes.js';
+import { ENVELOPE_CONSTANTS, FALLBACK_BODY, keyCommitment, openStanza, padme, ratchetDecrypt, ratchetEncrypt, sealStanza, sessionKey, startRatchet, type PeerSession } from '../src/envelope/index.js';
+import { initiateAsync, respondAsync, type HandshakeLog } from '../src/handshake/index.js';
+import { bundleOf, createDeviceState, dangerouslyExportDeviceState, verifyBundle, type DeviceState } from '../src/identity/index.js';
+import { SymmetricKey, seededRng } from '../src/suite/index.js';
+import { Element, SealedElement, parseXml, xml } from '../src/wire/index.js';
+import { codeOf } from './support/errors.js';
+import { fcParams } from './support/property.js';
+
+const NOW = 1795683600;
+
+interface Device {
+  state: DeviceState;
+  log: HandshakeLog;
+  sessions: Map<string, PeerSession>;
+}
+
+function device(jid: string, seed: string): Device {
+  return { state: createDeviceState({ jid, now: NOW, rng: seededRng(seed), oneTimePrekeys: 5 }), log: [], sessions: new Map() };
+}
+
+/** `from` starts an asynchronous session with `to` (as the initiator). */
+function connect(from: Device, to: Device, seed: string): void {
+  const started = initiateAsync({ self: from.state, peer: verifyBundle(bundleOf(to.state), { jid: to.state.jid, deviceId: to.state.deviceId, now: NOW }), rng: seededRng(seed) });
+  from.sessions.set(sessionKey(to.state.jid, to.state.deviceId), { ratchet: startRatchet(started.session, seededRng(`${seed} ratchet`)), confirmation: { state: 'unconfirmed', header: started.header } });
+}
+
+function send(sender: Device, recipients: Device[], text: string, rng = seededRng(text)) {
+  const peer = recipients.find((r) => r.state.jid !== sender.state.jid) ?? recipients[0]!;
+  const sealed = sealStanza({
+    to: `${peer.state.jid}/res`, from: `${sender.state.jid}/res`, senderDeviceId: sender.state.deviceId,
+    content: [xml('body', {}, [text])], recipients: recipients.map((r) => ({ jid: r.state.jid, deviceId: r.state.deviceId })),
+    sessions: sender.sessions, rng, now: NOW,
+  });
+  sender.sessions = sealed.sessions;
+  return sealed.stanza.toString();
+}
+
+function receive(receiver: Device, stanza: string) {
+  const result = openStanza({ stanza: parseXml(stanza), self: receiver.state, log: receiver.log, sessions: receiver.sessions, now: NOW + 5 });
+  if (result.kind === 'ok') {
+    receiver.sessions = result.sessions;
+    receiver.state = result.state;
+    receiver.log = result.log;
+  }
+  return result;
+}
+
+const bodyOf = (result: ReturnType<typeof receive>) => (result.kind === 'ok' ? result.content[0]!.getText() : result.kind === 'error' ? result.error.code : result.kind);
+
+function world() {
+  const a1 = device('alice@example.org', 'a1');
+  const a2 = device('alice@example.org', 'a2');
+  const b1 = device('bob@example.net', 'b1');
+  const b2 = device('bob@example.net', 'b2');
+  connect(a1, b1, 'a1-b1');
+  connect(a1, b2, 'a1-b2');
+  connect(a1, a2, 'a1-a2');
+  return { a1, a2, b1, b2 };
+}
+
+describe('§envelope', () => {
+  it('delivers one stanza to the peer devices and the sender\'s own other device, and back', () => {
+    // @req envelope.fan-out
+    // @req envelope.content-once
+    const { a1, a2, b1, b2 } = world();
+    const stanza = send(a1, [b1, b2, a2], 'hello');
+    const parsed = SealedElement.fromXml(parseXml(stanza).getChild('sealed', 'urn:xmpp:seal:0')!);
+    expect(parsed.recipients.map((r) => [r.jid, r.keys.length])).toEqual([['bob@example.net', 2], ['alice@example.org', 1]]);
+    expect(parsed.recipients.flatMap((r) => r.keys).every((k) => k.handshake)).toBe(true);
+    for (const d of [b1, b2, a2]) expect(bodyOf(receive(d, stanza))).toBe('hello');
+    // Bob's device 1 replies to Alice's device 1 (the session from the handshake); Alice confirms.
+    const reply = send(b1, [a1], 'hi alice');
+    expect(bodyOf(receive(a1, reply))).toBe('hi alice');
+    const next = send(a1, [b1, b2, a2], 'second');
+    const keys = SealedElement.fromXml(parseXml(next).getChild('sealed', 'urn:xmpp:seal:0')!).recipients.flatMap((r) => r.keys);
+    expect(keys.find((k) => k.rid === b1.state.deviceId)!.handshake).toBe(false); // confirmed: no header
+    expect(keys.find((k) => k.rid === b2.state.deviceId)!.handshake).toBe(true); // not yet
+    for (const d of [b1, b2, a2]) expect(bodyOf(receive(d, next))).toBe('second');
+  });
+
+  it('carries the EME marker, the storage hint and a fallback body; wraps keys in 88 bytes', () => {
+    // @req envelope.markers
+    const { a1, b1 } = world();
+    const stanza = parseXml(send(a1, [b1], 'x'));
+    expect(stanza.getChild('encryption', 'urn:xmpp:eme:0')?.attrs.namespace).toBe('urn:xmpp:seal:0');
+    expect(stanza.getChild('store', 'urn:xmpp:hints')).toBeDefined();
+    expect(stanza.getChildText('body')).toBe(FALLBACK_BODY);
+    receive(b1, stanza.toString());
+    const second = send(b1, [a1], 'z');
+    const key = SealedElement.fromXml(parseXml(second).getChild('sealed', 'urn:xmpp:seal:0')!).recipients[0]!.keys[0]!;
+    expect(key.data.length).toBe(88);
+  });
+
+  it('opens out-of-order and duplicated deliveries exactly once', () => {
+    fc.assert(fc.property(fc.array(fc.nat(9), { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 10 }), (order, count) => {
+      const { a1, b1 } = world();
+      const stanzas = Array.from({ length: count }, (_, i) => send(a1, [b1], `m${i}`));
+      const opened = new Set<string>();
+      for (const index of [...order.map((i) => i % count), ...Array.from({ length: count }, (_, i) => i)]) {
+        const result = receive(b1, stanzas[index]!);
+        if (result.kind === 'ok') {
+          const text = result.content[0]!.getText();
+          expect(opened.has(text)).toBe(false);
+          opened.add(text);
+        } else {
+          expect(result.kind).toBe('duplicate');
+        }
+      }
+      expect(opened.size).toBe(count);
+    }), fcParams(40));
+  });
+
+  it('any single-bit flip is rejected and leaves every state byte-identical', () => {
+    // @req envelope.open-transactional
+    const { a1, b1 } = world();
+    const stanza = send(a1, [b1], 'secret');
+    const element = parseXml(stanza).getChild('sealed', 'urn:xmpp:seal:0')!;
+    const value = SealedElement.fromXml(element);
+    const snapshot = () => [dangerouslyExportDeviceState(b1.state), JSON.stringify(b1.log), b1.sessions.size];
+    const before = snapshot();
+    fc.assert(fc.property(fc.constantFrom('payload', 'commitment', 'key'), fc.nat(), fc.nat(7), (field, at, bit) => {
+      const flip = (bytes: Uint8Array) => { const out = bytes.slice(); out[at % out.length]! ^= 1 << bit; return out; };
+      const mutated = {
+        ...value,
+        payload: field === 'payload' ? flip(value.payload) : value.payload,
+        commitment: field === 'commitment' ? flip(value.commitment) : value.commitment,
+        recipients: value.recipients.map((r) => ({ ...r, keys: r.keys.map((k) => ({ ...k, data: field === 'key' ? flip(k.data) : k.data })) })),
+      };
+      const message = parseXml(stanza);
+      message.children = message.children.map((c: unknown) => (c instanceof Element && c.getName() === 'sealed' ? SealedElement.toXml(mutated) : c)) as never;
+      const result = openStanza({ stanza: message, self: b1.state, log: b1.log, sessions: b1.sessions, now: NOW });
+      expect(result.kind).toBe('error');
+      expect(snapshot()).toEqual(before);
+    }), fcParams(60));
+    expect(bodyOf(receive(b1, stanza))).toBe('secret');
+  });
+
+  it('rejects a payload whose commitment does not match the unwrapped key (invisible salamanders)', () => {
+    // @req envelope.commitment
+    const k1 = new SymmetricKey(seededRng('k1')(32));
+    const k2 = new SymmetricKey(seededRng('k2')(32));
+    expect(toHex(keyCommitment(k1))).not.toBe(toHex(keyCommitment(k2)));
+    const { a1, b1 } = world();
+    const stanza = parseXml(send(a1, [b1], 'x'));
+    const sealed = SealedElement.fromXml(stanza.getChild('sealed', 'urn:xmpp:seal:0')!);
+    stanza.children = stanza.children.map((c: unknown) => (c instanceof Element && c.getName() === 'sealed' ? SealedElement.toXml({ ...sealed, commitment: keyCommitment(k2) }) : c)) as never;
+    const result = receive(b1, stanza.toString());
+    expect(result.kind === 'error' && result.error.code).toBe('authentication-failed');
+  });
+
+  it('rejects a redirected stanza and reports messages not for this device', () => {
+    // @req envelope.redirect
+    const { a1, b1, b2 } = world();
+    const stanza = send(a1, [b1], 'for bob');
+    const redirected = stanza.replace("to=\"bob@example.net/res\"", "to=\"carol@example.net/res\"");
+    const result = receive(b1, redirected);
+    expect(result.kind === 'error' && result.error.code).toBe('redirected-stanza');
+    expect(receive(b2, stanza).kind).toBe('not-for-this-device');
+    expect(bodyOf(receive(b1, stanza))).toBe('for bob');
+  });
+
+  it('pads the content with Padmé', () => {
+    // @req envelope.padding
+    expect([1, 2, 9, 100, 1000, 1024, 1025, 5000].map(padme)).toEqual([1, 2, 10, 104, 1024, 1024, 1088, 5120]);
+    for (let n = 3; n < 5000; n += 37) {
+      expect(padme(n)).toBeGreaterThanOrEqual(n);
+      expect(padme(n) / n).toBeLessThanOrEqual(1.12);
+    }
+  });
+
+  it('bounds skipped keys and rejects replays of used keys', () => {
+    // @req envelope.skip-bounds
+    // @req envelope.ratchet-transactional
+    const { a1, b1 } = world();
+    const init = respondAsync({ self: b1.state, log: [], header: (a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.confirmation as unknown as { header: never }).header, initiatorJid: a1.state.jid, initiatorDeviceId: a1.state.deviceId, now: NOW });
+    if (init.kind !== 'established') throw new Error('handshake');
+    let sender = a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.ratchet;
+    let receiver = startRatchet(init.session);
+    const rng = seededRng('skip');
+    const messages = [];
+    for (let i = 0; i < ENVELOPE_CONSTANTS.MAX_SKIP + 2; i++) {
+      const m = ratchetEncrypt(sender, new Uint8Array([i % 256]), new Uint8Array(), rng);
+      sender = m.state;
+      messages.push(m);
+    }
+    const last = messages[messages.length - 1]!;
+    expect(codeOf(() => ratchetDecrypt(receiver, last.header, last.ciphertext, new Uint8Array(), NOW))).toBe('skip-limit');
+    const within = messages[ENVELOPE_CONSTANTS.MAX_SKIP]!;
+    const opened = ratchetDecrypt(receiver, within.header, within.ciphertext, new Uint8Array(), NOW);
+    if (opened.kind !== 'ok') throw new Error('expected ok');
+    expect(opened.state.skipped).toHaveLength(ENVELOPE_CONSTANTS.MAX_SKIP);
+    receiver = opened.state;
+    expect(ratchetDecrypt(receiver, within.header, within.ciphertext, new Uint8Array(), NOW).kind).toBe('duplicate');
+    // Skipped keys expire.
+    const early = messages[3]!;
+    expect(codeOf(() => ratchetDecrypt(receiver, early.header, early.ciphertext, new Uint8Array(), NOW + ENVELOPE_CONSTANTS.SKIPPED_KEY_MAX_AGE))).toBe('message-key-unavailable');
+    expect(ratchetDecrypt(receiver, early.header, early.ciphertext, new Uint8Array(), NOW + 60).kind).toBe('ok');
+  });
+});
