@@ -6,10 +6,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/codec/bytes.js';
-import { ENVELOPE_CONSTANTS, FALLBACK_BODY, keyCommitment, openStanza, padme, ratchetDecrypt, ratchetEncrypt, sealStanza, sessionKey, startRatchet, type PeerSession } from '../src/envelope/index.js';
+import { ENVELOPE_CONSTANTS, FALLBACK_BODY, SCE_NS, buildContent, chainStep, keyCommitment, openContent, rootStep, openStanza, padme, ratchetDecrypt, ratchetEncrypt, sealStanza, sessionKey, startRatchet, type PeerSession } from '../src/envelope/index.js';
 import { initiateAsync, respondAsync, type HandshakeLog } from '../src/handshake/index.js';
 import { bundleOf, createDeviceState, dangerouslyExportDeviceState, verifyBundle, type DeviceState } from '../src/identity/index.js';
-import { SymmetricKey, seededRng } from '../src/suite/index.js';
+import { SymmetricKey, deriveKey, macWithLabel, seededRng } from '../src/suite/index.js';
+import { encodeAsyncHeader } from '../src/wire/index.js';
 import { Element, SealedElement, parseXml, xml } from '../src/wire/index.js';
 import { codeOf } from './support/errors.js';
 import { fcParams } from './support/property.js';
@@ -203,5 +204,54 @@ describe('§envelope', () => {
     const early = messages[3]!;
     expect(codeOf(() => ratchetDecrypt(receiver, early.header, early.ciphertext, new Uint8Array(), NOW + ENVELOPE_CONSTANTS.SKIPPED_KEY_MAX_AGE))).toBe('message-key-unavailable');
     expect(ratchetDecrypt(receiver, early.header, early.ciphertext, new Uint8Array(), NOW + 60).kind).toBe('ok');
+  });
+
+  it('derives ratchet keys through the labelled KDF and MAC', () => {
+    // @req envelope.ratchet-kdf
+    const rk = new SymmetricKey(seededRng('rk')(32));
+    const dh = new SymmetricKey(seededRng('dh')(32));
+    const expected = deriveKey({ label: 'ratchet root', ikm: dh.dangerouslyExposeBytes(), salt: rk.dangerouslyExposeBytes(), length: 64 });
+    const step = rootStep(rk, dh);
+    expect(toHex(step.rootKey.dangerouslyExposeBytes()) + toHex(step.chainKey.dangerouslyExposeBytes())).toBe(toHex(expected));
+    const chain = chainStep(step.chainKey);
+    expect(toHex(chain.messageKey.dangerouslyExposeBytes())).toBe(toHex(macWithLabel(step.chainKey, 'ratchet message key', new Uint8Array())));
+    expect(toHex(chain.chainKey.dangerouslyExposeBytes())).toBe(toHex(macWithLabel(step.chainKey, 'ratchet chain key', new Uint8Array())));
+  });
+
+  it('starts the initiator with a sending chain and the responder without one', () => {
+    // @req envelope.ratchet-init
+    const { a1, b1 } = world();
+    const initiator = a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!;
+    expect(initiator.ratchet.sendingChain).toBeDefined();
+    expect(initiator.confirmation.state).toBe('unconfirmed');
+    const header = (initiator.confirmation as unknown as { header: never }).header;
+    const response = respondAsync({ self: b1.state, log: [], header, initiatorJid: a1.state.jid, initiatorDeviceId: a1.state.deviceId, now: NOW });
+    if (response.kind !== 'established') throw new Error('handshake');
+    const responder = startRatchet(response.session);
+    expect(responder.sendingChain).toBeUndefined();
+    expect(codeOf(() => ratchetEncrypt(responder, new Uint8Array(1), new Uint8Array(), seededRng('x')))).toBe('invalid-value');
+  });
+
+  it('writes time, to, from and rpad affixes and pads to Padmé', () => {
+    // @req envelope.affixes
+    const bytes = buildContent({ content: [xml('body', {}, ['hi'])], to: 'bob@example.net', from: 'alice@example.org', time: NOW, rng: seededRng('pad') });
+    const root = parseXml(new TextDecoder().decode(bytes));
+    expect(root.getNS()).toBe(SCE_NS);
+    expect(root.getChild('time')!.attrs.stamp).toBe('2026-11-26T09:00:00Z');
+    expect(root.getChild('to')!.attrs.jid).toBe('bob@example.net');
+    expect(root.getChild('from')!.attrs.jid).toBe('alice@example.org');
+    const unpadded = bytes.length - root.getChildText('rpad')!.length - 13;
+    expect(bytes.length).toBe(padme(unpadded + 14));
+    expect(openContent(bytes, { to: 'bob@example.net/x', from: 'alice@example.org/y' }).time).toBe(NOW);
+    const noTime = new TextEncoder().encode(`<envelope xmlns='${SCE_NS}'><content/><rpad/><to jid='bob@example.net'/><from jid='alice@example.org'/></envelope>`);
+    expect(codeOf(() => openContent(noTime, { to: 'bob@example.net', from: 'alice@example.org' }))).toBe('schema-violation');
+  });
+
+  it('measures the overhead stated in the spec', () => {
+    const { a1, b1 } = world();
+    const header = (a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.confirmation as unknown as { header: Parameters<typeof encodeAsyncHeader>[0] }).header;
+    expect(encodeAsyncHeader(header).length).toBe(1293);
+    const { oneTimePrekeyId: _, ...withoutOpk } = header;
+    expect(encodeAsyncHeader(withoutOpk).length).toBe(1289);
   });
 });

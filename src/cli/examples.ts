@@ -11,6 +11,7 @@ import { addDevice, bundleOf, bundleNode, createDeviceList, createDeviceState, D
 import { bareJid } from '../identity/jid.js';
 import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
+import { type PeerSession, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { generateEd25519KeyPair, seededRng } from '../suite/index.js';
 import { AsyncHeaderElement, BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
@@ -66,5 +67,19 @@ export function specExamples(): Map<string, string> {
   examples.set('Message 1 of an interactive handshake', prettyXml(
     xml('message', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'chat' }, [InteractiveMessageElement.toXml(interactive.message)]),
   ));
+  // Romeo's device sends to two of Juliet's devices and to his own other device.
+  const juliet2 = createDeviceState({ jid: juliet, now: EXAMPLE_TIME, rng, oneTimePrekeys: 1, takenDeviceIds: [device.deviceId] });
+  const romeo2 = createDeviceState({ jid: 'romeo@montague.lit', now: EXAMPLE_TIME, rng, oneTimePrekeys: 1, takenDeviceIds: [romeo.deviceId] });
+  const sessions = new Map<string, PeerSession>();
+  for (const peer of [device, juliet2, romeo2]) {
+    const start = initiateAsync({ self: romeo, peer: verifyBundle(bundleOf(peer), { jid: peer.jid, deviceId: peer.deviceId, now: EXAMPLE_TIME }), rng });
+    sessions.set(sessionKey(peer.jid, peer.deviceId), { ratchet: startRatchet(start.session, rng), confirmation: peer === device ? { state: 'confirmed' } : { state: 'unconfirmed', header: start.header } });
+  }
+  const sealed = sealStanza({
+    to: 'juliet@capulet.lit', from: 'romeo@montague.lit/orchard', id: 'msg-1', senderDeviceId: romeo.deviceId,
+    content: [xml('body', {}, ['Wherefore art thou?'])],
+    recipients: [device, juliet2, romeo2].map((d) => ({ jid: d.jid, deviceId: d.deviceId })), sessions, rng, now: EXAMPLE_TIME,
+  });
+  examples.set('A sealed message to two devices of the peer and one own device', prettyXml(sealed.stanza));
   return examples;
 }

@@ -5,14 +5,16 @@
  * @see spec §conventions
  * @module
  */
+import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS } from '../envelope/index.js';
 import { HANDSHAKE_CONSTANTS, HANDSHAKE_LABELS } from '../handshake/index.js';
 import { HASH_LABELS, IDENTITY_CONSTANTS, SIGNATURE_LABELS } from '../identity/index.js';
 
 /** Named constants per section (the `<section>.constants` tables). */
-export const SECTION_CONSTANTS = { identity: IDENTITY_CONSTANTS, handshake: HANDSHAKE_CONSTANTS } as const;
+export const SECTION_CONSTANTS = { identity: IDENTITY_CONSTANTS, handshake: HANDSHAKE_CONSTANTS, envelope: ENVELOPE_CONSTANTS } as const;
 
 /** Labels per section (the `<section>.labels` tables). */
 export const SECTION_LABELS = {
   identity: [...Object.values(SIGNATURE_LABELS), ...Object.values(HASH_LABELS)],
   handshake: Object.values(HANDSHAKE_LABELS),
+  envelope: Object.values(ENVELOPE_LABELS),
 } as const;
