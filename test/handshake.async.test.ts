@@ -9,7 +9,8 @@ import { toHex, utf8Encode } from '../src/codec/bytes.js';
 import { HANDSHAKE_CONSTANTS, exportKey, initiateAsync, respondAsync, type SessionSecret } from '../src/handshake/index.js';
 import { bareJid, bundleOf, createDeviceState, dangerouslyExportDeviceState, deviceId, verifyBundle, type DeviceState } from '../src/identity/index.js';
 import { generateX25519KeyPair, seededRng } from '../src/suite/index.js';
-import { AsyncHeaderElement, parseXml } from '../src/wire/index.js';
+import { decode } from '../src/codec/binary.js';
+import { AsyncHeaderCodec, encodeAsyncHeader } from '../src/wire/index.js';
 import { codeOf } from './support/errors.js';
 import { fcParams } from './support/property.js';
 
@@ -75,7 +76,7 @@ describe('§handshake.async', () => {
     expect(first.state.oneTimePrekeys.map((k) => k.id)).not.toContain(initiation.header.oneTimePrekeyId);
     expect(first.state.oneTimePrekeys).toHaveLength(2);
     // The same header again (from offline storage and from MAM): a duplicate.
-    const reparsed = AsyncHeaderElement.fromXml(parseXml(AsyncHeaderElement.toXml(initiation.header).toString()));
+    const reparsed = decode(AsyncHeaderCodec, encodeAsyncHeader(initiation.header));
     expect(respond(reparsed, first.state, first.log)).toEqual({ kind: 'duplicate' });
     // Another handshake naming the consumed prekey: rejected.
     let other;

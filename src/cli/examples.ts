@@ -13,7 +13,7 @@ import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { type PeerSession, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { AsyncHeaderElement, BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
+import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 
 /** The fixed time of the examples: 2026-11-26T09:00:00Z. */
@@ -58,7 +58,6 @@ export function specExamples(): Map<string, string> {
   ));
   const romeo = createDeviceState({ jid: 'romeo@montague.lit', now: EXAMPLE_TIME, rng, oneTimePrekeys: 0 });
   const started = initiateAsync({ self: romeo, peer: verifyBundle(bundleOf(device), { jid: juliet, deviceId: device.deviceId, now: EXAMPLE_TIME }), rng });
-  examples.set('An asynchronous handshake header', prettyXml(AsyncHeaderElement.toXml(started.header)));
   const fingerprints = authenticateDtlsFingerprints(started.session, 'a73sjjvkla37jfea', [{ hash: 'sha-256', value: rng(32) }]);
   examples.set('DTLS fingerprints authenticated by a Seal session', prettyXml(
     xml('message', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'chat' }, [DtlsFingerprintsElement.toXml(fingerprints)]),

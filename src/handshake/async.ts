@@ -37,7 +37,7 @@ const AsyncTranscriptFields = struct('AsyncTranscript', {
 });
 
 /** Everything the transcript binds, besides the two parties. */
-interface TranscriptFields {
+export interface TranscriptFields {
   readonly signedPrekeyId: number;
   readonly signedPrekey: Uint8Array;
   readonly oneTimePrekey: { id: number; publicKey: Uint8Array } | undefined;
@@ -103,7 +103,7 @@ export interface AsyncInitiation {
  *
  * Implements requirements `handshake.async-initiator` and `handshake.one-time-prekey-choice`.
  *
- * @param knownPeerSigningKey - the identity signing key recorded for this peer device, if any.
+ * @param input.knownPeerSigningKey - the identity signing key recorded for this peer device, if any.
  * @throws SealError `identity-key-changed` when the bundle's signing key differs from the
  *   recorded one; `zero-shared-secret` (cannot happen with a verified bundle).
  * @see spec §handshake.async
@@ -181,9 +181,9 @@ export type AsyncResponse =
  * Implements requirements `handshake.async-responder`, `handshake.one-time-prekey-once`,
  * `handshake.duplicate`, `handshake.prekey-grace`.
  *
- * @param initiatorJid - the bare JID the message came from (the stanza's `from`).
- * @param initiatorDeviceId - the sending device id of the envelope that carried the header.
- * @param knownInitiatorSigningKey - the identity signing key recorded for that device, if any.
+ * @param input.initiatorJid - the bare JID the message came from (the stanza's `from`).
+ * @param input.initiatorDeviceId - the sending device id of the envelope that carried the header.
+ * @param input.knownInitiatorSigningKey - the identity signing key recorded for that device, if any.
  * @throws SealError `invalid-key` or `authentication-failed` for a bad initiator identity;
  *   `identity-key-changed`; `unknown-prekey` for a signed, KEM or one-time prekey the device
  *   does not hold (a consumed one-time prekey included); `expired-prekey` for a signed or KEM

@@ -162,7 +162,8 @@ export function startInteractive(input: { self: DeviceState; peer: InteractivePe
  * ML-KEM shared secret into the key. Randomness: 32 bytes for ML-KEM encapsulation, 32 for the
  * first ratchet key, 32 for the Noise ephemeral key.
  *
- * @throws SealError `authentication-failed`, `invalid-length` or `invalid-key` for a bad message 1.
+ * @throws SealError `invalid-value` for a message of another step or device; `invalid-length` or
+ *   `invalid-key` for a bad ML-KEM key in message 1; `zero-shared-secret` for a low-order ephemeral.
  * @see spec §handshake.interactive
  */
 export function acceptInteractive(input: { self: DeviceState; peer: InteractivePeer; message: InteractiveMessageValue; rng: Rng; now: number; knownPeerSigningKey?: Uint8Array }): { state: ResponderAwaitingFinish; message: InteractiveMessageValue } {
@@ -197,7 +198,9 @@ export function acceptInteractive(input: { self: DeviceState; peer: InteractiveP
  * shared secret, and sends message 3; the session is established on its side.
  *
  * @throws SealError `handshake-timeout`; `authentication-failed` for a message that does not
- *   decrypt or an identity statement that does not verify; `identity-key-changed`.
+ *   decrypt or an identity statement that does not verify (the handshake is then abandoned: this
+ *   state cannot be used again); `truncated`/`trailing-bytes` for a malformed payload;
+ *   `identity-key-changed`.
  * @see spec §handshake.interactive
  */
 export function completeInitiator(input: { state: InitiatorAwaitingResponse; message: InteractiveMessageValue; now: number; knownPeerSigningKey?: Uint8Array }): { session: SessionSecret; message: InteractiveMessageValue } {

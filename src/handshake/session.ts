@@ -25,7 +25,8 @@ export interface PartyIdentity {
   readonly agreementKey: X25519PublicKey;
 }
 
-interface SessionCommon {
+/** What every session secret holds, whatever its role. */
+export interface SessionCommon {
   /** Which handshake produced the session. */
   readonly handshake: 'async' | 'interactive';
   /** SHA-256 of the handshake transcript: public, the same on both sides, unique per session. */

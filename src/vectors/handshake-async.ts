@@ -33,7 +33,8 @@ import {
   x25519,
   x25519PublicKeyOf,
 } from '../suite/index.js';
-import { type AsyncHeaderValue, AsyncHeaderElement, BundleElement, encodeAsyncHeader, parseXml } from '../wire/index.js';
+import { decode } from '../codec/binary.js';
+import { AsyncHeaderCodec, type AsyncHeaderValue, BundleElement, encodeAsyncHeader, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
 
@@ -209,7 +210,6 @@ function runInitiation(i: Fields) {
     associatedData: toHex(session.associatedData),
     header: toHex(encoded),
     headerHash: toHex(sha256(encoded)),
-    headerXml: AsyncHeaderElement.toXml(header).toString(),
   };
   return { header, outputs };
 }
@@ -220,7 +220,7 @@ const asyncInitiate: GroupKind = {
     'the initiator of the asynchronous handshake: verifies bundleXml for responder (jid, deviceId) at now, then draws, in this order, oneTimePrekeyChoice (4 bytes, only when the bundle has one-time prekeys; the prekey at index uint32_be(choice) mod count), ephemeralSecretKey (32 bytes) and kemRandomness (the 32-byte message m of ML-KEM-768.Encaps, FIPS 203). ' +
     'DH1 = X25519(initiator agreement key, SPK), DH2 = X25519(EK, IK_B), DH3 = X25519(EK, SPK), DH4 = X25519(EK, OPK) only with a one-time prekey; inputKeyMaterial = DH1 || DH2 || DH3 [|| DH4] || kemSharedSecret; transcript = AsyncTranscript; ' +
     'handshakeSecret = DeriveKey("async handshake", inputKeyMaterial, context = transcript, 32); confirmation = DeriveKey("async confirmation", handshakeSecret, context = SHA-256(transcript), 32); sessionId = SHA-256(transcript); rootKey = DeriveKey("root key", handshakeSecret, context = sessionId, 32); exporterSecret = DeriveKey("exporter secret", handshakeSecret, context = sessionId, 32); associatedData = SessionBinding(initiator, responder). ' +
-    'header is the canonical AsyncHandshakeHeader, headerHash its SHA-256 (the entry of the responder\'s handshake log), headerXml the <handshake/> element as serialized by the reference implementation',
+    'header is the canonical AsyncHandshakeHeader, headerHash its SHA-256 (the entry of the responder\'s handshake log)',
   inputs: z.strictObject({
     initiator: InitiatorInput,
     responder: PeerInput,
@@ -249,7 +249,6 @@ const asyncInitiate: GroupKind = {
     associatedData: Hex,
     header: Hex,
     headerHash: Hex,
-    headerXml: z.string(),
   }),
   operation: (i) => runInitiation(i).outputs,
   cases: () => initiateCases(fixtures()).map(({ comment, inputs }) => ({ comment, inputs })),
@@ -386,7 +385,7 @@ function runResponse(i: Fields) {
   const response = respondAsync({
     self,
     log: i.log as string[],
-    header: AsyncHeaderElement.fromXml(parseXml(i.headerXml as string)),
+    header: decode(AsyncHeaderCodec, hex(i, 'header')),
     initiatorJid: bareJid(i.initiatorJid as string),
     initiatorDeviceId: deviceId(i.initiatorDeviceId as number),
     now: i.now as number,
@@ -409,7 +408,6 @@ function runResponse(i: Fields) {
   return { response, outputs };
 }
 
-const headerXml = (header: AsyncHeaderValue): string => AsyncHeaderElement.toXml(header).toString();
 
 /** The header with one bit of a byte field flipped. */
 function flipBit(bytes: Uint8Array, index: number, bit = 0x01): Uint8Array {
@@ -421,13 +419,13 @@ function flipBit(bytes: Uint8Array, index: number, bit = 0x01): Uint8Array {
 const asyncRespond: GroupKind = {
   type: 'AsyncRespond',
   description:
-    'the responder of the asynchronous handshake, as device responder (its complete secrets; prekey ids share one counter), with its handshake log (hex SHA-256 of the canonical headers it processed, newest last), for the <handshake/> headerXml that arrived from initiatorJid in an envelope from initiatorDeviceId at now. ' +
+    'the responder of the asynchronous handshake, as device responder (its complete secrets; prekey ids share one counter), with its handshake log (hex SHA-256 of the canonical headers it processed, newest last), for the canonical AsyncHandshakeHeader (header, hex) that arrived from initiatorJid in an envelope from initiatorDeviceId at now. ' +
     'In this order: a header whose hash is in the log is a duplicate (no error, nothing changes); the initiator\'s keys and the ephemeral key are checked (invalid-key); the identity signature is verified with initiatorJid and initiatorDeviceId (authentication-failed); a recorded knownInitiatorSigningKey must match (identity-key-changed); the signed, KEM and one-time prekeys must be held (unknown-prekey) and the signed and KEM prekeys not past expires + PREKEY_GRACE_PERIOD (604800 s; expired-prekey); the confirmation is recomputed and compared (authentication-failed, which also covers a wrong KEM ciphertext, since ML-KEM decapsulation never fails). ' +
     'An established session gives the session secret, the one-time prekey deleted from the state, and the log with the header\'s hash appended',
   inputs: z.strictObject({
     responder: ResponderInput,
     log: z.array(Hex),
-    headerXml: z.string(),
+    header: Hex,
     initiatorJid: z.string(),
     initiatorDeviceId: z.int(),
     now: z.int(),
@@ -448,7 +446,7 @@ const asyncRespond: GroupKind = {
     const base = (header: AsyncHeaderValue | string, over: Over = {}): Fields => ({
       responder: bobIn,
       log: f.log,
-      headerXml: typeof header === 'string' ? header : headerXml(header),
+      header: typeof header === 'string' ? header : toHex(encodeAsyncHeader(header)),
       initiatorJid: ALICE,
       initiatorDeviceId: f.alice.deviceId,
       now: NOW,

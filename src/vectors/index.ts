@@ -7,6 +7,7 @@
  */
 import { codecVectors } from './codec.js';
 import { handshakeAsyncVectors } from './handshake-async.js';
+import { handshakeInteractiveVectors } from './handshake-interactive.js';
 import { identityVectors } from './identity.js';
 import type { VectorKind } from './kind.js';
 import { suiteVectors } from './suite.js';
@@ -15,4 +16,4 @@ export * from './format.js';
 export * from './kind.js';
 
 /** Every vector file kind, in spec order. */
-export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors];
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors];

@@ -13,8 +13,8 @@ import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { DeviceIdSchema, IdentitySchema } from './bundle.js';
 import { defineElement } from './element.js';
-import { Uint32Id, base64, binaryAttr, bytesOf, bytesWithin, idAttr } from './fields.js';
-import { type Element, binaryText, childElements, integerAttr, requiredAttr, xml } from './xml.js';
+import { Uint32Id, base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
+import { binaryText, childElements, integerAttr, requiredAttr, xml } from './xml.js';
 
 const ed25519Key = fixed(LENGTHS.ed25519PublicKey, 'Ed25519 public key');
 const x25519Key = fixed(LENGTHS.x25519PublicKey, 'X25519 public key');
@@ -55,60 +55,6 @@ export const AsyncHeaderCodec: Codec<AsyncHeaderValue> = struct('AsyncHandshakeH
 export function encodeAsyncHeader(header: AsyncHeaderValue): Uint8Array {
   return encode(AsyncHeaderCodec, header);
 }
-
-function only(element: Element, name: string): Element {
-  const found = childElements(element).filter((c) => c.getName() === name);
-  if (found.length !== 1) throw new SealError('schema-violation', `<${element.getName()}>: expected exactly one <${name}/>, got ${found.length}`);
-  return found[0]!;
-}
-
-function exactText(element: Element, length: number): Uint8Array {
-  const bytes = binaryText(element, length + 3);
-  if (bytes.length !== length) throw new SealError('invalid-length', `<${element.getName()}>: expected ${length} bytes, got ${bytes.length}`);
-  return bytes;
-}
-
-/**
- * `<handshake xmlns='urn:xmpp:seal:0' signed-prekey='…' kem-prekey='…' [one-time-prekey='…']>`
- * with `<identity/>`, `<ephemeral/>`, `<kem-ciphertext/>` and `<confirmation/>`.
- *
- * @see spec §handshake.async
- */
-export const AsyncHeaderElement = defineElement<AsyncHeaderValue>({
-  name: 'handshake',
-  ns: SEAL_NS,
-  schema: AsyncHeaderSchema,
-  write: (h) =>
-    xml('handshake', {
-      xmlns: SEAL_NS,
-      'signed-prekey': String(h.signedPrekeyId),
-      'kem-prekey': String(h.kemPrekeyId),
-      ...(h.oneTimePrekeyId === undefined ? {} : { 'one-time-prekey': String(h.oneTimePrekeyId) }),
-    }, [
-      xml('identity', { signing: base64(h.initiator.signingKey), agreement: base64(h.initiator.agreementKey), signature: base64(h.initiator.signature) }),
-      xml('ephemeral', {}, [base64(h.ephemeralKey)]),
-      xml('kem-ciphertext', {}, [base64(h.kemCiphertext)]),
-      xml('confirmation', {}, [base64(h.confirmation)]),
-    ]),
-  read: (element) => {
-    if (childElements(element).length !== 4) throw new SealError('schema-violation', '<handshake>: expected identity, ephemeral, kem-ciphertext and confirmation');
-    const identity = only(element, 'identity');
-    const oneTime = element.attrs['one-time-prekey'] === undefined ? {} : { oneTimePrekeyId: idAttr(element, 'one-time-prekey') };
-    return {
-      initiator: {
-        signingKey: binaryAttr(identity, 'signing', LENGTHS.ed25519PublicKey),
-        agreementKey: binaryAttr(identity, 'agreement', LENGTHS.x25519PublicKey),
-        signature: binaryAttr(identity, 'signature', LENGTHS.ed25519Signature),
-      },
-      signedPrekeyId: idAttr(element, 'signed-prekey'),
-      kemPrekeyId: idAttr(element, 'kem-prekey'),
-      ...oneTime,
-      ephemeralKey: exactText(only(element, 'ephemeral'), LENGTHS.x25519PublicKey),
-      kemCiphertext: exactText(only(element, 'kem-ciphertext'), LENGTHS.mlKemCiphertext),
-      confirmation: exactText(only(element, 'confirmation'), 32),
-    };
-  },
-});
 
 /**
  * A party's identity in a session: `struct { opaque jid<1..3071>; uint32 device_id;

@@ -18,8 +18,8 @@ import type { WireElement } from './element.js';
 import { EncryptionMarker, StoreHint } from './marker.js';
 import { BundleElement } from './bundle.js';
 import { DeviceListElement } from './devices.js';
-import { AsyncHeaderElement, DtlsFingerprintsElement, InteractiveMessageElement } from './handshake.js';
+import { DtlsFingerprintsElement, InteractiveMessageElement } from './handshake.js';
 import { SealedElement } from './sealed.js';
 
 /** Every wire element Seal defines, for tools that map any element to its definition. */
-export const WIRE_ELEMENTS: readonly WireElement<unknown>[] = [EncryptionMarker, StoreHint, BundleElement, DeviceListElement, AsyncHeaderElement, InteractiveMessageElement, DtlsFingerprintsElement, SealedElement] as readonly WireElement<unknown>[];
+export const WIRE_ELEMENTS: readonly WireElement<unknown>[] = [EncryptionMarker, StoreHint, BundleElement, DeviceListElement, InteractiveMessageElement, DtlsFingerprintsElement, SealedElement] as readonly WireElement<unknown>[];
