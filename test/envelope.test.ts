@@ -119,6 +119,35 @@ describe('§envelope', () => {
     }), fcParams(40));
   });
 
+  it('random interleavings of sends in both directions, delivered late and twice, open exactly once', () => {
+    fc.assert(fc.property(fc.array(fc.record({ fromAlice: fc.boolean(), deliverNow: fc.boolean() }), { minLength: 1, maxLength: 14 }), fc.nat(1000), (script, seed) => {
+      const { a1, b1 } = world();
+      // Bob can only send after he has opened Alice's first message.
+      const first = send(a1, [b1], 'first', seededRng(`f${seed}`));
+      expect(bodyOf(receive(b1, first))).toBe('first');
+      const inFlight: { to: Device; stanza: string; text: string }[] = [];
+      const opened = new Set<string>();
+      script.forEach((step, i) => {
+        const text = `m${i}`;
+        const [from, to] = step.fromAlice ? [a1, b1] : [b1, a1];
+        inFlight.push({ to, stanza: send(from, [to], text, seededRng(`${seed}-${i}`)), text });
+        if (step.deliverNow) {
+          const m = inFlight.shift()!;
+          const r = receive(m.to, m.stanza);
+          expect(bodyOf(r)).toBe(m.text);
+          opened.add(m.text);
+        }
+      });
+      // Deliver the rest newest first, then everything again (offline storage and archive).
+      for (const m of [...inFlight].reverse()) {
+        expect(bodyOf(receive(m.to, m.stanza))).toBe(m.text);
+        opened.add(m.text);
+      }
+      for (const m of inFlight) expect(receive(m.to, m.stanza).kind).toBe('duplicate');
+      expect(opened.size).toBe(script.length);
+    }), fcParams(25));
+  });
+
   it('any single-bit flip is rejected and leaves every state byte-identical', () => {
     // @req envelope.open-transactional
     const { a1, b1 } = world();
