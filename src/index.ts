@@ -12,3 +12,4 @@ export * from './wire/index.js';
 export * from './identity/index.js';
 export * from './handshake/index.js';
 export * from './envelope/index.js';
+export * from './offline/index.js';

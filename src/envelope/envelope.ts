@@ -25,10 +25,42 @@ import { bare, buildContent, openContent } from './content.js';
 import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS } from './constants.js';
 import { type RatchetState, ratchetDecrypt, ratchetEncrypt, startRatchet } from './ratchet.js';
 
-/** A session with one peer device: its ratchet and whether the handshake header is still attached. */
+/**
+ * The sessions with one peer device: the active one (used to send), whether its handshake header
+ * is still attached, and at most one other session kept for receiving (the loser of a
+ * simultaneous initiation, or the session a peer replaced with a new handshake).
+ */
 export interface PeerSession {
   readonly ratchet: RatchetState;
   readonly confirmation: KeyConfirmation;
+  readonly alternate?: RatchetState;
+}
+
+/**
+ * The sessions after a new handshake from the peer established `incoming`. When this device had
+ * started its own session with the peer and not yet heard back (a simultaneous initiation), both
+ * sessions are kept and the one with the smaller session id becomes active on both sides;
+ * otherwise the peer's new session replaces the old one, which stays available for receiving
+ * late messages.
+ *
+ * Implements requirement `offline.simultaneous`.
+ *
+ * @see spec §offline.simultaneous
+ */
+export function mergeIncomingSession(existing: PeerSession | undefined, incoming: RatchetState): PeerSession {
+  // @req offline.simultaneous
+  if (existing !== undefined && existing.confirmation.state === 'unconfirmed') {
+    const incomingWins = compareBytes(incoming.sessionId, existing.ratchet.sessionId) < 0;
+    return incomingWins
+      ? { ratchet: incoming, confirmation: { state: 'confirmed' }, alternate: existing.ratchet }
+      : { ratchet: existing.ratchet, confirmation: existing.confirmation, alternate: incoming };
+  }
+  return existing === undefined ? { ratchet: incoming, confirmation: { state: 'confirmed' } } : { ratchet: incoming, confirmation: { state: 'confirmed' }, alternate: existing.ratchet };
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 /** The key of a session in a session map: `bare JID/device id`. */
@@ -173,18 +205,37 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   let session = input.sessions.get(key);
   let state = self;
   let log = input.log;
+  let incoming: RatchetState | undefined;
   if (wrapped.handshake !== undefined) {
     const known = input.knownSigningKey?.(senderJid, senderDevice);
     const response = respondAsync({ self, log: input.log, header: wrapped.handshake, initiatorJid: senderJid, initiatorDeviceId: senderDevice, now, ...(known === undefined ? {} : { knownInitiatorSigningKey: known }) });
     if (response.kind === 'established') {
-      session = { ratchet: startRatchet(response.session), confirmation: { state: 'confirmed' } };
+      incoming = startRatchet(response.session);
+      session = mergeIncomingSession(session, incoming);
       state = response.state;
       log = response.log;
     }
   }
   if (session === undefined) throw new SealError('no-session', `no session with device ${senderDevice} of ${senderJid}`);
   const context = wrapContext(sealed.commitment, sealed.payload);
-  const result = ratchetDecrypt(session.ratchet, wrapped.header, wrapped.ciphertext, context, now);
+  // The message belongs to the session its handshake just created, or else to the active or the
+  // other kept session; each attempt works on a copy.
+  const candidates: ('ratchet' | 'alternate')[] = incoming !== undefined && session.alternate === incoming ? ['alternate', 'ratchet'] : ['ratchet', 'alternate'];
+  let result: ReturnType<typeof ratchetDecrypt> | undefined;
+  let used: 'ratchet' | 'alternate' = 'ratchet';
+  let firstError: unknown;
+  for (const which of candidates) {
+    const ratchet = session[which];
+    if (ratchet === undefined) continue;
+    try {
+      result = ratchetDecrypt(ratchet, wrapped.header, wrapped.ciphertext, context, now);
+      used = which;
+      break;
+    } catch (e) {
+      firstError ??= e;
+    }
+  }
+  if (result === undefined) throw firstError;
   if (result.kind === 'duplicate') return { kind: 'duplicate' };
   const contentKey = new SymmetricKey(result.plaintext);
   // @req envelope.commitment
@@ -193,6 +244,7 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   const opened = openContent(plaintext, { to, from });
   // @req envelope.open-transactional: only here, after everything verified, are new values returned.
   const sessions = new Map(input.sessions);
-  sessions.set(key, { ratchet: result.state, confirmation: { state: 'confirmed' } });
+  // A message on the active session confirms it; one on the other session changes nothing else.
+  sessions.set(key, used === 'ratchet' ? { ...session, ratchet: result.state, confirmation: { state: 'confirmed' } } : { ...session, alternate: result.state });
   return { kind: 'ok', sender: { jid: senderJid, deviceId: senderDevice }, content: opened.content, time: opened.time, sessions, state, log };
 }

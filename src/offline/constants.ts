@@ -1,0 +1,19 @@
+/**
+ * The named constants of §offline; the XEP's table states the same values with their reasons,
+ * and a test checks that the two agree.
+ *
+ * @see spec §offline.constants
+ * @module
+ */
+
+/** The named constants of §offline. @see spec §offline.constants */
+export const OFFLINE_CONSTANTS = {
+  /** Below this many one-time prekeys a device replenishes its bundle. */
+  ONE_TIME_PREKEY_THRESHOLD: 25,
+  /** How often a device replaces its signed prekey and KEM prekey: 7 days. */
+  PREKEY_ROTATION_PERIOD: 7 * 86400,
+  /** Minimum seconds between two repair signals a device sends to the same peer device. */
+  REPAIR_SIGNAL_INTERVAL: 3600,
+  /** Minimum seconds between two session resets a device performs for the same peer device on request. */
+  REPAIR_RESET_INTERVAL: 3600,
+} as const;

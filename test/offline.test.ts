@@ -1,0 +1,133 @@
+/**
+ * §offline: the prekey lifecycle, simultaneous initiation converging within one round trip with
+ * no message lost, and session repair that heals a lost session and cannot loop.
+ */
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../src/codec/bytes.js';
+import { mergeIncomingSession, openStanza, sealStanza, sessionKey, startRatchet, type OpenResult, type PeerSession } from '../src/envelope/index.js';
+import { HANDSHAKE_CONSTANTS, initiateAsync, respondAsync, type HandshakeLog } from '../src/handshake/index.js';
+import { IDENTITY_CONSTANTS, bundleOf, createDeviceState, verifyBundle, type DeviceState } from '../src/identity/index.js';
+import { EMPTY_REPAIR_LOG, OFFLINE_CONSTANTS, acceptRepair, repairReason, replenishOneTimePrekeys, rotatePrekeys, signalRepair } from '../src/offline/index.js';
+import { SealError, seededRng } from '../src/index.js';
+import { RepairElement, parseXml, xml } from '../src/wire/index.js';
+import { codeOf } from './support/errors.js';
+
+const NOW = 1795683600;
+const DAY = 86400;
+
+interface Device { state: DeviceState; log: HandshakeLog; sessions: Map<string, PeerSession> }
+const device = (jid: string, seed: string): Device => ({ state: createDeviceState({ jid, now: NOW, rng: seededRng(seed), oneTimePrekeys: 5 }), log: [], sessions: new Map() });
+
+function connect(from: Device, to: Device, seed: string): void {
+  const started = initiateAsync({ self: from.state, peer: verifyBundle(bundleOf(to.state), { jid: to.state.jid, deviceId: to.state.deviceId, now: NOW }), rng: seededRng(seed) });
+  from.sessions.set(sessionKey(to.state.jid, to.state.deviceId), { ratchet: startRatchet(started.session, seededRng(`${seed}r`)), confirmation: { state: 'unconfirmed', header: started.header } });
+}
+function send(from: Device, to: Device, text: string): string {
+  const out = sealStanza({ to: to.state.jid, from: `${from.state.jid}/r`, senderDeviceId: from.state.deviceId, content: [xml('body', {}, [text])], recipients: [{ jid: to.state.jid, deviceId: to.state.deviceId }], sessions: from.sessions, rng: seededRng(text), now: NOW });
+  from.sessions = out.sessions;
+  return out.stanza.toString();
+}
+function receive(to: Device, stanza: string): OpenResult {
+  const result = openStanza({ stanza: parseXml(stanza), self: to.state, log: to.log, sessions: to.sessions, now: NOW });
+  if (result.kind === 'ok') Object.assign(to, { sessions: result.sessions, state: result.state, log: result.log });
+  return result;
+}
+const text = (r: OpenResult) => (r.kind === 'ok' ? r.content[0]!.getText() : r.kind === 'error' ? r.error.code : r.kind);
+const activeId = (d: Device, peer: Device) => toHex(d.sessions.get(sessionKey(peer.state.jid, peer.state.deviceId))!.ratchet.sessionId);
+
+describe('§offline.prekeys', () => {
+  it('replenishes one-time prekeys below the threshold with fresh ids', () => {
+    // @req offline.replenish
+    const state = createDeviceState({ jid: 'a@x.example', now: NOW, rng: seededRng('p'), oneTimePrekeys: OFFLINE_CONSTANTS.ONE_TIME_PREKEY_THRESHOLD });
+    expect(replenishOneTimePrekeys(state, seededRng('r')).changed).toBe(false);
+    const low = { ...state, oneTimePrekeys: state.oneTimePrekeys.slice(1) };
+    const { state: full, changed } = replenishOneTimePrekeys(low, seededRng('r'));
+    expect(changed).toBe(true);
+    expect(full.oneTimePrekeys).toHaveLength(IDENTITY_CONSTANTS.MAX_ONE_TIME_PREKEYS);
+    const ids = full.oneTimePrekeys.map((k) => k.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(Math.min(...ids.slice(low.oneTimePrekeys.length))).toBe(state.nextPrekeyId);
+  });
+
+  it('rotates prekeys on schedule and keeps replaced ones for the grace period', () => {
+    // @req offline.rotate
+    const bob = createDeviceState({ jid: 'b@x.example', now: NOW, rng: seededRng('b'), oneTimePrekeys: 0 });
+    const alice = createDeviceState({ jid: 'a@x.example', now: NOW, rng: seededRng('a'), oneTimePrekeys: 0 });
+    const oldBundle = verifyBundle(bundleOf(bob), { jid: bob.jid, deviceId: bob.deviceId, now: NOW });
+    expect(rotatePrekeys(bob, NOW + 6 * DAY, seededRng('x')).changed).toBe(false);
+    const rotated = rotatePrekeys(bob, NOW + 7 * DAY, seededRng('x')).state;
+    expect(rotated.signedPrekeys).toHaveLength(2);
+    expect(bundleOf(rotated).signedPrekey.id).not.toBe(oldBundle.signedPrekey.id);
+    // A handshake to the replaced keys still completes within the grace period...
+    const late = initiateAsync({ self: alice, peer: oldBundle, rng: seededRng('late') });
+    const expires = bob.signedPrekeys[0]!.expires;
+    expect(respondAsync({ self: rotated, log: [], header: late.header, initiatorJid: alice.jid, initiatorDeviceId: alice.deviceId, now: expires + HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD - 1 }).kind).toBe('established');
+    // ...and the keys are deleted afterwards.
+    const pruned = rotatePrekeys(rotated, expires + HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD, seededRng('y')).state;
+    expect(pruned.signedPrekeys.map((k) => k.id)).not.toContain(oldBundle.signedPrekey.id);
+    expect(codeOf(() => respondAsync({ self: pruned, log: [], header: late.header, initiatorJid: alice.jid, initiatorDeviceId: alice.deviceId, now: expires + HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD }))).toBe('unknown-prekey');
+  });
+});
+
+describe('§offline.simultaneous', () => {
+  it('two devices that start sessions at the same time converge within one round trip, losing nothing', () => {
+    // @req offline.simultaneous
+    const a = device('alice@example.org', 'sa');
+    const b = device('bob@example.net', 'sb');
+    connect(a, b, 'a->b');
+    connect(b, a, 'b->a');
+    const fromA = [send(a, b, 'a1'), send(a, b, 'a2')];
+    const fromB = [send(b, a, 'b1')];
+    expect(fromA.map((s) => text(receive(b, s)))).toEqual(['a1', 'a2']);
+    expect(fromB.map((s) => text(receive(a, s)))).toEqual(['b1']);
+    expect(activeId(a, b)).toBe(activeId(b, a)); // both chose the same session
+    // One round trip on the chosen session; then nothing carries a handshake any more.
+    expect(text(receive(b, send(a, b, 'a3')))).toBe('a3');
+    expect(text(receive(a, send(b, a, 'b2')))).toBe('b2');
+    expect(text(receive(b, send(a, b, 'a4')))).toBe('a4');
+    expect(a.sessions.get(sessionKey(b.state.jid, b.state.deviceId))!.confirmation.state).toBe('confirmed');
+    expect(b.sessions.get(sessionKey(a.state.jid, a.state.deviceId))!.confirmation.state).toBe('confirmed');
+    expect(activeId(a, b)).toBe(activeId(b, a));
+    expect(mergeIncomingSession(undefined, a.sessions.get(sessionKey(b.state.jid, b.state.deviceId))!.ratchet).alternate).toBeUndefined();
+  });
+});
+
+describe('§offline.repair', () => {
+  it('a device that lost its session signals; the sender resets once; the conversation heals', () => {
+    // @req offline.repair-signal
+    // @req offline.repair-reset
+    const a = device('alice@example.org', 'ra');
+    const b = device('bob@example.net', 'rb');
+    connect(a, b, 'r a->b');
+    expect(text(receive(b, send(a, b, 'one')))).toBe('one');
+    expect(text(receive(a, send(b, a, 'ack')))).toBe('ack');
+    b.sessions = new Map(); // Bob restores an old backup: the session is gone
+    const failed = receive(b, send(a, b, 'two'));
+    expect(text(failed)).toBe('no-session');
+    const reason = repairReason(failed)!;
+    expect(reason).toBe('no-session');
+    const peerA = sessionKey(a.state.jid, a.state.deviceId);
+    const signal = signalRepair(EMPTY_REPAIR_LOG, peerA, NOW);
+    expect(signal.send).toBe(true);
+    expect(signalRepair(signal.log, peerA, NOW + 10).send).toBe(false); // no second signal within the interval
+    const element = RepairElement.fromXml(parseXml(RepairElement.toXml({ device: b.state.deviceId, sender: a.state.deviceId, reason }).toString()));
+    expect(element.reason).toBe('no-session');
+    // Alice resets: a new handshake from a fresh bundle.
+    const peerB = sessionKey(b.state.jid, b.state.deviceId);
+    const accepted = acceptRepair(EMPTY_REPAIR_LOG, peerB, NOW);
+    expect(accepted.reset).toBe(true);
+    expect(acceptRepair(accepted.log, peerB, NOW + 60).reset).toBe(false); // bounded: no loop
+    expect(acceptRepair(accepted.log, peerB, NOW + OFFLINE_CONSTANTS.REPAIR_RESET_INTERVAL).reset).toBe(true);
+    connect(a, b, 'r a->b again');
+    expect(text(receive(b, send(a, b, 'three')))).toBe('three');
+    expect(text(receive(a, send(b, a, 'back')))).toBe('back');
+  });
+
+  it('maps only failures a new session can fix to repair reasons', () => {
+    expect(repairReason({ kind: 'duplicate' })).toBeUndefined();
+    expect(repairReason({ kind: 'not-for-this-device', sender: { jid: 'a@b', deviceId: 1 } })).toBe('not-for-this-device');
+    expect(repairReason({ kind: 'error', error: new SealError('message-key-unavailable', 'x') })).toBe('message-key-unavailable');
+    expect(repairReason({ kind: 'error', error: new SealError('redirected-stanza', 'x') })).toBeUndefined();
+    expect(repairReason({ kind: 'error', error: new SealError('schema-violation', 'x') })).toBeUndefined();
+  });
+});
