@@ -13,7 +13,7 @@ import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { type PeerSession, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
+import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, RepairElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 
 /** The fixed time of the examples: 2026-11-26T09:00:00Z. */
@@ -80,5 +80,11 @@ export function specExamples(): Map<string, string> {
     recipients: [device, juliet2, romeo2].map((d) => ({ jid: d.jid, deviceId: d.deviceId })), sessions, rng, now: EXAMPLE_TIME,
   });
   examples.set('A sealed message to two devices of the peer and one own device', prettyXml(sealed.stanza));
+  examples.set('A repair signal', prettyXml(
+    xml('message', { xmlns: 'jabber:client', from: 'juliet@capulet.lit/balcony', to: 'romeo@montague.lit', type: 'chat' }, [
+      RepairElement.toXml({ device: device.deviceId, sender: romeo.deviceId, reason: 'no-session' }),
+      StoreHint.toXml({}),
+    ]),
+  ));
   return examples;
 }
