@@ -5,6 +5,7 @@
  * @see spec §envelope.constants
  * @module
  */
+import { MAX_SEALED_RECIPIENTS } from '../wire/sealed.js';
 
 /** The named constants of §envelope. @see spec §envelope.constants */
 export const ENVELOPE_CONSTANTS = {
@@ -18,8 +19,8 @@ export const ENVELOPE_CONSTANTS = {
   MAX_RECENTLY_OPENED: 2000,
   /** Largest content (XEP-0420 envelope, before padding) in bytes. */
   MAX_CONTENT_BYTES: 65536,
-  /** Most recipient devices of one stanza. */
-  MAX_RECIPIENTS: 256,
+  /** Most recipient devices of one stanza (the wire bound of `<sealed/>`). */
+  MAX_RECIPIENTS: MAX_SEALED_RECIPIENTS,
 } as const;
 
 /** Labels of §envelope (each prefixed with `Seal-v0 ` by the suite). @see spec §envelope.labels */

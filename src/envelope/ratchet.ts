@@ -200,7 +200,8 @@ export type RatchetResult = { readonly kind: 'ok'; readonly plaintext: Uint8Arra
  * @see spec §envelope.ratchet
  */
 export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, ciphertext: Uint8Array, context: Uint8Array, now: number): RatchetResult {
-  const fingerprint = toHex(sha256(concatBytes(headerBytes, ciphertext)));
+  // The whole message, including what the caller binds, so a tampered re-delivery is no duplicate.
+  const fingerprint = toHex(sha256(concatBytes(headerBytes, ciphertext, context)));
   if (state.recentlyOpened.includes(fingerprint)) return { kind: 'duplicate' };
   const header = decodeHeader(headerBytes);
   const open = (working: RatchetState, messageKey: SymmetricKey): RatchetResult => {

@@ -6,6 +6,7 @@
  * @module
  */
 import { codecVectors } from './codec.js';
+import { envelopeVectors } from './envelope.js';
 import { handshakeAsyncVectors } from './handshake-async.js';
 import { handshakeInteractiveVectors } from './handshake-interactive.js';
 import { identityVectors } from './identity.js';
@@ -16,4 +17,4 @@ export * from './format.js';
 export * from './kind.js';
 
 /** Every vector file kind, in spec order. */
-export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors];
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors, envelopeVectors];

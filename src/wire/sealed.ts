@@ -70,7 +70,9 @@ export function encodeWrappedKey(key: WrappedKey): Uint8Array {
   return key.handshake === undefined ? encode(RatchetMessageCodec, message) : encode(KeyExchangeCodec, { handshake: key.handshake, message });
 }
 
-const KeySchema = z.object({ rid: DeviceIdSchema, handshake: z.boolean(), data: bytesWithin(RATCHET_MESSAGE_BYTES, 4096) });
+// The bytes of each key are checked only by the device they are for (decodeWrappedKey), so a
+// malformed key for one device does not make the stanza unreadable for the others.
+const KeySchema = z.object({ rid: DeviceIdSchema, handshake: z.boolean(), data: bytesWithin(1, 4096) });
 const KeysSchema = z.object({ jid: z.string().check(z.minLength(1), z.maxLength(MAX_JID_BYTES)), keys: z.array(KeySchema).check(z.minLength(1)) });
 
 /** Schema of a `<sealed/>` element. @see spec §envelope.wire */

@@ -1,0 +1,176 @@
+/**
+ * What the three groups of `vectors/envelope.json` share: the time, the six devices of the
+ * fan-out scenario, every random value (drawn once, in a fixed order, from
+ * `seededRng('vectors/envelope.json')`), the scripted Rng, and device states in JSON form.
+ *
+ * @see spec §envelope
+ * @module
+ */
+import * as z from 'zod/mini';
+import { fromHex, toHex } from '../codec/bytes.js';
+import { buildContent } from '../envelope/index.js';
+import { type DeviceState, bareJid, createDeviceState, deviceId } from '../identity/index.js';
+import { Ed25519SecretKey, type Rng, X25519SecretKey, constantTimeEqual, seededRng } from '../suite/index.js';
+import { type Element, xml } from '../wire/index.js';
+import { Hex } from './format.js';
+import type { Fields } from './kind.js';
+
+/** 2026-11-26T09:00:00Z, the time of every step. */
+export const NOW = 1795683600;
+const DAY = 86400;
+export const ALICE = 'alice@example.org';
+export const BOB = 'bob@example.net';
+/** The full JIDs the senders of the scenario use in the stanza's `from`. */
+export const ALICE_A1 = `${ALICE}/laptop`;
+export const BOB_B1 = `${BOB}/phone`;
+
+export const hex = (inputs: Fields, field: string): Uint8Array => fromHex(inputs[field] as string, field);
+export const secretHex = (k: { dangerouslyExposeBytes(): Uint8Array }): string => toHex(k.dangerouslyExposeBytes());
+
+/** An Rng that returns exactly `values`, in order, and throws on any other request. */
+export function scriptedRng(values: readonly Uint8Array[]): Rng & { assertDone(): void } {
+  let next = 0;
+  const rng = (length: number): Uint8Array => {
+    const value = values[next];
+    if (value === undefined || value.length !== length) {
+      throw new Error(`scripted rng: request ${next + 1} is for ${length} bytes, but the case supplies ${value === undefined ? 'no more values' : `${value.length} bytes`}`);
+    }
+    next++;
+    return value.slice();
+  };
+  return Object.assign(rng, {
+    assertDone: () => {
+      if (next !== values.length) throw new Error(`scripted rng: ${values.length - next} supplied values were not consumed`);
+    },
+  });
+}
+
+/** Throws (a generation-time consistency failure, not a SealError) unless the two byte strings are equal. */
+export function mustEqual(what: string, a: Uint8Array, b: Uint8Array): void {
+  if (a.length !== b.length || !constantTimeEqual(a, b)) throw new Error(`envelope vectors: ${what} differ`);
+}
+
+/** `bytes` with bit `mask` of byte `index` flipped. */
+export function flipBit(bytes: Uint8Array, index: number, mask: number): Uint8Array {
+  if (index < 0 || index >= bytes.length) throw new Error(`envelope vectors: byte ${index} is outside the ${bytes.length} bytes`);
+  const out = bytes.slice();
+  out[index]! ^= mask;
+  return out;
+}
+
+/** The text of the first `<body/>` among the opened content elements. */
+export function bodyOf(content: readonly Element[]): string | undefined {
+  return content.find((e) => e.getName() === 'body')?.getText();
+}
+
+/** The content of every sealed stanza of the vectors: one `<body/>`. */
+export const contentOf = (body: string): Element[] => [xml('body', {}, [body])];
+
+/** How many padding bytes buildContent draws for this content (the Padmé fill of §envelope.content). */
+export function paddingLength(body: string, to: string, from: string): number {
+  let requested = -1;
+  buildContent({ content: contentOf(body), to, from, time: NOW, rng: (n) => ((requested = n), new Uint8Array(n)) });
+  return requested;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device states in JSON form
+
+export const DeviceInput = z.strictObject({
+  jid: z.string(),
+  deviceId: z.int(),
+  signingSecretKey: Hex,
+  agreementSecretKey: Hex,
+  signedPrekeys: z.array(z.strictObject({ id: z.int(), created: z.int(), expires: z.int(), secretKey: Hex })),
+  kemPrekeys: z.array(z.strictObject({ id: z.int(), created: z.int(), expires: z.int(), seed: Hex })),
+  oneTimePrekeys: z.array(z.strictObject({ id: z.int(), secretKey: Hex })),
+  nextPrekeyId: z.int(),
+});
+export type DeviceIn = z.infer<typeof DeviceInput>;
+
+/** A device state from its secrets in JSON form. */
+export function stateFromInputs(d: DeviceIn): DeviceState {
+  return {
+    jid: bareJid(d.jid),
+    deviceId: deviceId(d.deviceId),
+    signingKey: new Ed25519SecretKey(fromHex(d.signingSecretKey, 'signingSecretKey')),
+    agreementKey: new X25519SecretKey(fromHex(d.agreementSecretKey, 'agreementSecretKey')),
+    signedPrekeys: d.signedPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, secretKey: new X25519SecretKey(fromHex(k.secretKey, 'signedPrekeys.secretKey')) })),
+    kemPrekeys: d.kemPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, seed: fromHex(k.seed, 'kemPrekeys.seed') })),
+    oneTimePrekeys: d.oneTimePrekeys.map((k) => ({ id: k.id, secretKey: new X25519SecretKey(fromHex(k.secretKey, 'oneTimePrekeys.secretKey')) })),
+    nextPrekeyId: d.nextPrekeyId,
+  };
+}
+
+/** The JSON form of a device state (the inverse of {@link stateFromInputs}). */
+export function stateToInputs(s: DeviceState): DeviceIn {
+  return {
+    jid: s.jid,
+    deviceId: s.deviceId,
+    signingSecretKey: secretHex(s.signingKey),
+    agreementSecretKey: secretHex(s.agreementKey),
+    signedPrekeys: s.signedPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, secretKey: secretHex(k.secretKey) })),
+    kemPrekeys: s.kemPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, seed: toHex(k.seed) })),
+    oneTimePrekeys: s.oneTimePrekeys.map((k) => ({ id: k.id, secretKey: secretHex(k.secretKey) })),
+    nextPrekeyId: s.nextPrekeyId,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+export const DEVICE_NAMES = ['A1', 'A2', 'A3', 'B1', 'B2', 'B3'] as const;
+export type DeviceName = (typeof DEVICE_NAMES)[number];
+
+/** The bodies of the three stanzas of the scenario. */
+export const BODIES = {
+  'seal-1': 'Hi Bob! This reaches your three devices and my own other two.',
+  'seal-2': 'Hi Alice, replying from my phone.',
+  'seal-3': 'Good, the first reply confirmed our session.',
+} as const;
+
+/** The random values of one ratchet send: the plaintext (a content key), its context, and a ratchet key for a DH step. */
+const sendRandomness = (r: Rng) => ({ plaintext: r(32), context: r(64), ratchetSecretKey: r(32) });
+
+/** The random values of one asynchronous initiation and the ratchet start that follows it. */
+const initiation = (r: Rng) => ({ oneTimePrekeyChoice: r(4), ephemeralSecretKey: r(32), kemRandomness: r(32), ratchetSecretKey: r(32) });
+
+/**
+ * Every secret and random value of the file, drawn in this fixed order: the six devices (created
+ * a day before NOW, two one-time prekeys each), the two ratchet sequences, the fan-out scenario,
+ * the negative cases.
+ */
+export function fixtures() {
+  const r = seededRng('vectors/envelope.json');
+  const devices = {} as Record<DeviceName, DeviceState>;
+  for (const name of DEVICE_NAMES) {
+    const jid = name.startsWith('A') ? ALICE : BOB;
+    const taken = Object.values(devices).filter((d) => d.jid === jid).map((d) => d.deviceId);
+    devices[name] = createDeviceState({ jid, now: NOW - DAY, rng: r, oneTimePrekeys: 2, takenDeviceIds: taken });
+  }
+  const ratchet = [0, 1].map(() => ({
+    rootKey: r(32),
+    sessionId: r(32),
+    initiatorRatchetSecretKey: r(32),
+    responderRatchetSecretKey: r(32),
+    sends: Array.from({ length: 6 }, () => sendRandomness(r)),
+  }));
+  const initiations = {
+    'A1-B1': initiation(r),
+    'A1-B2': initiation(r),
+    'A1-B3': initiation(r),
+    'A1-A2': initiation(r),
+    'A1-A3': initiation(r),
+    'B1-A2': initiation(r),
+  };
+  const seal = (id: keyof typeof BODIES, to: string, from: string) => ({ contentKey: r(32), padding: r(paddingLength(BODIES[id], to, from)) });
+  const seals = {
+    'seal-1': seal('seal-1', BOB, ALICE),
+    'seal-2': { ...seal('seal-2', ALICE, BOB), ratchetSecretKeys: { A1: r(32) } },
+    'seal-3': { ...seal('seal-3', BOB, ALICE), ratchetSecretKeys: { B1: r(32) } },
+  };
+  const negative = { otherContentKey: r(32), salamanderKey: r(32) };
+  return { devices, ratchet, initiations, seals, negative };
+}
+
+export type Fixtures = ReturnType<typeof fixtures>;
