@@ -2,6 +2,7 @@
 /**
  * The `seal` command.
  *
+ *   seal demo [--verbose]          the scripted conversation on the embedded server
  *   seal vectors generate [dir]   write vectors/*.json and vectors/schema/*.json from the code
  *   seal vectors check [dir]      fail if the committed vectors differ from what the code generates
  *   seal vectors verify [dir]     check every vector file against the code and print a table
@@ -19,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { runDemo } from './demo.js';
 import { specExamples } from './examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from './registry.js';
 import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples } from './spec.js';
@@ -72,6 +74,10 @@ function specCheck(file: string): void {
 function main(args: readonly string[]): void {
   const [group, command, target] = args;
   const vectorsDir = path.resolve(target ?? path.join(ROOT, 'vectors'));
+  if (group === 'demo') {
+    void runDemo({ verbose: args.includes('--verbose'), print: (line) => console.log(line) }).then((code) => process.exit(code));
+    return;
+  }
   if (group === 'vectors' && command === 'generate') {
     const written = generateVectors(vectorsDir);
     console.log(`wrote ${written.length} files to ${path.relative(process.cwd(), vectorsDir) || '.'}`);
@@ -94,7 +100,7 @@ function main(args: readonly string[]): void {
   } else if (group === 'spec' && command === 'check') {
     specCheck(path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml')));
   } else {
-    console.error('usage: seal vectors generate|check|verify [dir] | seal spec check|generate [file]');
+    console.error('usage: seal demo [--verbose] | seal vectors generate|check|verify [dir] | seal spec check|generate [file]');
     process.exit(2);
   }
 }

@@ -1,0 +1,293 @@
+/**
+ * A Seal device over an XMPP connection: it publishes its bundle and device list through PEP,
+ * establishes sessions with every device of a contact and its own other devices, seals and opens
+ * messages (from live delivery, offline storage, carbons and the archive alike), answers failures
+ * with repair signals, and heals sessions on request. This is the glue a client developer writes;
+ * the protocol itself lives in the layers below.
+ *
+ * @see spec §offline
+ * @module
+ */
+import { isSealError } from '../errors.js';
+import type { Rng } from '../suite/rng.js';
+import { SEAL_NS } from '../suite/suite.js';
+import { verifyBundle } from '../identity/bundle.js';
+import { addDevice, verifyDeviceList } from '../identity/devicelist.js';
+import { type DeviceId, deviceId as toDeviceId } from '../identity/device.js';
+import { bareJid, type BareJid } from '../identity/jid.js';
+import { DEVICE_LIST_NODE, ITEM_ID, bundleNode, publishOptions } from '../identity/pep.js';
+import { type DeviceState, bundleOf, createDeviceState } from '../identity/state.js';
+import { type HandshakeLog, initiateAsync } from '../handshake/async.js';
+import { type InitiatorAwaitingResponse, type ResponderAwaitingFinish, acceptInteractive, completeInitiator, completeResponder, startInteractive } from '../handshake/interactive.js';
+import type { SessionSecret } from '../handshake/session.js';
+import { type OpenResult, type PeerSession, openStanza, sealStanza, sessionKey } from '../envelope/envelope.js';
+import { bare } from '../envelope/content.js';
+import { startRatchet } from '../envelope/ratchet.js';
+import { EMPTY_REPAIR_LOG, type RepairLog, acceptRepair, repairReason, signalRepair } from '../offline/repair.js';
+import { replenishOneTimePrekeys } from '../offline/prekeys.js';
+import { BundleElement } from '../wire/bundle.js';
+import { type DeviceListValue, DeviceListElement } from '../wire/devices.js';
+import { StoreHint } from '../wire/marker.js';
+import { publishIq, retrieveIq } from '../wire/pep.js';
+import { RepairElement } from '../wire/repair.js';
+import { InteractiveMessageElement, type InteractiveMessageValue } from '../wire/handshake.js';
+import { type Element, childElements, xml } from '../wire/xml.js';
+import type { XmppConnection } from './connection.js';
+
+/** A message a client opened. */
+export interface ReceivedMessage {
+  readonly from: { readonly jid: BareJid; readonly deviceId: DeviceId };
+  readonly body: string;
+  readonly time: number;
+}
+
+/** What happened to one incoming stanza. */
+export type ReceiveOutcome = OpenResult['kind'] | 'repair' | 'ignored';
+
+/**
+ * One Seal device of an account, talking to a server through an {@link XmppConnection}.
+ *
+ * @see spec §offline
+ */
+export class SealClient {
+  readonly connection: XmppConnection;
+  readonly jid: BareJid;
+  state: DeviceState;
+  log: HandshakeLog = [];
+  sessions = new Map<string, PeerSession>();
+  repairs: RepairLog = EMPTY_REPAIR_LOG;
+  readonly received: ReceivedMessage[] = [];
+  readonly outcomes: ReceiveOutcome[] = [];
+  readonly #now: () => number;
+  readonly #rng: Rng;
+  readonly #listeners: ((message: ReceivedMessage) => void)[] = [];
+  /** Per account: the newest signed device list accepted (rollback protection). */
+  readonly #newestIssued = new Map<string, number>();
+  #id = 0;
+  readonly #interactive = new Map<string, InitiatorAwaitingResponse | ResponderAwaitingFinish>();
+  /** Interactive handshakes completed by this device (session ids, hex). */
+  readonly interactiveSessions: string[] = [];
+
+  private constructor(connection: XmppConnection, state: DeviceState, now: () => number, rng: Rng) {
+    this.connection = connection;
+    this.jid = state.jid;
+    this.state = state;
+    this.#now = now;
+    this.#rng = rng;
+    connection.onStanza((stanza) => this.receive(stanza).then(() => undefined));
+  }
+
+  /**
+   * Creates a device for the connection's account, adds it to the account's device list and
+   * publishes its bundle.
+   */
+  static async create(options: { connection: XmppConnection; now: () => number; rng: Rng; oneTimePrekeys?: number }): Promise<SealClient> {
+    const jid = bareJid(bare(options.connection.jid));
+    const existing = await SealClient.#fetchList(options.connection, jid);
+    const state = createDeviceState({ jid, now: options.now(), rng: options.rng, takenDeviceIds: existing?.devices.map((d) => d.id) ?? [], ...(options.oneTimePrekeys === undefined ? {} : { oneTimePrekeys: options.oneTimePrekeys }) });
+    const client = new SealClient(options.connection, state, options.now, options.rng);
+    await client.#publishBundle();
+    const entry = { id: state.deviceId, added: options.now() };
+    const list: DeviceListValue = existing === undefined ? { issued: options.now(), devices: [entry] } : addDevice(jid, existing, entry, options.now());
+    await options.connection.iq(publishIq(client.#nextId(), DEVICE_LIST_NODE, ITEM_ID, DeviceListElement.toXml(list), publishOptions()));
+    return client;
+  }
+
+  /** Registers a listener for opened messages. */
+  onMessage(listener: (message: ReceivedMessage) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #nextId(): string {
+    return `seal-${this.state.deviceId}-${++this.#id}`;
+  }
+
+  static async #fetchList(connection: XmppConnection, jid: string): Promise<DeviceListValue | undefined> {
+    try {
+      const result = await connection.iq(retrieveIq(`list-${jid}`, jid, DEVICE_LIST_NODE, ITEM_ID));
+      const item = result.getChild('pubsub')?.getChild('items')?.getChild('item');
+      const payload = item === undefined ? undefined : childElements(item)[0];
+      return payload === undefined ? undefined : DeviceListElement.fromXml(payload);
+    } catch (e) {
+      if (e instanceof Error && 'condition' in e && (e as { condition: string }).condition === 'item-not-found') return undefined;
+      throw e;
+    }
+  }
+
+  async #publishBundle(): Promise<void> {
+    await this.connection.iq(publishIq(this.#nextId(), bundleNode(this.state.deviceId), ITEM_ID, BundleElement.toXml(bundleOf(this.state)), publishOptions()));
+  }
+
+  /** The device ids on an account's current device list (verified, rollback-checked). */
+  async devicesOf(jid: BareJid): Promise<DeviceId[]> {
+    const list = await SealClient.#fetchList(this.connection, jid);
+    if (list === undefined) return [];
+    const verified = verifyDeviceList(jid, list, this.#newestIssued.get(jid));
+    if (verified.accountKey !== undefined) this.#newestIssued.set(jid, verified.issued);
+    return verified.devices.map((d) => d.id);
+  }
+
+  /** Starts an asynchronous session with a device from its verified bundle. */
+  async #startSession(jid: BareJid, device: DeviceId): Promise<void> {
+    const result = await this.connection.iq(retrieveIq(this.#nextId(), jid, bundleNode(device), ITEM_ID));
+    const payload = childElements(result.getChild('pubsub')!.getChild('items')!.getChild('item')!)[0]!;
+    const bundle = verifyBundle(BundleElement.fromXml(payload), { jid, deviceId: device, now: this.#now() });
+    const started = initiateAsync({ self: this.state, peer: bundle, rng: this.#rng });
+    this.sessions.set(sessionKey(jid, device), { ratchet: startRatchet(started.session, this.#rng), confirmation: { state: 'unconfirmed', header: started.header } });
+  }
+
+  /**
+   * Sends `body` to every device of `to` and to this account's other devices, starting sessions
+   * where none exist.
+   */
+  async send(to: BareJid, body: string): Promise<void> {
+    const recipients: { jid: BareJid; deviceId: DeviceId }[] = [];
+    for (const jid of [to, this.jid]) {
+      for (const device of await this.devicesOf(jid)) {
+        if (jid === this.jid && device === this.state.deviceId) continue;
+        if (!this.sessions.has(sessionKey(jid, device))) await this.#startSession(jid, device);
+        recipients.push({ jid, deviceId: device });
+      }
+    }
+    const sealed = sealStanza({ to, from: this.connection.jid, id: this.#nextId(), senderDeviceId: this.state.deviceId, content: [xml('body', {}, [body])], recipients, sessions: this.sessions, rng: this.#rng, now: this.#now() });
+    this.sessions = sealed.sessions;
+    await this.connection.send(sealed.stanza);
+  }
+
+  /** Asks the server's archive (XEP-0313) for everything; results arrive as ordinary stanzas. */
+  async fetchArchive(): Promise<void> {
+    await this.connection.iq(xml('iq', { type: 'set', id: this.#nextId() }, [xml('query', { xmlns: 'urn:xmpp:mam:2', queryid: this.#nextId() })]));
+  }
+
+  /**
+   * Starts an interactive handshake with the device `peerDevice` of the account at `peerFullJid`
+   * (both online). The session replaces the current one with that device when message 3 is done.
+   */
+  async startInteractive(peerFullJid: string, peerDevice: DeviceId): Promise<void> {
+    const peer = { jid: bareJid(bare(peerFullJid)), deviceId: peerDevice };
+    const started = startInteractive({ self: this.state, peer, rng: this.#rng, now: this.#now() });
+    this.#interactive.set(started.message.sid, started.state);
+    await this.#sendInteractive(peerFullJid, started.message);
+  }
+
+  async #sendInteractive(to: string, message: InteractiveMessageValue): Promise<void> {
+    await this.connection.send(xml('message', { to, type: 'chat', id: this.#nextId() }, [InteractiveMessageElement.toXml(message)]));
+  }
+
+  #adoptSession(session: SessionSecret): void {
+    const key = sessionKey(session.peer.jid, session.peer.deviceId);
+    const previous = this.sessions.get(key);
+    this.sessions.set(key, { ratchet: startRatchet(session, this.#rng), confirmation: { state: 'confirmed' }, ...(previous === undefined ? {} : { alternate: previous.ratchet }) });
+    this.interactiveSessions.push(Array.from(session.sessionId, (b) => b.toString(16).padStart(2, '0')).join(''));
+  }
+
+  async #onInteractive(stanza: Element, element: Element): Promise<void> {
+    const message = InteractiveMessageElement.fromXml(element);
+    const from = String(stanza.attrs.from ?? '');
+    const peer = { jid: bareJid(bare(from)), deviceId: toDeviceId(message.deviceId) };
+    const now = this.#now();
+    if (message.step === 1) {
+      const accepted = acceptInteractive({ self: this.state, peer, message, rng: this.#rng, now });
+      this.#interactive.set(message.sid, accepted.state);
+      await this.#sendInteractive(from, accepted.message);
+      return;
+    }
+    const pending = this.#interactive.get(message.sid);
+    this.#interactive.delete(message.sid);
+    if (pending?.step === 'initiator-awaiting-2' && message.step === 2) {
+      const done = completeInitiator({ state: pending, message, now });
+      this.#adoptSession(done.session);
+      await this.#sendInteractive(from, done.message);
+    } else if (pending?.step === 'responder-awaiting-3' && message.step === 3) {
+      this.#adoptSession(completeResponder({ state: pending, message, now }));
+    }
+  }
+
+  /** Handles one incoming stanza: sealed messages (also inside carbons and archive results), repair signals, interactive handshakes. */
+  async receive(stanza: Element): Promise<ReceiveOutcome> {
+    const inner = unwrap(stanza);
+    if (inner === undefined) return 'ignored';
+    const interactive = inner.getChild('interactive', SEAL_NS);
+    // Interactive handshakes are live exchanges between two devices: copies (carbons, archive) are not for us.
+    if (interactive !== undefined && inner !== stanza) return 'ignored';
+    if (interactive !== undefined) {
+      try {
+        await this.#onInteractive(inner, interactive);
+      } catch (e) {
+        if (!isSealError(e)) throw e;
+        // A failed or timed-out interactive handshake leaves nothing behind; the asynchronous
+        // handshake remains available.
+      }
+      return 'ignored';
+    }
+    const repair = inner.getChild('repair', SEAL_NS);
+    if (repair !== undefined) {
+      await this.#onRepair(inner, repair);
+      this.outcomes.push('repair');
+      return 'repair';
+    }
+    if (inner.getChild('sealed', SEAL_NS) === undefined) return 'ignored';
+    const result = openStanza({ stanza: inner, self: this.state, log: this.log, sessions: this.sessions, now: this.#now() });
+    this.outcomes.push(result.kind);
+    if (result.kind === 'ok') {
+      this.sessions = result.sessions;
+      this.state = result.state;
+      this.log = result.log;
+      const body = result.content.find((c) => c.getName() === 'body')?.getText() ?? '';
+      const message = { from: result.sender, body, time: result.time };
+      this.received.push(message);
+      for (const listener of this.#listeners) listener(message);
+      const refill = replenishOneTimePrekeys(this.state, this.#rng);
+      if (refill.changed) {
+        this.state = refill.state;
+        await this.#publishBundle();
+      }
+      return 'ok';
+    }
+    const reason = repairReason(result);
+    const sender = result.kind === 'not-for-this-device' ? result.sender : senderOf(inner);
+    if (reason !== undefined && sender !== undefined) {
+      const signal = signalRepair(this.repairs, sessionKey(sender.jid, sender.deviceId), this.#now());
+      this.repairs = signal.log;
+      if (signal.send) {
+        await this.connection.send(xml('message', { to: sender.jid, type: 'chat', id: this.#nextId() }, [
+          RepairElement.toXml({ device: this.state.deviceId, sender: sender.deviceId, reason }),
+          StoreHint.toXml({}),
+        ]));
+      }
+    }
+    return result.kind;
+  }
+
+  async #onRepair(stanza: Element, element: Element): Promise<void> {
+    const signal = RepairElement.fromXml(element);
+    if (signal.sender !== this.state.deviceId) return;
+    const peer = bareJid(bare(String(stanza.attrs.from ?? '')));
+    const decision = acceptRepair(this.repairs, sessionKey(peer, signal.device), this.#now());
+    this.repairs = decision.log;
+    if (!decision.reset) return;
+    const devices = await this.devicesOf(peer);
+    if (!devices.includes(toDeviceId(signal.device))) return;
+    this.sessions.delete(sessionKey(peer, signal.device));
+    await this.#startSession(peer, toDeviceId(signal.device));
+  }
+}
+
+/** The message inside a stanza: itself, or the forwarded message of a carbon or archive result. */
+function unwrap(stanza: Element): Element | undefined {
+  if (stanza.getName() !== 'message') return undefined;
+  const wrapper = stanza.getChild('sent', 'urn:xmpp:carbons:2') ?? stanza.getChild('received', 'urn:xmpp:carbons:2') ?? stanza.getChild('result', 'urn:xmpp:mam:2');
+  if (wrapper === undefined) return stanza;
+  return wrapper.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message');
+}
+
+function senderOf(stanza: Element): { jid: BareJid; deviceId: DeviceId } | undefined {
+  try {
+    const sid = Number(stanza.getChild('sealed', SEAL_NS)?.attrs.sid);
+    return { jid: bareJid(bare(String(stanza.attrs.from ?? ''))), deviceId: toDeviceId(sid) };
+  } catch (e) {
+    if (isSealError(e)) return undefined;
+    throw e;
+  }
+}
+
