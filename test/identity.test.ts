@@ -253,6 +253,7 @@ describe('§identity.devices', () => {
   it('handles publish errors without loops', () => {
     // @req identity.pep-errors
     expect(onPublishError({ type: 'cancel', condition: 'precondition-not-met' }, 1)).toEqual({ action: 'configure-then-publish' });
+    expect(onPublishError({ type: 'cancel', condition: 'conflict', application: 'precondition-not-met' }, 1)).toEqual({ action: 'configure-then-publish' });
     expect(onPublishError({ type: 'wait', condition: 'resource-constraint' }, 1)).toEqual({ action: 'retry-after', seconds: 60 });
     expect(onPublishError({ type: 'wait', condition: 'resource-constraint' }, 2)).toEqual({ action: 'give-up' });
     expect(onPublishError({ type: 'cancel', condition: 'precondition-not-met' }, 2)).toEqual({ action: 'give-up' });

@@ -37,7 +37,10 @@ export function publishOptions(): Record<string, string> {
 /** A publish error as the server reported it. */
 export interface PublishError {
   readonly type: 'cancel' | 'continue' | 'modify' | 'auth' | 'wait';
+  /** The stanza error condition (RFC 6120), e.g. `conflict`. */
   readonly condition: string;
+  /** The application-specific (XEP-0060 pubsub#errors) condition, if any. */
+  readonly application?: string;
 }
 
 /** What to do after a failed publish. */
@@ -60,7 +63,8 @@ export type PublishAction =
 export function onPublishError(error: PublishError, failures: number): PublishAction {
   // @req identity.pep-errors
   if (failures > 1) return { action: 'give-up' };
-  if (error.condition === 'precondition-not-met') return { action: 'configure-then-publish' };
+  // Prosody reports it as <conflict/> with the pubsub condition <precondition-not-met/>.
+  if (error.condition === 'precondition-not-met' || error.application === 'precondition-not-met') return { action: 'configure-then-publish' };
   if (error.type === 'wait') return { action: 'retry-after', seconds: IDENTITY_CONSTANTS.PUBLISH_WAIT_RETRY };
   return { action: 'give-up' };
 }
