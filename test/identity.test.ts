@@ -48,6 +48,7 @@ import {
   generateEd25519KeyPair,
   seededRng,
   signWithLabel,
+  x25519,
   x25519PublicKeyOf,
 } from '../src/suite/index.js';
 import { BundleElement, DeviceListElement, SignedPrekeyContent, parseXml, publishIq, type BundleValue } from '../src/wire/index.js';
@@ -104,6 +105,9 @@ describe('§identity.keys', () => {
   it('rejects low-order, non-canonical and small-order published keys', () => {
     // @req identity.key-check
     for (const u of LOW_ORDER_U) expect(codeOf(() => checkX25519PublicKey(le(u)))).toBe('invalid-key');
+    // The list is exactly the canonical keys that X25519 maps to zero: every Wycheproof public key
+    // that gives a zero shared secret is rejected, by the canonical check or by the list.
+    for (const u of LOW_ORDER_U) expect(codeOf(() => x25519(device.agreementKey, le(u)))).toBe('zero-shared-secret');
     expect(codeOf(() => checkX25519PublicKey(le(p)))).toBe('invalid-key'); // non-canonical 0
     expect(codeOf(() => checkX25519PublicKey(le(p + 9n)))).toBe('invalid-key'); // non-canonical 9
     const highBit = x25519PublicKeyOf(device.agreementKey).slice();

@@ -15,6 +15,7 @@ import {
   SymmetricKey,
   X25519SecretKey,
   aeadOpen,
+  checkX25519PublicKey,
   aeadSeal,
   constantTimeEqual,
   ed25519Verify,
@@ -89,6 +90,8 @@ describe.skipIf(skipped !== undefined)('Wycheproof through Seal\'s suite wrapper
       if (test.flags?.includes('ZeroSharedSecret')) {
         expect(expected).toMatch(/^0+$/);
         rejects(() => x25519(secretKey, hex(test, 'public')), 'zero-shared-secret');
+        // @req identity.key-check: a published key that would give this is rejected up front.
+        rejects(() => checkX25519PublicKey(hex(test, 'public')), 'invalid-key');
         return;
       }
       expect(test.result).not.toBe('invalid');

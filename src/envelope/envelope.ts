@@ -7,7 +7,7 @@
  * @see spec §envelope
  * @module
  */
-import { concatBytes } from '../codec/bytes.js';
+import { concatBytes, toHex } from '../codec/bytes.js';
 import { SealError, isSealError } from '../errors.js';
 import { aeadOpen, aeadSeal } from '../suite/aead.js';
 import { constantTimeEqual, macWithLabel, sha256 } from '../suite/kdf.js';
@@ -208,7 +208,15 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   let incoming: RatchetState | undefined;
   if (wrapped.handshake !== undefined) {
     const known = input.knownSigningKey?.(senderJid, senderDevice);
-    const response = respondAsync({ self, log: input.log, header: wrapped.handshake, initiatorJid: senderJid, initiatorDeviceId: senderDevice, now, ...(known === undefined ? {} : { knownInitiatorSigningKey: known }) });
+    let response: ReturnType<typeof respondAsync>;
+    try {
+      response = respondAsync({ self, log: input.log, header: wrapped.handshake, initiatorJid: senderJid, initiatorDeviceId: senderDevice, now, ...(known === undefined ? {} : { knownInitiatorSigningKey: known }) });
+    } catch (e) {
+      // A header that has dropped out of the bounded handshake log names a one-time prekey that is
+      // gone; the message may still belong to the session that header created.
+      if (!(isSealError(e, 'unknown-prekey') && session !== undefined)) throw e;
+      response = { kind: 'duplicate' };
+    }
     if (response.kind === 'established') {
       incoming = startRatchet(response.session);
       session = mergeIncomingSession(session, incoming);
@@ -220,7 +228,12 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   const context = wrapContext(sealed.commitment, sealed.payload);
   // The message belongs to the session its handshake just created, or else to the active or the
   // other kept session; each attempt works on a copy.
-  const candidates: ('ratchet' | 'alternate')[] = incoming !== undefined && session.alternate === incoming ? ['alternate', 'ratchet'] : ['ratchet', 'alternate'];
+  // Try first the session whose chains know the header's ratchet key, so that the error reported
+  // (and signalled for repair) is the one of the session the message belongs to.
+  const headerKey = toHex(wrapped.header.slice(0, 32));
+  const knows = (r: RatchetState | undefined) => r !== undefined && ((r.remoteRatchetKey !== undefined && toHex(r.remoteRatchetKey) === headerKey) || r.skipped.some((k) => k.ratchetKey === headerKey));
+  const preferAlternate = (incoming !== undefined && session.alternate === incoming) || (!knows(session.ratchet) && knows(session.alternate));
+  const candidates: ('ratchet' | 'alternate')[] = preferAlternate ? ['alternate', 'ratchet'] : ['ratchet', 'alternate'];
   let result: ReturnType<typeof ratchetDecrypt> | undefined;
   let used: 'ratchet' | 'alternate' = 'ratchet';
   let firstError: unknown;

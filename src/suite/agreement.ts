@@ -64,13 +64,24 @@ export function x25519(secretKey: X25519SecretKey, publicKey: Uint8Array): Symme
 
 /** 2^255 - 19 */
 const P = 2n ** 255n - 19n;
-/** Any scalar works: clamping makes it a multiple of 8, so low-order points map to zero. */
-const PROBE = new X25519SecretKey(new Uint8Array(32).fill(0x5a));
+/**
+ * The canonical u-coordinates of the points of order 1, 2, 4 and 8 on Curve25519 and its twist:
+ * 0, 1, p - 1 and the two points of order 8 (RFC 7748 §7 and the list of libsodium and
+ * cr.yp.to/ecdh.html). Once an encoding is known to be canonical, a key has low order exactly when
+ * it is one of these, which is what X25519 with a clamped scalar yielding zero also detects.
+ */
+const LOW_ORDER = new Set([
+  0n,
+  1n,
+  P - 1n,
+  325606250916557431795983626356110631294008115727848805560023387167927233504n,
+  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+]);
 
 /**
  * Checks a published X25519 public key (an identity agreement key or a prekey): 32 bytes, the
  * canonical encoding of a u-coordinate (below p, most significant bit clear), and not of low
- * order. A low-order point is recognised by X25519 with any clamped scalar giving zero.
+ * order (not one of the five canonical low-order u-coordinates).
  *
  * Implements requirement `identity.key-check`.
  *
@@ -84,10 +95,6 @@ export function checkX25519PublicKey(bytes: Uint8Array): X25519PublicKey {
   for (let i = 31; i >= 0; i--) u = (u << 8n) | BigInt(key[i]!);
   // @req identity.key-check
   if (u >= P) throw new SealError('invalid-key', 'X25519 public key: not a canonical u-coordinate');
-  try {
-    x25519(PROBE, key);
-  } catch {
-    throw new SealError('invalid-key', 'X25519 public key: low-order point');
-  }
+  if (LOW_ORDER.has(u)) throw new SealError('invalid-key', 'X25519 public key: low-order point');
   return key;
 }

@@ -11,10 +11,11 @@ import { handshakeAsyncVectors } from './handshake-async.js';
 import { handshakeInteractiveVectors } from './handshake-interactive.js';
 import { identityVectors } from './identity.js';
 import type { VectorKind } from './kind.js';
+import { offlineVectors } from './offline.js';
 import { suiteVectors } from './suite.js';
 
 export * from './format.js';
 export * from './kind.js';
 
 /** Every vector file kind, in spec order. */
-export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors, envelopeVectors];
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors, envelopeVectors, offlineVectors];
