@@ -6,13 +6,11 @@
  * @see spec §envelope
  * @module
  */
-import * as z from 'zod/mini';
 import { fromHex, toHex } from '../codec/bytes.js';
 import { buildContent } from '../envelope/index.js';
-import { type DeviceState, bareJid, createDeviceState, deviceId } from '../identity/index.js';
-import { Ed25519SecretKey, type Rng, X25519SecretKey, constantTimeEqual, seededRng } from '../suite/index.js';
+import { type DeviceState, createDeviceState } from '../identity/index.js';
+import { type Rng, constantTimeEqual, seededRng } from '../suite/index.js';
 import { type Element, xml } from '../wire/index.js';
-import { Hex } from './format.js';
 import type { Fields } from './kind.js';
 
 /** 2026-11-26T09:00:00Z, the time of every step. */
@@ -27,23 +25,7 @@ export const BOB_B1 = `${BOB}/phone`;
 export const hex = (inputs: Fields, field: string): Uint8Array => fromHex(inputs[field] as string, field);
 export const secretHex = (k: { dangerouslyExposeBytes(): Uint8Array }): string => toHex(k.dangerouslyExposeBytes());
 
-/** An Rng that returns exactly `values`, in order, and throws on any other request. */
-export function scriptedRng(values: readonly Uint8Array[]): Rng & { assertDone(): void } {
-  let next = 0;
-  const rng = (length: number): Uint8Array => {
-    const value = values[next];
-    if (value === undefined || value.length !== length) {
-      throw new Error(`scripted rng: request ${next + 1} is for ${length} bytes, but the case supplies ${value === undefined ? 'no more values' : `${value.length} bytes`}`);
-    }
-    next++;
-    return value.slice();
-  };
-  return Object.assign(rng, {
-    assertDone: () => {
-      if (next !== values.length) throw new Error(`scripted rng: ${values.length - next} supplied values were not consumed`);
-    },
-  });
-}
+export { scriptedRng } from './scripted.js';
 
 /** Throws (a generation-time consistency failure, not a SealError) unless the two byte strings are equal. */
 export function mustEqual(what: string, a: Uint8Array, b: Uint8Array): void {
@@ -76,45 +58,7 @@ export function paddingLength(body: string, to: string, from: string): number {
 // ---------------------------------------------------------------------------------------------
 // Device states in JSON form
 
-export const DeviceInput = z.strictObject({
-  jid: z.string(),
-  deviceId: z.int(),
-  signingSecretKey: Hex,
-  agreementSecretKey: Hex,
-  signedPrekeys: z.array(z.strictObject({ id: z.int(), created: z.int(), expires: z.int(), secretKey: Hex })),
-  kemPrekeys: z.array(z.strictObject({ id: z.int(), created: z.int(), expires: z.int(), seed: Hex })),
-  oneTimePrekeys: z.array(z.strictObject({ id: z.int(), secretKey: Hex })),
-  nextPrekeyId: z.int(),
-});
-export type DeviceIn = z.infer<typeof DeviceInput>;
-
-/** A device state from its secrets in JSON form. */
-export function stateFromInputs(d: DeviceIn): DeviceState {
-  return {
-    jid: bareJid(d.jid),
-    deviceId: deviceId(d.deviceId),
-    signingKey: new Ed25519SecretKey(fromHex(d.signingSecretKey, 'signingSecretKey')),
-    agreementKey: new X25519SecretKey(fromHex(d.agreementSecretKey, 'agreementSecretKey')),
-    signedPrekeys: d.signedPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, secretKey: new X25519SecretKey(fromHex(k.secretKey, 'signedPrekeys.secretKey')) })),
-    kemPrekeys: d.kemPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, seed: fromHex(k.seed, 'kemPrekeys.seed') })),
-    oneTimePrekeys: d.oneTimePrekeys.map((k) => ({ id: k.id, secretKey: new X25519SecretKey(fromHex(k.secretKey, 'oneTimePrekeys.secretKey')) })),
-    nextPrekeyId: d.nextPrekeyId,
-  };
-}
-
-/** The JSON form of a device state (the inverse of {@link stateFromInputs}). */
-export function stateToInputs(s: DeviceState): DeviceIn {
-  return {
-    jid: s.jid,
-    deviceId: s.deviceId,
-    signingSecretKey: secretHex(s.signingKey),
-    agreementSecretKey: secretHex(s.agreementKey),
-    signedPrekeys: s.signedPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, secretKey: secretHex(k.secretKey) })),
-    kemPrekeys: s.kemPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, seed: toHex(k.seed) })),
-    oneTimePrekeys: s.oneTimePrekeys.map((k) => ({ id: k.id, secretKey: secretHex(k.secretKey) })),
-    nextPrekeyId: s.nextPrekeyId,
-  };
-}
+export { DeviceInput, type DeviceIn, stateFromInputs, stateToInputs } from './scripted.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

@@ -22,7 +22,6 @@ import { exportKey } from '../handshake/session.js';
 import { type DeviceState, bareJid, bundleOf, deviceId, generateDeviceId, identityKeysOf, verifyBundle } from '../identity/index.js';
 import {
   Ed25519SecretKey,
-  type Rng,
   SymmetricKey,
   X25519SecretKey,
   constantTimeEqual,
@@ -37,6 +36,7 @@ import { decode } from '../codec/binary.js';
 import { AsyncHeaderCodec, type AsyncHeaderValue, BundleElement, encodeAsyncHeader, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
+import { DeviceInput, le32, scriptedRng, stateFromInputs, stateToInputs } from './scripted.js';
 
 const hex = (inputs: Fields, field: string): Uint8Array => fromHex(inputs[field] as string, field);
 
@@ -56,31 +56,10 @@ const OLD_EXPIRES = NOW - 5 * DAY;
 const CURRENT_CREATED = NOW - 6 * DAY;
 const CURRENT_EXPIRES = NOW + 22 * DAY;
 
-/** A 32-byte little-endian integer. */
-function le32(n: bigint): Uint8Array {
-  return Uint8Array.from({ length: 32 }, (_, k) => Number((n >> BigInt(8 * k)) & 0xffn));
-}
 
 /** The one-time prekey choice of §handshake.one-time-prekey-choice: 4 bytes, big-endian, unsigned. */
 const bigEndian32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 
-/** An Rng that returns exactly `values`, in order, and throws on any other request. */
-function scriptedRng(values: readonly Uint8Array[]): Rng & { assertDone(): void } {
-  let next = 0;
-  const rng = (length: number): Uint8Array => {
-    const value = values[next];
-    if (value === undefined || value.length !== length) {
-      throw new Error(`scripted rng: request ${next + 1} is for ${length} bytes, but the case supplies ${value === undefined ? 'no more values' : `${value.length} bytes`}`);
-    }
-    next++;
-    return value.slice();
-  };
-  return Object.assign(rng, {
-    assertDone: () => {
-      if (next !== values.length) throw new Error(`scripted rng: ${values.length - next} supplied values were not consumed`);
-    },
-  });
-}
 
 function mustEqual(what: string, a: Uint8Array, b: Uint8Array): void {
   if (!constantTimeEqual(a, b)) throw new Error(`handshake-async vectors: ${what} of initiateAsync differs from the formula of §handshake.async`);
@@ -91,52 +70,11 @@ function mustEqual(what: string, a: Uint8Array, b: Uint8Array): void {
 
 const InitiatorInput = z.strictObject({ jid: z.string(), deviceId: z.int(), signingSecretKey: Hex, agreementSecretKey: Hex });
 const PeerInput = z.strictObject({ jid: z.string(), deviceId: z.int() });
-const SignedPrekeyInput = z.strictObject({ id: z.int(), created: z.int(), expires: z.int(), secretKey: Hex });
-const KemPrekeyInput = z.strictObject({ id: z.int(), created: z.int(), expires: z.int(), seed: Hex });
-const OneTimePrekeyInput = z.strictObject({ id: z.int(), secretKey: Hex });
-const ResponderInput = z.strictObject({
-  jid: z.string(),
-  deviceId: z.int(),
-  signingSecretKey: Hex,
-  agreementSecretKey: Hex,
-  signedPrekeys: z.array(SignedPrekeyInput),
-  kemPrekeys: z.array(KemPrekeyInput),
-  oneTimePrekeys: z.array(OneTimePrekeyInput),
-  nextPrekeyId: z.int(),
-});
+const ResponderInput = DeviceInput;
 
 type InitiatorIn = z.infer<typeof InitiatorInput>;
 type PeerIn = z.infer<typeof PeerInput>;
 type ResponderIn = z.infer<typeof ResponderInput>;
-
-/** A device state from its secrets in JSON form. */
-function stateFromInputs(d: ResponderIn): DeviceState {
-  return {
-    jid: bareJid(d.jid),
-    deviceId: deviceId(d.deviceId),
-    signingKey: new Ed25519SecretKey(fromHex(d.signingSecretKey, 'signingSecretKey')),
-    agreementKey: new X25519SecretKey(fromHex(d.agreementSecretKey, 'agreementSecretKey')),
-    signedPrekeys: d.signedPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, secretKey: new X25519SecretKey(fromHex(k.secretKey, 'signedPrekeys.secretKey')) })),
-    kemPrekeys: d.kemPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, seed: fromHex(k.seed, 'kemPrekeys.seed') })),
-    oneTimePrekeys: d.oneTimePrekeys.map((k) => ({ id: k.id, secretKey: new X25519SecretKey(fromHex(k.secretKey, 'oneTimePrekeys.secretKey')) })),
-    nextPrekeyId: d.nextPrekeyId,
-  };
-}
-
-/** The JSON form of a device state (the inverse of {@link stateFromInputs}). */
-function stateToInputs(s: DeviceState): ResponderIn {
-  const secret = (k: { dangerouslyExposeBytes(): Uint8Array }) => toHex(k.dangerouslyExposeBytes());
-  return {
-    jid: s.jid,
-    deviceId: s.deviceId,
-    signingSecretKey: secret(s.signingKey),
-    agreementSecretKey: secret(s.agreementKey),
-    signedPrekeys: s.signedPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, secretKey: secret(k.secretKey) })),
-    kemPrekeys: s.kemPrekeys.map((k) => ({ id: k.id, created: k.created, expires: k.expires, seed: toHex(k.seed) })),
-    oneTimePrekeys: s.oneTimePrekeys.map((k) => ({ id: k.id, secretKey: secret(k.secretKey) })),
-    nextPrekeyId: s.nextPrekeyId,
-  };
-}
 
 /** The initiator as initiateAsync sees it: only its identity is used, so it holds no prekeys. */
 function initiatorState(i: InitiatorIn): DeviceState {

@@ -33,7 +33,6 @@ import { type DeviceState, bareJid, deviceId, generateDeviceId, identityKeysOf }
 import {
   Ed25519SecretKey,
   LENGTHS,
-  type Rng,
   X25519SecretKey,
   constantTimeEqual,
   deriveKey,
@@ -49,6 +48,7 @@ import {
 import { InitiatorPayloadCodec, type InteractiveMessageValue, InteractiveMessageElement, ResponderPayloadCodec, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
+import { scriptedRng } from './scripted.js';
 
 /** 2026-11-26T09:00:00Z, the time of every step unless a case says otherwise. */
 const NOW = 1795683600;
@@ -58,23 +58,6 @@ const BOB = 'bob@example.net';
 const MALLORY = 'mallory@example.org';
 const TIMEOUT = 60;
 
-/** An Rng that returns exactly `values`, in order, and throws on any other request. */
-function scriptedRng(values: readonly Uint8Array[]): Rng & { assertDone(): void } {
-  let next = 0;
-  const rng = (length: number): Uint8Array => {
-    const value = values[next];
-    if (value === undefined || value.length !== length) {
-      throw new Error(`scripted rng: request ${next + 1} is for ${length} bytes, but the case supplies ${value === undefined ? 'no more values' : `${value.length} bytes`}`);
-    }
-    next++;
-    return value.slice();
-  };
-  return Object.assign(rng, {
-    assertDone: () => {
-      if (next !== values.length) throw new Error(`scripted rng: ${values.length - next} supplied values were not consumed`);
-    },
-  });
-}
 
 function mustEqual(what: string, a: Uint8Array, b: Uint8Array): void {
   if (a.length !== b.length || !constantTimeEqual(a, b)) throw new Error(`handshake-interactive vectors: ${what} differ`);

@@ -55,6 +55,7 @@ import {
 } from '../wire/index.js';
 import { Hex } from './format.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
+import { le32 } from './scripted.js';
 
 const hex = (inputs: Fields, field: string): Uint8Array => fromHex(inputs[field] as string, field);
 
@@ -68,10 +69,6 @@ const P = 2n ** 255n - 19n;
 /** The order of the Ed25519 base point. */
 const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 
-/** A 32-byte little-endian integer. */
-function le32(n: bigint): Uint8Array {
-  return Uint8Array.from({ length: 32 }, (_, k) => Number((n >> BigInt(8 * k)) & 0xffn));
-}
 
 /** X25519 u-coordinates of low order (RFC 7748 §5 lists them; cr.yp.to/ecdh.html#validate). */
 const LOW_ORDER_U = {
