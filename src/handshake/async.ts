@@ -12,7 +12,7 @@ import { checkX25519PublicKey, generateX25519KeyPair, x25519, x25519PublicKeyOf 
 import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeyPairFromSeed } from '../suite/kem.js';
 import { constantTimeEqual, deriveKey, sha256 } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
-import { assertSignedWithLabel, checkEd25519PublicKey, ed25519PublicKeyOf } from '../suite/signature.js';
+import { assertSignedWithLabel, checkEd25519PublicKey } from '../suite/signature.js';
 import { LENGTHS, SymmetricKey, type X25519PublicKey } from '../suite/types.js';
 import { concatBytes, toHex, utf8Encode } from '../codec/bytes.js';
 import type { VerifiedBundle } from '../identity/bundle.js';
@@ -23,7 +23,7 @@ import { type DeviceState, identityKeysOf } from '../identity/state.js';
 import { IdentityKeysContent } from '../wire/bundle.js';
 import { type AsyncHeaderValue, encodeAsyncHeader } from '../wire/handshake.js';
 import { HANDSHAKE_CONSTANTS, HANDSHAKE_LABELS } from './constants.js';
-import { type PartyIdentity, type SessionSecret, deriveSession, sessionBinding } from './session.js';
+import { type PartyIdentity, type SessionSecret, deriveSession, partyOf, sessionBinding } from './session.js';
 
 /** The fields of AsyncTranscript after its SessionBinding. */
 const AsyncTranscriptFields = struct('AsyncTranscript', {
@@ -83,10 +83,6 @@ export function asyncSecrets(inputKeyMaterial: Uint8Array, transcript: Uint8Arra
   return { inputKeyMaterial, transcript, handshakeSecret, confirmation };
 }
 
-function selfIdentity(state: DeviceState): PartyIdentity {
-  return { jid: state.jid, deviceId: state.deviceId, signingKey: ed25519PublicKeyOf(state.signingKey), agreementKey: x25519PublicKeyOf(state.agreementKey) };
-}
-
 /** The result of {@link initiateAsync}. */
 export interface AsyncInitiation {
   /** The header to attach to every message until the responder's first reply arrives. */
@@ -127,7 +123,7 @@ export function initiateAsync(input: { self: DeviceState; peer: VerifiedBundle; 
   const dh3 = x25519(ephemeral.secretKey, peer.signedPrekey.publicKey);
   const dh4 = oneTimePrekey === undefined ? undefined : x25519(ephemeral.secretKey, oneTimePrekey.publicKey);
   const kem = mlKemEncapsulate(peer.kemPrekey.publicKey, rng);
-  const initiator = selfIdentity(self);
+  const initiator = partyOf(self);
   const responder: PartyIdentity = { jid: peer.jid, deviceId: peer.deviceId, signingKey: peer.signingKey, agreementKey: peer.agreementKey };
   const transcript = asyncTranscript(initiator, responder, {
     signedPrekeyId: peer.signedPrekey.id,
@@ -235,7 +231,7 @@ export function respondAsync(input: {
   const dh4 = oneTime === undefined ? undefined : x25519(oneTime.secretKey, ephemeralKey);
   const kemShared = mlKemDecapsulate(kem.secretKey, header.kemCiphertext);
   const initiator: PartyIdentity = { jid: input.initiatorJid, deviceId: input.initiatorDeviceId, signingKey, agreementKey };
-  const responder = selfIdentity(self);
+  const responder = partyOf(self);
   const signedPublic: X25519PublicKey = x25519PublicKeyOf(signed.secretKey);
   const transcript = asyncTranscript(initiator, responder, {
     signedPrekeyId: signed.id,

@@ -17,7 +17,7 @@ import { type X25519KeyPair, generateX25519KeyPair } from '../suite/agreement.js
 import { type MlKemKeyPair, generateMlKemKeyPair, mlKemDecapsulate, mlKemEncapsulate, mlKemPublicKey } from '../suite/kem.js';
 import { constantTimeEqual, deriveKey } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
-import { assertSignedWithLabel, checkEd25519PublicKey, ed25519PublicKeyOf } from '../suite/signature.js';
+import { assertSignedWithLabel, checkEd25519PublicKey } from '../suite/signature.js';
 import { SUITE_ID, labeledContent } from '../suite/suite.js';
 import { LENGTHS, SymmetricKey, type X25519PublicKey, x25519PublicKey } from '../suite/types.js';
 import { x25519PublicKeyOf } from '../suite/agreement.js';
@@ -29,7 +29,7 @@ import { IdentityKeysContent } from '../wire/bundle.js';
 import { InitiatorPayloadCodec, type InteractiveMessageValue, ResponderPayloadCodec } from '../wire/handshake.js';
 import { HANDSHAKE_CONSTANTS, HANDSHAKE_LABELS } from './constants.js';
 import { type CompletedHandshake, HandshakeState } from './noise.js';
-import { type PartyIdentity, type SessionSecret, deriveSession } from './session.js';
+import { type PartyIdentity, type SessionSecret, deriveSession, partyOf } from './session.js';
 
 /** The Noise protocol Seal runs. @see spec §handshake.interactive */
 export const INTERACTIVE_PROTOCOL = 'Noise_XX_25519_ChaChaPoly_SHA256';
@@ -100,10 +100,6 @@ function checkMessage(message: InteractiveMessageValue, sid: string | undefined,
   if ((sid !== undefined && message.sid !== sid) || message.step !== step || message.deviceId !== from) {
     throw new SealError('invalid-value', `interactive handshake: expected step ${step} of session ${sid ?? '(new)'} from device ${from}`);
   }
-}
-
-function selfIdentity(state: DeviceState): PartyIdentity {
-  return { jid: state.jid, deviceId: state.deviceId, signingKey: ed25519PublicKeyOf(state.signingKey), agreementKey: x25519PublicKeyOf(state.agreementKey) };
 }
 
 /**
@@ -220,7 +216,7 @@ export function completeInitiator(input: { state: InitiatorAwaitingResponse; mes
     handshake: 'interactive',
     handshakeSecret,
     transcript,
-    initiator: selfIdentity(state.self),
+    initiator: partyOf(state.self),
     responder,
     ratchet: { role: 'initiator', peerRatchetKey: x25519PublicKey(payload.ratchetKey) },
   });
@@ -248,7 +244,7 @@ export function completeResponder(input: { state: ResponderAwaitingFinish; messa
     handshakeSecret,
     transcript,
     initiator,
-    responder: selfIdentity(state.self),
+    responder: partyOf(state.self),
     ratchet: { role: 'responder', ratchetKeyPair: state.ratchetKeyPair },
   });
 }

@@ -8,7 +8,9 @@
 import { encode, opaque, struct } from '../codec/binary.js';
 import { SealError } from '../errors.js';
 import { utf8Encode } from '../codec/bytes.js';
-import type { X25519KeyPair } from '../suite/agreement.js';
+import { type X25519KeyPair, x25519PublicKeyOf } from '../suite/agreement.js';
+import { ed25519PublicKeyOf } from '../suite/signature.js';
+import type { DeviceState } from '../identity/state.js';
 import { deriveKey, deriveSymmetricKey, sha256 } from '../suite/kdf.js';
 import { SUITE_ID } from '../suite/suite.js';
 import type { Ed25519PublicKey, SymmetricKey, X25519PublicKey } from '../suite/types.js';
@@ -54,6 +56,11 @@ export type SessionSecret =
 
 /** The ratchet part of a session secret, by role. */
 export type RatchetStart = { readonly role: 'initiator'; readonly peerRatchetKey: X25519PublicKey } | { readonly role: 'responder'; readonly ratchetKeyPair: X25519KeyPair };
+
+/** A device's own identity as a session names it, from its state. */
+export function partyOf(state: DeviceState): PartyIdentity {
+  return { jid: state.jid, deviceId: state.deviceId, signingKey: ed25519PublicKeyOf(state.signingKey), agreementKey: x25519PublicKeyOf(state.agreementKey) };
+}
 
 /**
  * `struct { opaque suite<1..255>; PartyIdentity initiator; PartyIdentity responder; } SessionBinding`:
