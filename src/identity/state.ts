@@ -132,6 +132,17 @@ export function bundleOf(state: DeviceState): BundleValue {
  * @see spec §identity.bundle
  */
 export function identityKeysOf(state: DeviceState): IdentityKeysValue {
+  // Ed25519 is deterministic: the statement for one key, JID and device id is always the same.
+  const cacheKey = `${state.jid}/${state.deviceId}`;
+  const cached = identityStatements.get(state.signingKey);
+  const value = cached?.cacheKey === cacheKey ? cached.value : computeIdentityKeys(state);
+  if (cached?.cacheKey !== cacheKey) identityStatements.set(state.signingKey, { cacheKey, value });
+  return { signingKey: value.signingKey.slice(), agreementKey: value.agreementKey.slice(), signature: value.signature.slice() };
+}
+
+const identityStatements = new WeakMap<Ed25519SecretKey, { cacheKey: string; value: IdentityKeysValue }>();
+
+function computeIdentityKeys(state: DeviceState): IdentityKeysValue {
   const signingKey = ed25519PublicKeyOf(state.signingKey);
   const agreementKey = x25519PublicKeyOf(state.agreementKey);
   // @req identity.identity-signature

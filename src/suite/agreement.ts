@@ -29,9 +29,21 @@ export function generateX25519KeyPair(rng: Rng): X25519KeyPair {
   return { secretKey, publicKey: x25519PublicKeyOf(secretKey) };
 }
 
-/** The public key X25519(k, 9) of a secret key (RFC 7748 §6.1). @see spec §suite.agreement */
+/** Public keys already derived, per secret-key object (public values; saves a scalar multiplication). */
+const publicKeys = new WeakMap<X25519SecretKey, X25519PublicKey>();
+
+/**
+ * The public key X25519(k, 9) of a secret key (RFC 7748 §6.1), computed once per key object.
+ *
+ * @see spec §suite.agreement
+ */
 export function x25519PublicKeyOf(secretKey: X25519SecretKey): X25519PublicKey {
-  return x25519PublicKey(nobleX25519.getPublicKey(secretKey.dangerouslyExposeBytes()));
+  let publicKey = publicKeys.get(secretKey);
+  if (publicKey === undefined) {
+    publicKey = x25519PublicKey(nobleX25519.getPublicKey(secretKey.dangerouslyExposeBytes()));
+    publicKeys.set(secretKey, publicKey);
+  }
+  return publicKey.slice() as X25519PublicKey;
 }
 
 /**

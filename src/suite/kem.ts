@@ -6,6 +6,7 @@
  */
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { SealError } from '../errors.js';
+import { constantTimeEqual } from './kdf.js';
 import type { Rng } from './rng.js';
 import {
   LENGTHS,
@@ -32,9 +33,17 @@ export interface MlKemKeyPair {
  */
 export function mlKemKeyPairFromSeed(seed: Uint8Array): MlKemKeyPair {
   checkLength(seed, LENGTHS.mlKemSeed, 'ML-KEM-768 seed');
-  const { secretKey, publicKey } = ml_kem768.keygen(seed);
-  return { secretKey: new MlKemSecretKey(secretKey), publicKey: publicKey as MlKemPublicKey };
+  // Key generation is deterministic; a device expands its stored KEM prekey seed once per seed object.
+  let pair = expanded.get(seed);
+  if (pair === undefined || !constantTimeEqual(pair.seed, seed)) {
+    const { secretKey, publicKey } = ml_kem768.keygen(seed);
+    pair = { seed: seed.slice(), keys: { secretKey: new MlKemSecretKey(secretKey), publicKey: publicKey as MlKemPublicKey } };
+    expanded.set(seed, pair);
+  }
+  return { secretKey: pair.keys.secretKey, publicKey: pair.keys.publicKey.slice() as MlKemPublicKey };
 }
+
+const expanded = new WeakMap<Uint8Array, { seed: Uint8Array; keys: MlKemKeyPair }>();
 
 /**
  * Generates an ML-KEM-768 key pair from 64 bytes of `rng` (FIPS 203 Algorithm 19).

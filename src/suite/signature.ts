@@ -37,9 +37,21 @@ export function generateEd25519KeyPair(rng: Rng): Ed25519KeyPair {
   return { secretKey, publicKey: ed25519PublicKeyOf(secretKey) };
 }
 
-/** The public key of an Ed25519 secret key (RFC 8032 §5.1.5). @see spec §suite.signature */
+/** Public keys already derived, per secret-key object (public values; saves a scalar multiplication). */
+const publicKeys = new WeakMap<Ed25519SecretKey, Ed25519PublicKey>();
+
+/**
+ * The public key of an Ed25519 secret key (RFC 8032 §5.1.5), computed once per key object.
+ *
+ * @see spec §suite.signature
+ */
 export function ed25519PublicKeyOf(secretKey: Ed25519SecretKey): Ed25519PublicKey {
-  return ed25519PublicKey(ed25519.getPublicKey(secretKey.dangerouslyExposeBytes()));
+  let publicKey = publicKeys.get(secretKey);
+  if (publicKey === undefined) {
+    publicKey = ed25519PublicKey(ed25519.getPublicKey(secretKey.dangerouslyExposeBytes()));
+    publicKeys.set(secretKey, publicKey);
+  }
+  return publicKey.slice() as Ed25519PublicKey;
 }
 
 /**
