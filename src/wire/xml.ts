@@ -128,7 +128,11 @@ export function xml(name: string, attrs: Record<string, string>, children: reado
   return element;
 }
 
-/** The element children (text nodes dropped) of `element`. */
+/**
+ * The element children (text nodes dropped) of `element`. Tested by shape, not `instanceof`:
+ * elements parsed by xmpp.js may come from ltx's CommonJS build, a different class object than
+ * the ES module Seal imports.
+ */
 export function childElements(element: Element): Element[] {
-  return element.children.filter((child: unknown): child is Element => child instanceof LtxElement);
+  return element.children.filter((child: unknown): child is Element => typeof child === 'object' && child !== null && 'name' in child && 'children' in child);
 }

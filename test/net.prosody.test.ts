@@ -1,0 +1,54 @@
+/**
+ * The demo's scenario against a real server (Prosody 0.12 from Debian on 127.0.0.1), through the
+ * @xmpp/client adapter: bundles and device lists through real PEP, Bob offline while Alice sends,
+ * delivery from offline storage, the same stanzas from MAM recognised as duplicates, a reply.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BareJid } from '../src/identity/jid.js';
+import { SealClient, presence } from '../src/net/index.js';
+import { connectToServer } from '../src/net/real.js';
+import { seededRng } from '../src/suite/index.js';
+import { hasCommand, missing } from './support/environment.js';
+import { type Prosody, startProsody } from './support/prosody.js';
+
+const skip = missing('prosody', hasCommand('prosody') && hasCommand('prosodyctl'), 'apt-get install prosody lua-unbound');
+
+async function until(what: string, condition: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
+  let prosody: Prosody;
+  beforeAll(async () => {
+    prosody = await startProsody(['alice', 'bob']);
+  }, 30_000);
+  afterAll(async () => {
+    await prosody?.stop();
+  });
+
+  it('offline delivery, archive duplicates and a reply, through real PEP', async () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const rng = seededRng('prosody');
+    const connect = (username: string, resource: string) => connectToServer({ service: prosody.service, domain: prosody.domain, username, password: 'pw', resource });
+    const alice = await SealClient.create({ connection: await connect('alice', 'laptop'), now, rng, oneTimePrekeys: 5 });
+    const bob = await SealClient.create({ connection: await connect('bob', 'desktop'), now, rng, oneTimePrekeys: 5 });
+    await alice.connection.send(presence());
+    // Bob has sent no presence: Prosody stores messages to him.
+    for (const text of ['one', 'two', 'three']) await alice.send('bob@localhost' as BareJid, text);
+    await bob.connection.send(presence());
+    await until('offline delivery', () => bob.received.length === 3);
+    expect(bob.received.map((m) => m.body)).toEqual(['one', 'two', 'three']);
+    await bob.fetchArchive();
+    await until('archive results', () => bob.outcomes.filter((o) => o === 'duplicate').length >= 3);
+    expect(bob.received).toHaveLength(3);
+    await bob.send('alice@localhost' as BareJid, 'got them');
+    await until('the reply', () => alice.received.some((m) => m.body === 'got them'));
+    expect(alice.outcomes.filter((o) => o === 'error')).toEqual([]);
+    await alice.connection.close();
+    await bob.connection.close();
+  }, 60_000);
+});

@@ -1,0 +1,85 @@
+/**
+ * A throw-away Prosody on 127.0.0.1 for integration tests: every file in a temporary folder, a
+ * free high port, users created with prosodyctl, stopped by pid at the end (settings from
+ * ../shared/notes/prosody-on-loopback.md).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForPort(port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`prosody: port ${port} not open after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A running Prosody. */
+export interface Prosody {
+  readonly service: string;
+  readonly domain: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Prosody with `users` (password `pw`) and resolves once it listens. */
+export async function startProsody(users: readonly string[]): Promise<Prosody> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-prosody-'));
+  const port = await freePort();
+  for (const sub of ['data', 'certs', 'plugins']) mkdirSync(path.join(dir, sub));
+  const config = path.join(dir, 'prosody.cfg.lua');
+  writeFileSync(config, `
+run_as_root = true
+daemonize = false
+pidfile = "${dir}/prosody.pid"
+data_path = "${dir}/data"
+certificates = "${dir}/certs"
+installer_plugin_path = "${dir}/plugins"
+log = { { levels = { min = "error" }, to = "file", filename = "${dir}/prosody.log" } }
+interfaces = { "127.0.0.1" }
+c2s_ports = { ${port} }
+s2s_ports = { }
+c2s_direct_tls_ports = { }
+modules_disabled = { "s2s", "s2s_auth_certs" }
+modules_enabled = { "roster", "saslauth", "disco", "pep", "mam", "carbons", "ping" }
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+authentication = "internal_hashed"
+default_iteration_count = 128
+default_archive_policy = true
+archive_expires_after = "never"
+mam_include_total = true
+network_settings = { nagle = false }
+VirtualHost "localhost"
+`);
+  for (const user of users) execFileSync('prosodyctl', ['--config', config, 'register', user, 'localhost', 'pw'], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('prosody', ['-F', '--config', config], { stdio: 'ignore' });
+  await waitForPort(port, 10_000);
+  return {
+    service: `xmpp://127.0.0.1:${port}`,
+    domain: 'localhost',
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
