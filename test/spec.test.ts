@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { specExamples } from '../src/cli/examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from '../src/cli/registry.js';
-import { constantsProblems, dtdProblems, schemaValidationProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, requirements, traceRequirements, withGeneratedExamples } from '../src/cli/spec.js';
+import { constantsProblems, dtdProblems, requirementIndexProblems, schemaValidationProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, requirements, traceRequirements, withGeneratedExamples } from '../src/cli/spec.js';
 import { hasCommand, missing, ROOT, sharedFile } from './support/environment.js';
 
 const SPEC = path.join(ROOT, 'spec', 'seal.xml');
@@ -75,6 +75,12 @@ describe('spec/seal.xml', () => {
     expect(withGeneratedExamples(spec.text, generated)).toBe(spec.text);
     const stale = spec.text.replace("label='Laptop'", "label='Tablet'");
     expect(exampleDrift(stale, generated)).toHaveLength(1);
+  });
+
+  it('indexes exactly the requirements of the text in §rules', () => {
+    expect(requirementIndexProblems(spec.text)).toEqual([]);
+    const removed = spec.text.replace("<span class='req'>[suite.constant-time]</span> ", '');
+    expect(requirementIndexProblems(removed)).toHaveLength(1);
   });
 
   it('states every named constant and label with the value the code uses', () => {

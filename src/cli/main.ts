@@ -6,7 +6,7 @@
  *   seal vectors generate [dir]   write vectors/*.json and vectors/schema/*.json from the code
  *   seal vectors check [dir]      fail if the committed vectors differ from what the code generates
  *   seal vectors verify [dir]     check every vector file against the code and print a table
- *   seal spec generate [file]     write the generated examples and error table into the XEP
+ *   seal spec generate [file]     write the generated examples, error table and requirement index into the XEP
  *   seal spec check [file]        validate the XEP (XSF DTD, ProtoXEP rules, error registry,
  *                                 examples) and print requirement coverage per section
  *
@@ -23,7 +23,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { runDemo } from './demo.js';
 import { specExamples } from './examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from './registry.js';
-import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples } from './spec.js';
+import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, requirementIndexProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples, withGeneratedRequirementIndex } from './spec.js';
 import { generateVectors, vectorDrift, verificationTable, verifyVectors } from './vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,7 +53,7 @@ function specCheck(file: string): void {
     problems.push(...schema.problems);
     console.log(`XSF DTD: checked; §schema: ${schema.checked} example elements validated with xmllint`);
   }
-  problems.push(...protoXepProblems(spec), ...registryProblems(spec), ...constantsProblems(spec, SECTION_CONSTANTS), ...labelProblems(spec, SECTION_LABELS), ...exampleDrift(spec.text, specExamples()));
+  problems.push(...protoXepProblems(spec), ...registryProblems(spec), ...constantsProblems(spec, SECTION_CONSTANTS), ...labelProblems(spec, SECTION_LABELS), ...exampleDrift(spec.text, specExamples()), ...requirementIndexProblems(spec.text));
   const examples = exampleProblems(spec);
   problems.push(...examples.problems);
   console.log(`examples: ${examples.checked} Seal elements parsed by their wire schemas`);
@@ -95,8 +95,8 @@ function main(args: readonly string[]): void {
     if (failures.length > 0) fail(failures);
   } else if (group === 'spec' && command === 'generate') {
     const file = path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml'));
-    writeFileSync(file, withGeneratedErrorTable(withGeneratedExamples(readFileSync(file, 'utf8'), specExamples())));
-    console.log(`examples and error registry written into ${path.relative(process.cwd(), file)}`);
+    writeFileSync(file, withGeneratedRequirementIndex(withGeneratedErrorTable(withGeneratedExamples(readFileSync(file, 'utf8'), specExamples()))));
+    console.log(`examples, error registry and requirement index written into ${path.relative(process.cwd(), file)}`);
   } else if (group === 'spec' && command === 'check') {
     specCheck(path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml')));
   } else {

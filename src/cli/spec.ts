@@ -356,3 +356,35 @@ export function withGeneratedErrorTable(text: string): string {
   if (start < 0 || end < 0) return text;
   return text.slice(0, start + header.length) + errorTableRows() + text.slice(end);
 }
+
+const SECTION_TITLES: Readonly<Record<string, string>> = {
+  suite: 'Cryptographic Suite',
+  encoding: 'Encoding',
+  identity: 'Identity and Key Publication',
+  handshake: 'Session Establishment',
+  envelope: 'Message Encryption',
+  offline: 'Offline Delivery and Session Repair',
+};
+const INDEX_HEADER = '<tr><th>Section</th><th>Rules</th><th>Requirement ids</th></tr>\n';
+
+/** The rows of the requirement index in §rules, generated from the requirement ids in the text. */
+export function requirementIndexRows(text: string): string {
+  const bySection = new Map<string, string[]>();
+  for (const match of text.matchAll(/<span class='req'>\[([a-z0-9]+)\.([a-z0-9.-]+)\]<\/span>/g)) {
+    bySection.set(match[1]!, [...(bySection.get(match[1]!) ?? []), `${match[1]}.${match[2]}`]);
+  }
+  return [...bySection].map(([section, ids]) => `      <tr><td><link url='#${section}'>${SECTION_TITLES[section] ?? section}</link></td><td>${ids.length}</td><td>${ids.map((id) => `<tt>${id}</tt>`).join(', ')}</td></tr>\n`).join('');
+}
+
+/** The spec text with the requirement index of §rules regenerated. */
+export function withGeneratedRequirementIndex(text: string): string {
+  const start = text.indexOf(INDEX_HEADER);
+  const end = text.indexOf('  </table>', start);
+  if (start < 0 || end < 0) return text;
+  return text.slice(0, start + INDEX_HEADER.length) + requirementIndexRows(text) + text.slice(end);
+}
+
+/** Problems when the requirement index does not list exactly the requirements of the text. */
+export function requirementIndexProblems(text: string): string[] {
+  return withGeneratedRequirementIndex(text) === text ? [] : ['§rules: the requirement index differs from the requirement ids in the text (run: npm run spec:generate)'];
+}
