@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BareJid } from '../src/identity/jid.js';
 import { SealClient, presence } from '../src/net/index.js';
 import { connectToServer } from '../src/net/real.js';
+import { runRealDemo } from '../src/cli/demo-real.js';
 import { seededRng } from '../src/suite/index.js';
 import { hasCommand, missing } from './support/environment.js';
 import { type Prosody, startProsody } from './support/prosody.js';
@@ -50,5 +51,12 @@ describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
     expect(alice.outcomes.filter((o) => o === 'error')).toEqual([]);
     await alice.connection.close();
     await bob.connection.close();
+  }, 60_000);
+
+  it('npm start -- --server … runs the demo against it', async () => {
+    const lines: string[] = [];
+    const code = await runRealDemo({ server: prosody.service, jid: 'alice@localhost', password: 'pw', peer: 'bob@localhost', peerPassword: 'pw', print: (l) => lines.push(l) });
+    expect(lines.filter((l) => l.includes('✗'))).toEqual([]);
+    expect(code).toBe(0);
   }, 60_000);
 });

@@ -3,6 +3,7 @@
  * The `seal` command.
  *
  *   seal demo [--verbose]          the scripted conversation on the embedded server
+ *   seal demo --server URL --jid A --password P --peer B --peer-password Q   the same on a real server
  *   seal vectors generate [dir]   write vectors/*.json and vectors/schema/*.json from the code
  *   seal vectors check [dir]      fail if the committed vectors differ from what the code generates
  *   seal vectors verify [dir]     check every vector file against the code and print a table
@@ -21,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runDemo } from './demo.js';
+import { runRealDemo } from './demo-real.js';
 import { specExamples } from './examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from './registry.js';
 import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, requirementIndexProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples, withGeneratedRequirementIndex } from './spec.js';
@@ -75,7 +77,22 @@ function main(args: readonly string[]): void {
   const [group, command, target] = args;
   const vectorsDir = path.resolve(target ?? path.join(ROOT, 'vectors'));
   if (group === 'demo') {
-    void runDemo({ verbose: args.includes('--verbose'), print: (line) => console.log(line) }).then((code) => process.exit(code));
+    const option = (name: string) => {
+      const at = args.indexOf(`--${name}`);
+      return at < 0 ? undefined : args[at + 1];
+    };
+    const server = option('server');
+    const print = (line: string) => console.log(line);
+    if (server !== undefined) {
+      const [jid, password, peer, peerPassword] = [option('jid'), option('password'), option('peer'), option('peer-password')];
+      if (jid === undefined || password === undefined || peer === undefined || peerPassword === undefined) {
+        console.error('usage: seal demo --server xmpp://HOST:PORT --jid A --password P --peer B --peer-password Q');
+        process.exit(2);
+      }
+      void runRealDemo({ server, jid, password, peer, peerPassword, print }).then((code) => process.exit(code));
+      return;
+    }
+    void runDemo({ verbose: args.includes('--verbose'), print }).then((code) => process.exit(code));
     return;
   }
   if (group === 'vectors' && command === 'generate') {
