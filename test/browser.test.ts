@@ -3,7 +3,7 @@
  * WebAssembly), served on 127.0.0.1, run in Debian's headless Chromium through playwright-core
  * (never a downloaded browser). Every vector file verifies in the page, and two devices talk.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -41,6 +41,9 @@ describe.skipIf(skip !== undefined)('in headless Chromium', () => {
       for (const v of result.vectors) expect(v.passed).toBe(v.cases);
       expect(result.vectors.length).toBeGreaterThanOrEqual(7);
       expect(result.bodies).toEqual(['hello from a browser', 'second', 'reply']);
+      // An artifact for people, not an assertion.
+      mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
+      await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'browser.png') });
     } finally {
       await browser.close();
       server.close();

@@ -1,7 +1,8 @@
 /**
  * The demo's scenario against a real server (Prosody 0.12 from Debian on 127.0.0.1), through the
  * @xmpp/client adapter: bundles and device lists through real PEP, Bob offline while Alice sends,
- * delivery from offline storage, the same stanzas from MAM recognised as duplicates, a reply.
+ * delivery from offline storage, the same stanzas from MAM recognised as duplicates, a reply, an
+ * interactive handshake between the two online devices, and a new device that receives from then on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BareJid } from '../src/identity/jid.js';
@@ -31,7 +32,7 @@ describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
     await prosody?.stop();
   });
 
-  it('offline delivery, archive duplicates and a reply, through real PEP', async () => {
+  it('offline delivery, archive duplicates, a reply, an interactive handshake and a new device, through real PEP', async () => {
     const now = () => Math.floor(Date.now() / 1000);
     const rng = seededRng('prosody');
     const connect = (username: string, resource: string) => connectToServer({ service: prosody.service, domain: prosody.domain, username, password: 'pw', resource });
@@ -49,6 +50,19 @@ describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
     await bob.send('alice@localhost' as BareJid, 'got them');
     await until('the reply', () => alice.received.some((m) => m.body === 'got them'));
     expect(alice.outcomes.filter((o) => o === 'error')).toEqual([]);
+    // Both online: an interactive handshake between the two full JIDs, then a message on it.
+    await alice.startInteractive(bob.connection.jid, bob.state.deviceId);
+    await until('the interactive handshake', () => alice.interactiveSessions.length === 1 && bob.interactiveSessions.length === 1);
+    expect(alice.interactiveSessions[0]).toBe(bob.interactiveSessions[0]);
+    await alice.send('bob@localhost' as BareJid, 'on the new session');
+    await until('a message on the interactive session', () => bob.received.some((m) => m.body === 'on the new session'));
+    // Bob adds a device: it joins his list and receives from then on.
+    const bobPhone = await SealClient.create({ connection: await connect('bob', 'phone'), now, rng, oneTimePrekeys: 5 });
+    await bobPhone.connection.send(presence());
+    await alice.send('bob@localhost' as BareJid, 'to both of your devices');
+    await until('the new device', () => bobPhone.received.some((m) => m.body === 'to both of your devices') && bob.received.some((m) => m.body === 'to both of your devices'));
+    expect(bobPhone.received.some((m) => m.body === 'one')).toBe(false);
+    await bobPhone.connection.close();
     await alice.connection.close();
     await bob.connection.close();
   }, 60_000);
