@@ -14,7 +14,7 @@ import { constantTimeEqual, macWithLabel, sha256 } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
 import { labeledContent, SEAL_NS } from '../suite/suite.js';
 import { SymmetricKey } from '../suite/types.js';
-import { type HandshakeLog, type KeyConfirmation, headerToAttach, respondAsync } from '../handshake/async.js';
+import { type HandshakeLog, type KeyConfirmation, confirmedByReply, headerToAttach, respondAsync } from '../handshake/async.js';
 import { deviceId as toDeviceId, type DeviceId } from '../identity/device.js';
 import { bareJid, type BareJid } from '../identity/jid.js';
 import type { DeviceState } from '../identity/state.js';
@@ -258,6 +258,6 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   // @req envelope.open-transactional: only here, after everything verified, are new values returned.
   const sessions = new Map(input.sessions);
   // A message on the active session confirms it; one on the other session changes nothing else.
-  sessions.set(key, used === 'ratchet' ? { ...session, ratchet: result.state, confirmation: { state: 'confirmed' } } : { ...session, alternate: result.state });
+  sessions.set(key, used === 'ratchet' ? { ...session, ratchet: result.state, confirmation: confirmedByReply(session.confirmation) } : { ...session, alternate: result.state });
   return { kind: 'ok', sender: { jid: senderJid, deviceId: senderDevice }, content: opened.content, time: opened.time, sessions, state, log };
 }

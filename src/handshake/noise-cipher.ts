@@ -10,6 +10,7 @@
 import { SealError } from '../errors.js';
 import { aeadOpen, aeadSeal } from '../suite/aead.js';
 import { LENGTHS, SymmetricKey } from '../suite/types.js';
+import { MAX_NOISE_MESSAGE } from '../wire/handshake.js';
 
 /**
  * Largest Noise message, handshake or transport, in bytes (Noise §3: "All Noise messages are
@@ -17,7 +18,7 @@ import { LENGTHS, SymmetricKey } from '../suite/types.js';
  *
  * @see spec §handshake.interactive
  */
-export const NOISE_MAX_MESSAGE_LENGTH = 65535;
+export const NOISE_MAX_MESSAGE_LENGTH = MAX_NOISE_MESSAGE;
 
 /** Bytes of authentication data an `ENCRYPT()` adds (Noise §4.2; Poly1305 tag). */
 export const NOISE_TAG_LENGTH = LENGTHS.aeadTag;

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod/mini';
 import { type Codec, encode, fixed, opaque, optional, struct, u32, u64n, vector, versionByte } from '../codec/binary.js';
-import { utf8Encode } from '../codec/bytes.js';
+import { utf8Decode, utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
@@ -125,16 +125,10 @@ export const DeviceListCodec: Codec<DeviceListValue> = {
   },
   decode(reader) {
     const value = DeviceListBinary.decode(reader) as unknown as BinaryList;
-    const decoder = new TextDecoder('utf-8', { fatal: true });
     return {
       issued: value.issued,
       devices: value.devices.map((d) => {
-        let text: string;
-        try {
-          text = decoder.decode(d.label);
-        } catch {
-          throw new SealError('invalid-value', 'DeviceEntry.label: expected UTF-8');
-        }
+        const text = utf8Decode(d.label, 'DeviceEntry.label');
         return text === '' ? { id: d.id, added: d.added } : { id: d.id, added: d.added, label: text };
       }),
       ...(value.account === undefined ? {} : {
