@@ -1,37 +1,113 @@
 /**
  * The size a browser client pays for Seal: the client entry (identity, handshake, envelope,
  * offline, wire, and the suite they use) bundled for the browser with esbuild, minified, and
- * gzipped at level 9. Run with `npm run bench:size`.
+ * compressed with gzip -9 and brotli. Run with `npm run bench:size`; it prints a table and writes
+ * bench/bundle-size.md.
+ *
+ * Besides the total it measures two things that explain it:
+ * - the floor: a bundle of only the @noble primitives Seal calls (what any Seal implementation on
+ *   noble pays before writing a line of protocol);
+ * - each package's marginal compressed cost: the total minus a bundle with that package left out
+ *   (marked external), so the rows say what removing a dependency would save, in compressed bytes.
  *
  * @see spec §impl.reference
  * @module
  */
 import { build } from 'esbuild';
-import { gzipSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
-const entry = `
+const CLIENT_ENTRY = `
 export { createDeviceState, bundleOf, verifyBundle, verifyDeviceList, createDeviceList, safetyNumber, deviceFingerprint } from './src/identity/index.js';
 export { initiateAsync, respondAsync, startInteractive, acceptInteractive, completeInitiator, completeResponder, exportKey } from './src/handshake/index.js';
 export { sealStanza, openStanza, startRatchet } from './src/envelope/index.js';
 export { replenishOneTimePrekeys, rotatePrekeys, signalRepair, acceptRepair } from './src/offline/index.js';
 export { BundleElement, DeviceListElement, SealedElement, parseXml } from './src/wire/index.js';
 `;
-const result = await build({
-  stdin: { contents: entry, resolveDir: process.cwd(), loader: 'ts' },
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  write: false,
-  metafile: true,
-});
-const code = result.outputFiles[0]!.contents;
-const gzip = gzipSync(code, { level: 9 });
-const byPackage = new Map<string, number>();
-for (const [file, info] of Object.entries(Object.values(result.metafile.outputs)[0]!.inputs)) {
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? 'seal (src/)';
-  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + info.bytesInOutput);
+
+/** Exactly the noble imports of the browser-safe core (grep "from '@noble" src/suite). */
+const NOBLE_FLOOR = `
+export { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
+export { equalBytes } from '@noble/ciphers/utils.js';
+export { ed25519, x25519 } from '@noble/curves/ed25519.js';
+export { hkdf } from '@noble/hashes/hkdf.js';
+export { hmac } from '@noble/hashes/hmac.js';
+export { sha256 } from '@noble/hashes/sha2.js';
+export { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+`;
+
+interface Measured {
+  readonly minified: number;
+  readonly gzip: number;
+  readonly brotli: number;
+  readonly byPackage: Map<string, number>;
 }
-console.log(`client entry: ${(code.length / 1024).toFixed(1)} KB minified, ${(gzip.length / 1024).toFixed(1)} KB gzip -9`);
-for (const [pkg, bytes] of [...byPackage].sort((a, b) => b[1] - a[1])) console.log(`  ${pkg.padEnd(24)} ${(bytes / 1024).toFixed(1)} KB minified`);
+
+async function measure(contents: string, external: string[] = []): Promise<Measured> {
+  const result = await build({
+    stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    external,
+  });
+  const code = result.outputFiles[0]!.contents;
+  const byPackage = new Map<string, number>();
+  for (const [file, info] of Object.entries(Object.values(result.metafile.outputs)[0]!.inputs)) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? 'seal (src/)';
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + info.bytesInOutput);
+  }
+  return {
+    minified: code.length,
+    gzip: gzipSync(code, { level: 9 }).length,
+    brotli: brotliCompressSync(code, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    byPackage,
+  };
+}
+
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+
+const total = await measure(CLIENT_ENTRY);
+const floor = await measure(NOBLE_FLOOR);
+const noble = ['@noble/curves', '@noble/hashes', '@noble/ciphers', '@noble/post-quantum'];
+const rows: { part: string; minified: number; gzip: number }[] = [];
+// Marginal cost of each dependency group: the total minus the bundle without it.
+const groups: [string, string[]][] = [
+  ['@noble/* (all four)', noble],
+  ['zod (zod/mini)', ['zod']],
+  ['ltx + events', ['ltx', 'events']],
+];
+for (const [part, packages] of groups) {
+  const without = await measure(CLIENT_ENTRY, packages.flatMap((p) => [p, `${p}/*`]));
+  const minified = packages.reduce((sum, p) => sum + (total.byPackage.get(p) ?? 0), 0);
+  rows.push({ part, minified, gzip: total.gzip - without.gzip });
+}
+const externalAll = await measure(CLIENT_ENTRY, [...noble, 'zod', 'ltx', 'events'].flatMap((p) => [p, `${p}/*`]));
+rows.unshift({ part: "Seal's own code (src/)", minified: total.byPackage.get('seal (src/)') ?? 0, gzip: externalAll.gzip });
+
+const lines = [
+  '# Browser bundle size',
+  '',
+  'Generated by `npm run bench:size` (bench/bundle-size.ts): the client entry (identity, handshake,',
+  'envelope, offline, wire) bundled by esbuild for the browser (ESM, es2022, minified).',
+  '',
+  `| bundle | minified | gzip -9 | brotli 11 |`,
+  `| --- | --- | --- | --- |`,
+  `| client entry | ${kb(total.minified)} | ${kb(total.gzip)} | ${kb(total.brotli)} |`,
+  `| floor: only the noble primitives Seal calls | ${kb(floor.minified)} | ${kb(floor.gzip)} | ${kb(floor.brotli)} |`,
+  '',
+  'Marginal cost of each part: the client entry minus the same bundle without that part',
+  "(for Seal's own code: the bundle with every dependency left out).",
+  '',
+  '| part | minified | gzip -9 (marginal) |',
+  '| --- | --- | --- |',
+  ...rows.map((r) => `| ${r.part} | ${kb(r.minified)} | ${kb(r.gzip)} |`),
+  '',
+];
+const report = lines.join('\n');
+console.log(report);
+if (!process.argv.includes('--no-write')) writeFileSync(new URL('./bundle-size.md', import.meta.url), report);
