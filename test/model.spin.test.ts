@@ -11,6 +11,8 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ENVELOPE_CONSTANTS } from '../src/envelope/constants.js';
 import { ROOT, hasCommand, missing } from './support/environment.js';
 
 const skip = missing('spin and gcc', hasCommand('spin') && hasCommand('gcc'), 'apt-get install spin gcc');
@@ -42,8 +44,31 @@ describe.skipIf(skip !== undefined)('L2: SPIN model of ratchet delivery', () => 
     expect(result.errors).toBe(0);
   });
 
+  it('sanity: the store bound is reached and the oldest key evicted, so the bound check is not vacuous', () => {
+    const result = verify(['-DSANITY_EVICTION'], { cflags: ['-DSAFETY'], run: ['-m100000'] });
+    expect(result.errors).toBeGreaterThan(0);
+  });
+
   it('a broken receiver that keeps used keys is caught', () => {
     const result = verify(['-DMUTANT'], { cflags: ['-DSAFETY'], run: ['-m100000'] });
     expect(result.errors).toBeGreaterThan(0);
+  });
+});
+
+describe('L2: the Promela bounds keep the spec\'s relation', () => {
+  it('MAX_SKIP < MAX_STORED <= (MAX_SKIPPED_KEYS / MAX_SKIP) * MAX_SKIP, scaled down from the spec', () => {
+    // @req envelope.skip-bounds
+    const pml = readFileSync(path.join(ROOT, 'model/spin/delivery.pml'), 'utf8');
+    const define = (name: string): number => {
+      const m = new RegExp(`^#define ${name}\\s+(\\d+)`, 'm').exec(pml);
+      if (!m) throw new Error(`delivery.pml defines no ${name}`);
+      return Number(m[1]);
+    };
+    const maxSkip = define('MAX_SKIP');
+    const maxStored = define('MAX_STORED');
+    const ratio = ENVELOPE_CONSTANTS.MAX_SKIPPED_KEYS / ENVELOPE_CONSTANTS.MAX_SKIP;
+    expect(Number.isInteger(ratio)).toBe(true);
+    expect(maxStored).toBeGreaterThan(maxSkip);
+    expect(maxStored).toBeLessThanOrEqual(ratio * maxSkip);
   });
 });

@@ -12,10 +12,17 @@
  * drops, reordering within MAX_SKIP): every message is eventually opened. With -DMUTANT the
  * receiver forgets opened messages and keeps used keys, and the safety check must fail.
  */
-#define N          5          /* the FAIR network below has one guard per message */
+#define N          6          /* the FAIR network below has one guard per message */
+#define CHAINS     3
+/*
+ * The bounds, scaled down from the spec's (§envelope.constants: MAX_SKIP 1000,
+ * MAX_SKIPPED_KEYS 2000) so that the search is exhaustive. test/model.spin.test.ts checks that they
+ * keep the spec's relation MAX_SKIP < MAX_STORED <= (MAX_SKIPPED_KEYS / MAX_SKIP) * MAX_SKIP, and
+ * MAX_STORED sits below the upper end so that eviction is reachable with N messages (the
+ * SANITY_EVICTION run proves it is reached).
+ */
 #define MAX_SKIP   2
 #define MAX_STORED 3
-#define CHAINS     3
 
 byte chainOf[N];       /* chain of message i */
 byte counterOf[N];     /* position of message i in its chain */
@@ -32,12 +39,23 @@ byte nr = 0;           /* next expected counter in the current chain */
 byte stored = 0;       /* number of stored skipped keys */
 bool skippedKey[CHAINS * N];   /* (chain, counter) -> stored */
 byte storeOrder[MAX_STORED];   /* FIFO of stored keys, as chain * N + counter */
+byte shiftAt = 0;              /* loop index of the FIFO shift (always 0 between steps) */
 
 inline store(c, n) {
   if
   :: stored == MAX_STORED ->
+#ifdef SANITY_EVICTION
+       assert(false);   /* sanity: the bound is reached and the oldest key evicted */
+#endif
        skippedKey[storeOrder[0]] = false;
-       storeOrder[0] = storeOrder[1]; storeOrder[1] = storeOrder[2];
+       d_step {
+         shiftAt = 0;
+         do
+         :: shiftAt < MAX_STORED - 1 -> storeOrder[shiftAt] = storeOrder[shiftAt + 1]; shiftAt++
+         :: else -> break
+         od;
+         shiftAt = 0
+       };
        stored--
   :: else -> skip
   fi;
@@ -121,7 +139,7 @@ active proctype network() {
   /* Every message delivered once, in any order in which no message overtakes one sent MAX_SKIP
    * or more before it (reordering within the bounds), and causally: a message of chain c + 1
    * exists only because the receiver answered a message of chain c (a DH ratchet step needs the
-   * peer's new ratchet key), so one of those has reached it. One guard per message (N = 5), so
+   * peer's new ratchet key), so one of those has reached it. One guard per message (N = 6), so
    * every step makes progress. */
   byte delivered = 0;
   do
@@ -135,6 +153,8 @@ active proctype network() {
        deliveries[3]++; delivered++; seenChain[chainOf[3]] = true; atomic { receive(3) }
   :: deliveries[4] == 0 && (4 < MAX_SKIP || deliveries[4 - MAX_SKIP] > 0) && (chainOf[4] == 0 || seenChain[chainOf[4] - 1]) ->
        deliveries[4]++; delivered++; seenChain[chainOf[4]] = true; atomic { receive(4) }
+  :: deliveries[5] == 0 && (5 < MAX_SKIP || deliveries[5 - MAX_SKIP] > 0) && (chainOf[5] == 0 || seenChain[chainOf[5] - 1]) ->
+       deliveries[5]++; delivered++; seenChain[chainOf[5]] = true; atomic { receive(5) }
   :: delivered == N -> break
   od
 #else
