@@ -1,6 +1,7 @@
 /**
  * Architecture checks: layers import only downward, the protocol code is browser-safe (no
- * `node:` or Node built-in imports outside src/cli and src/net), there is no WebAssembly in the
+ * `node:` or Node built-in imports outside src/cli, src/net and src/native, and no import of those
+ * folders from the browser-safe ones), there is no WebAssembly in the
  * code or its runtime dependencies, and no file imports itself through a cycle.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -10,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from './support/environment.js';
 
 /** Layer order, lowest first (STYLE habit 3). `src/index.ts` re-exports and sits on top. */
-const LAYERS = ['errors', 'codec', 'suite', 'wire', 'identity', 'handshake', 'envelope', 'offline', 'net', 'vectors', 'cli', 'index'];
-/** Only these folders may use Node APIs. */
-const NODE_ALLOWED = ['cli', 'net'];
+const LAYERS = ['errors', 'codec', 'suite', 'wire', 'identity', 'handshake', 'envelope', 'offline', 'net', 'native', 'vectors', 'cli', 'index'];
+/** Only these folders may use Node APIs (src/native: the optional node:crypto curve provider). */
+const NODE_ALLOWED = ['cli', 'net', 'native'];
 
 const SRC = path.join(ROOT, 'src');
 
@@ -59,13 +60,15 @@ describe('layers and browser safety', () => {
     expect(violations).toEqual([]);
   });
 
-  it('uses no Node built-ins outside src/cli and src/net', () => {
+  it('uses no Node built-ins outside src/cli, src/net and src/native', () => {
     const builtins = new Set(builtinModules);
     const violations: string[] = [];
     for (const file of sources) {
       if (NODE_ALLOWED.includes(layerOf(file))) continue;
       for (const spec of imports(file)) {
         if (spec.startsWith('node:') || builtins.has(spec.split('/')[0]!)) violations.push(`${path.relative(ROOT, file)} imports ${spec}`);
+        // Nor through a Node-only folder (src/index.ts must not re-export src/native or src/net).
+        if (spec.startsWith('.') && NODE_ALLOWED.includes(layerOf(path.resolve(path.dirname(file), spec)))) violations.push(`${path.relative(ROOT, file)} imports ${spec}`);
       }
     }
     expect(violations).toEqual([]);

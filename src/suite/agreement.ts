@@ -4,8 +4,8 @@
  * @see spec §suite.agreement
  * @module
  */
-import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
 import { SealError } from '../errors.js';
+import { type CurveProvider, curveProvider, providerOutput } from './provider.js';
 import type { Rng } from './rng.js';
 import { LENGTHS, SymmetricKey, type X25519PublicKey, X25519SecretKey, checkLength, x25519PublicKey } from './types.js';
 
@@ -40,7 +40,7 @@ const publicKeys = new WeakMap<X25519SecretKey, X25519PublicKey>();
 export function x25519PublicKeyOf(secretKey: X25519SecretKey): X25519PublicKey {
   let publicKey = publicKeys.get(secretKey);
   if (publicKey === undefined) {
-    publicKey = x25519PublicKey(nobleX25519.getPublicKey(secretKey.dangerouslyExposeBytes()));
+    publicKey = x25519PublicKey(providerOutput(curveProvider().x25519PublicKey(secretKey.dangerouslyExposeBytes()), LENGTHS.x25519PublicKey, 'X25519 public key'));
     publicKeys.set(secretKey, publicKey);
   }
   return publicKey.slice() as X25519PublicKey;
@@ -52,6 +52,10 @@ export function x25519PublicKeyOf(secretKey: X25519SecretKey): X25519PublicKey {
  * therefore accepted; a result of all zeros (a low-order `u`) is rejected, as RFC 7748 §6.1
  * permits and Seal requires, because it would let an attacker fix the shared secret.
  *
+ * The scalar multiplication is the installed {@link CurveProvider}'s; the zero check is Seal's and
+ * applies whatever the provider (a provider that throws for a low-order `u`, as noble and
+ * OpenSSL do, is treated as having returned zeros).
+ *
  * Implements requirement `suite.x25519-zero`.
  *
  * @throws SealError `invalid-length` when `publicKey` is not 32 bytes;
@@ -62,11 +66,12 @@ export function x25519(secretKey: X25519SecretKey, publicKey: Uint8Array): Symme
   checkLength(publicKey, LENGTHS.x25519PublicKey, 'X25519 public key');
   let shared: Uint8Array;
   try {
-    shared = nobleX25519.getSharedSecret(secretKey.dangerouslyExposeBytes(), publicKey);
+    shared = curveProvider().x25519(secretKey.dangerouslyExposeBytes(), publicKey);
   } catch {
-    // noble throws exactly when the result is all zeros.
+    // noble and OpenSSL throw exactly when the result is all zeros.
     shared = new Uint8Array(LENGTHS.x25519SharedSecret);
   }
+  shared = providerOutput(shared, LENGTHS.x25519SharedSecret, 'X25519 shared secret');
   // @req suite.x25519-zero
   let acc = 0;
   for (const byte of shared) acc |= byte;

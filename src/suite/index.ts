@@ -13,3 +13,4 @@ export * from './agreement.js';
 export * from './kem.js';
 export * from './kdf.js';
 export * from './aead.js';
+export { type CurveProvider, curveProvider, nobleCurveProvider, useCurveProvider } from './provider.js';

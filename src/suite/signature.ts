@@ -6,6 +6,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { SealError } from '../errors.js';
+import { type CurveProvider, curveProvider, nobleCurveProvider, providerOutput } from './provider.js';
 import type { Rng } from './rng.js';
 import { labeledContent } from './suite.js';
 import {
@@ -48,7 +49,7 @@ const publicKeys = new WeakMap<Ed25519SecretKey, Ed25519PublicKey>();
 export function ed25519PublicKeyOf(secretKey: Ed25519SecretKey): Ed25519PublicKey {
   let publicKey = publicKeys.get(secretKey);
   if (publicKey === undefined) {
-    publicKey = ed25519PublicKey(ed25519.getPublicKey(secretKey.dangerouslyExposeBytes()));
+    publicKey = ed25519PublicKey(providerOutput(curveProvider().ed25519PublicKey(secretKey.dangerouslyExposeBytes()), LENGTHS.ed25519PublicKey, 'Ed25519 public key'));
     publicKeys.set(secretKey, publicKey);
   }
   return publicKey.slice() as Ed25519PublicKey;
@@ -61,7 +62,74 @@ export function ed25519PublicKeyOf(secretKey: Ed25519SecretKey): Ed25519PublicKe
  * @see spec §suite.signature
  */
 export function ed25519Sign(secretKey: Ed25519SecretKey, message: Uint8Array): Ed25519Signature {
-  return ed25519.sign(message, secretKey.dangerouslyExposeBytes()) as Ed25519Signature;
+  return providerOutput(curveProvider().ed25519Sign(secretKey.dangerouslyExposeBytes(), message), LENGTHS.ed25519Signature, 'Ed25519 signature') as Ed25519Signature;
+}
+
+/** 2^255 - 19 */
+const P = 2n ** 255n - 19n;
+/** The order L of the prime-order subgroup, 2^252 + 27742317777372353535851937790883648493. */
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/**
+ * The canonical encodings of the eight points of small order (the 8-torsion subgroup: the
+ * identity, the point of order 2, two of order 4 and four of order 8). Once an encoding is known
+ * to be canonical, A is of small order exactly when it is one of these, which noble's
+ * `isSmallOrder` also decides, without a point decompression. A test checks the list against
+ * noble (closed under addition, every element of small order).
+ */
+const SMALL_ORDER_ENCODINGS = new Set([
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+]);
+
+function littleEndian(bytes: Uint8Array, mask = 0xff): bigint {
+  let n = BigInt(bytes[bytes.length - 1]! & mask);
+  for (let i = bytes.length - 2; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+/**
+ * RFC 8032 §5.1.3's canonical point encoding, from the bytes alone: y < p, and no x = 0
+ * (y = ±1) with the sign bit set. Whether y is on the curve at all is left to the equation.
+ */
+function canonicalPoint(bytes: Uint8Array): boolean {
+  const y = littleEndian(bytes, 0x7f);
+  if (y >= P) return false;
+  return (bytes[31]! & 0x80) === 0 || (y !== 1n && y !== P - 1n);
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
+/**
+ * Seal's own strictness checks on a signature (64 bytes) and a public key (32 bytes), made
+ * before any provider sees them: R and A canonical, S < L, A not of small order.
+ */
+function strictEncodings(publicKey: Uint8Array, signature: Uint8Array): boolean {
+  // @req suite.ed25519-strict
+  return (
+    canonicalPoint(publicKey) &&
+    !SMALL_ORDER_ENCODINGS.has(hexOf(publicKey)) &&
+    canonicalPoint(signature.subarray(0, 32)) &&
+    littleEndian(signature.subarray(32)) < L
+  );
+}
+
+function verifyWith(provider: CurveProvider, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return provider.ed25519Verify(signature, message, publicKey) === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -69,6 +137,12 @@ export function ed25519Sign(secretKey: Ed25519SecretKey, message: Uint8Array): E
  * (y < p), S < L, A is not of small order, and the cofactored equation
  * [8][S]B = [8]R + [8][k]A holds (noble's `zip215: false` mode). ZIP-215's lenient encodings are
  * not accepted, so all implementations that follow the spec agree on every signature.
+ *
+ * The encoding rules are checked here, in Seal, before the installed {@link CurveProvider} is
+ * asked about the equation, so no provider can accept what they reject. A provider that checks
+ * the cofactorless equation (Node's OpenSSL) is stricter only for R or A with a small-order
+ * component, which no honest signer produces: its `true` stands, and its `false` is confirmed
+ * with noble's cofactored equation, so the verdict is the same with every provider.
  *
  * Implements requirement `suite.ed25519-strict`.
  *
@@ -80,12 +154,12 @@ export function ed25519Sign(secretKey: Ed25519SecretKey, message: Uint8Array): E
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   checkLength(publicKey, LENGTHS.ed25519PublicKey, 'Ed25519 public key');
   if (signature.length !== LENGTHS.ed25519Signature) return false;
-  try {
-    // @req suite.ed25519-strict
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
+  // @req suite.ed25519-strict: encodings first, in Seal, whatever the provider.
+  if (!strictEncodings(publicKey, signature)) return false;
+  const provider = curveProvider();
+  if (verifyWith(provider, publicKey, message, signature)) return true;
+  // A cofactorless "no" may be a mixed-order R or A that the cofactored equation accepts.
+  return provider.ed25519Equation === 'cofactorless' && verifyWith(nobleCurveProvider, publicKey, message, signature);
 }
 
 /**
