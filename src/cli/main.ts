@@ -10,6 +10,8 @@
  *   seal spec generate [file]     write the generated examples, error table and requirement index into the XEP
  *   seal spec check [file]        validate the XEP (XSF DTD, ProtoXEP rules, error registry,
  *                                 examples) and print requirement coverage per section
+ *   seal spec render [dir]        render the XEP to dir/index.html (default spec/html/): the annotated
+ *                                 spec, linked to the code, tests, vectors and API pages
  *
  * Node-specific (file system, child processes): the protocol code under src/ stays browser-safe.
  *
@@ -25,6 +27,7 @@ import { runDemo } from './demo.js';
 import { runRealDemo } from './demo-real.js';
 import { specExamples } from './examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from './registry.js';
+import { writeSpecHtml } from './render/spec-html.js';
 import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, requirementIndexProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples, withGeneratedRequirementIndex } from './spec.js';
 import { generateVectors, vectorDrift, verificationTable, verifyVectors } from './vectors.js';
 
@@ -116,8 +119,12 @@ function main(args: readonly string[]): void {
     console.log(`examples, error registry and requirement index written into ${path.relative(process.cwd(), file)}`);
   } else if (group === 'spec' && command === 'check') {
     specCheck(path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml')));
+  } else if (group === 'spec' && command === 'render') {
+    const rendered = writeSpecHtml({ root: ROOT, sharedData: SHARED_DATA, outDir: path.resolve(target ?? path.join(ROOT, 'spec', 'html')) });
+    for (const warning of rendered.warnings) console.warn(`WARNING: ${warning}`);
+    console.log(`spec rendered to ${path.relative(process.cwd(), rendered.file)}: ${rendered.sectionAnchors.length} sections, ${rendered.requirementAnchors.size} requirement ids, ${rendered.diagrams.length} diagrams`);
   } else {
-    console.error('usage: seal demo [--verbose] | seal vectors generate|check|verify [dir] | seal spec check|generate [file]');
+    console.error('usage: seal demo [--verbose] | seal vectors generate|check|verify [dir] | seal spec check|generate [file] | seal spec render [dir]');
     process.exit(2);
   }
 }
