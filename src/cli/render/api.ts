@@ -32,9 +32,13 @@ interface TypedocConfig {
   readonly out: string;
 }
 
-/** Reads `docs/typedoc.json`: entry points and output folder, as absolute paths. */
+/**
+ * Reads `docs/typedoc.json`: entry points and output folder, as absolute paths. Without the file
+ * (an installed package has no `docs/`) there are no entry points and so no API links.
+ */
 export function typedocConfig(root: string): TypedocConfig {
   const file = path.join(root, 'docs', 'typedoc.json');
+  if (!existsSync(file)) return { entryPoints: [], out: path.join(root, 'docs', 'api') };
   const json = JSON.parse(readFileSync(file, 'utf8')) as { entryPoints?: string[]; out?: string };
   const dir = path.dirname(file);
   return { entryPoints: (json.entryPoints ?? []).map((p) => path.resolve(dir, p)), out: path.resolve(dir, json.out ?? 'docs') };
@@ -42,6 +46,7 @@ export function typedocConfig(root: string): TypedocConfig {
 
 /** The module name typedoc gives each entry point: its path below the common folder, `/index` dropped. */
 export function moduleNames(entryPoints: readonly string[]): string[] {
+  if (entryPoints.length === 0) return [];
   const dirs = entryPoints.map((p) => path.dirname(p).split(path.sep));
   const common: string[] = [];
   for (let i = 0; dirs.every((d) => i < d.length && d[i] === dirs[0]![i]); i++) common.push(dirs[0]![i]!);
