@@ -6,8 +6,14 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from './support/errors.js';
 import { malleateSignature } from '../src/vectors/suite.js';
-import { toHex, utf8Encode } from '../src/codec/index.js';
+import { encode, toHex, utf8Encode } from '../src/codec/index.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import {
+  KdfInfo,
+  LabeledContent,
+  macsWithLabels,
   LABEL_PREFIX,
   SUITE_ID,
   SymmetricKey,
@@ -145,5 +151,38 @@ describe('§suite', () => {
     const shown = [String(key), JSON.stringify({ key }), inspect(key), inspect({ nested: key }), `${key}`];
     for (const text of shown) expect(text).not.toMatch(/ab|171/);
     expect(String(key)).toBe('X25519SecretKey(<secret>)');
+  });
+
+  it('builds LabeledContent and KdfInfo directly with exactly the codecs\' bytes', () => {
+    // labeledContent and deriveKey assemble these structures without the codec (they run on every
+    // message); the codecs stay the definition.
+    const rng = seededRng('fast paths');
+    for (const label of ['a', 'ratchet chain key', 'x'.repeat(200), '~ printable ASCII !']) {
+      for (const size of [0, 1, 31, 32, 300]) {
+        const content = rng(size);
+        expect(toHex(labeledContent(label, content))).toBe(toHex(encode(LabeledContent, { label: labelBytes(label), content })));
+        for (const length of [1, 32, 44, 64, 8160]) {
+          const ikm = rng(32);
+          const info = encode(KdfInfo, { length, label: labelBytes(label), context: content });
+          expect(toHex(deriveKey({ label, ikm, context: content, length }))).toBe(toHex(hkdf(nobleSha256, ikm, new Uint8Array(0), info, length)));
+          const salt = rng(32);
+          expect(toHex(deriveKey({ label, ikm, salt, context: content, length }))).toBe(toHex(hkdf(nobleSha256, ikm, salt, info, length)));
+        }
+      }
+    }
+    // The cached label is not shared with callers.
+    const bytes = labelBytes('root');
+    bytes[0] = 0;
+    expect(new TextDecoder().decode(labelBytes('root'))).toBe('Seal-v0 root');
+  });
+
+  it('macsWithLabels equals macWithLabel per label', () => {
+    // @req suite.labels-mac
+    const key = new SymmetricKey(seededRng('macs')(32));
+    const message = utf8Encode('message');
+    const labels = ['one', 'two', 'one'];
+    expect(macsWithLabels(key, labels, message).map(toHex)).toEqual(labels.map((label) => toHex(macWithLabel(key, label, message))));
+    expect(toHex(macWithLabel(key, 'one', message))).toBe(toHex(hmac(nobleSha256, key.dangerouslyExposeBytes(), labeledContent('one', message))));
+    expect(codeOf(() => macsWithLabels(key, ['ok', ''], message))).toBe('invalid-value');
   });
 });

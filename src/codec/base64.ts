@@ -13,6 +13,10 @@ import { SealError } from '../errors.js';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const DECODE = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const PAD = '='.charCodeAt(0);
+/** Decodes the encoder's output: ASCII only, which UTF-8 decodes one byte per character. */
+const ascii = new TextDecoder();
 
 /**
  * Encodes bytes as padded standard base64 (RFC 4648 §4).
@@ -24,21 +28,27 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  let out = '';
+  // Character codes into a byte array, decoded once: several times faster than appending to a
+  // string four characters at a time (the payload of every stanza passes through here).
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
   let i = 0;
+  let o = 0;
   for (; i + 3 <= bytes.length; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + ALPHABET[(n >>> 6) & 63]! + ALPHABET[n & 63]!;
+    out[o++] = CODES[n >>> 18]!;
+    out[o++] = CODES[(n >>> 12) & 63]!;
+    out[o++] = CODES[(n >>> 6) & 63]!;
+    out[o++] = CODES[n & 63]!;
   }
   const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + '==';
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + ALPHABET[(n >>> 6) & 63]! + '=';
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out[o++] = CODES[n >>> 18]!;
+    out[o++] = CODES[(n >>> 12) & 63]!;
+    out[o++] = rest === 2 ? CODES[(n >>> 6) & 63]! : PAD;
+    out[o++] = PAD;
   }
-  return out;
+  return ascii.decode(out);
 }
 
 /**

@@ -40,6 +40,12 @@ const PAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const RPAD_TAGS = 13;
 
 /**
+ * ltx's start and end tags of `<envelope xmlns='urn:xmpp:sce:1'>`, cut from its own output so the
+ * envelope below is assembled from exactly the text ltx would write for the whole element.
+ */
+const [ENVELOPE_START, ENVELOPE_END] = xml('envelope', { xmlns: SCE_NS }, ['\u0000']).toString().split('\u0000') as [string, string];
+
+/**
  * The plaintext of a sealed stanza: the content elements and the affixes, serialized as UTF-8
  * XML, padded with `<rpad/>` so that its length is `padme(unpadded length + 14)`. The padding
  * characters are drawn from `rng` (one byte each).
@@ -52,14 +58,35 @@ const RPAD_TAGS = 13;
 export function buildContent(input: { content: readonly Element[]; to: string; from: string; time: number; rng: Rng }): Uint8Array {
   // @req envelope.affixes
   const affixes = [xml('time', { stamp: formatDateTime(input.time) }), xml('to', { jid: input.to }), xml('from', { jid: input.from })];
-  const unpadded = xml('envelope', { xmlns: SCE_NS }, [xml('content', {}, [...input.content]), ...affixes]).toString();
-  const length = utf8Encode(unpadded).length;
+  // The text of <envelope><content/><rpad/>affixes</envelope>, serialized once: the part before
+  // <rpad/> and the part after it, whose lengths make the unpadded length.
+  const before = ENVELOPE_START + xml('content', {}, [...input.content]).toString();
+  const after = affixes.join('') + ENVELOPE_END;
+  const length = utf8Length(before) + utf8Length(after);
   if (length > ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES) throw new SealError('too-large', `content: expected at most ${ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES} bytes, got ${length}`);
   const fill = padme(length + RPAD_TAGS + 1) - length - RPAD_TAGS;
   const random = input.rng(fill);
   const pad = Array.from(random, (b) => PAD_ALPHABET[b % PAD_ALPHABET.length]).join('');
-  const padded = xml('envelope', { xmlns: SCE_NS }, [xml('content', {}, [...input.content]), xml('rpad', {}, [pad]), ...affixes]).toString();
-  return utf8Encode(padded);
+  // The pad is alphanumeric, so ltx would write <rpad> and its text unescaped.
+  return utf8Encode(`${before}<rpad>${pad}</rpad>${after}`);
+}
+
+/**
+ * The length of `utf8Encode(text)` without encoding: 1 to 3 bytes per UTF-16 code unit, 4 per
+ * surrogate pair, and 3 for a lone surrogate (which the encoder replaces with U+FFFD).
+ */
+function utf8Length(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) length += 1;
+    else if (c < 0x800) length += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      length += 4;
+      i++;
+    } else length += 3;
+  }
+  return length;
 }
 
 /** What a receiver gets from the plaintext. */

@@ -14,7 +14,7 @@ import { concatBytes, toHex } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { type X25519KeyPair, generateX25519KeyPair, x25519 } from '../suite/agreement.js';
 import { aeadOpen, aeadSeal } from '../suite/aead.js';
-import { deriveKey, macWithLabel, sha256 } from '../suite/kdf.js';
+import { deriveKey, macsWithLabels, sha256 } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
 import { SymmetricKey, type X25519PublicKey, x25519PublicKey } from '../suite/types.js';
 import type { SessionSecret } from '../handshake/session.js';
@@ -89,11 +89,8 @@ export function rootStep(rootKey: SymmetricKey, dhOutput: SymmetricKey): { rootK
  * @see spec §envelope.ratchet
  */
 export function chainStep(chainKey: SymmetricKey): { chainKey: SymmetricKey; messageKey: SymmetricKey } {
-  const empty = new Uint8Array(0);
-  return {
-    messageKey: new SymmetricKey(macWithLabel(chainKey, ENVELOPE_LABELS.messageKey, empty)),
-    chainKey: new SymmetricKey(macWithLabel(chainKey, ENVELOPE_LABELS.chainKey, empty)),
-  };
+  const [messageKey, nextChainKey] = macsWithLabels(chainKey, [ENVELOPE_LABELS.messageKey, ENVELOPE_LABELS.chainKey], new Uint8Array(0));
+  return { messageKey: new SymmetricKey(messageKey!), chainKey: new SymmetricKey(nextChainKey!) };
 }
 
 /**
@@ -202,12 +199,12 @@ export type RatchetResult = { readonly kind: 'ok'; readonly plaintext: Uint8Arra
 export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, ciphertext: Uint8Array, context: Uint8Array, now: number): RatchetResult {
   // The whole message, including what the caller binds, so a tampered re-delivery is no duplicate.
   const fingerprint = toHex(sha256(concatBytes(headerBytes, ciphertext, context)));
-  if (state.recentlyOpened.includes(fingerprint)) return { kind: 'duplicate' };
+  if (openedIndex(state.recentlyOpened).has(fingerprint)) return { kind: 'duplicate' };
   const header = decodeHeader(headerBytes);
   const open = (working: RatchetState, messageKey: SymmetricKey): RatchetResult => {
     const { key, nonce } = messageKeys(messageKey);
     const plaintext = aeadOpen(key, nonce, ciphertext, associatedData(state, headerBytes, context));
-    const recentlyOpened = [...working.recentlyOpened, fingerprint].slice(-ENVELOPE_CONSTANTS.MAX_RECENTLY_OPENED);
+    const recentlyOpened = withOpened(working.recentlyOpened, fingerprint);
     return { kind: 'ok', plaintext, state: { ...working, recentlyOpened } };
   };
   // @req envelope.ratchet-transactional: every step below works on a new state object; the
@@ -232,6 +229,45 @@ export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, cip
   const step = chainStep(working.receivingChain!);
   working = { ...working, receivingChain: step.chainKey, receiveCount: header.counter + 1 };
   return open(working, step.messageKey);
+}
+
+/**
+ * Indexes of `recentlyOpened` lists (fingerprint -> occurrences), so the duplicate check of every
+ * received message is a lookup rather than a scan of up to MAX_RECENTLY_OPENED strings. An index
+ * belongs to one list object and always counts exactly its elements: the next state's list takes
+ * over its predecessor's index (one fingerprint added, at most one evicted), and a list without
+ * one (a state loaded from storage, or an earlier state used again) gets a new one on first use.
+ * The lists stay plain arrays, so the state remains plain data.
+ */
+const openedIndexes = new WeakMap<readonly string[], Map<string, number>>();
+
+function openedIndex(list: readonly string[]): Map<string, number> {
+  let index = openedIndexes.get(list);
+  if (index === undefined) {
+    index = new Map();
+    for (const fingerprint of list) index.set(fingerprint, (index.get(fingerprint) ?? 0) + 1);
+    openedIndexes.set(list, index);
+  }
+  return index;
+}
+
+/** `[...list, fingerprint].slice(-MAX_RECENTLY_OPENED)`, handing the list's index on to the result. */
+function withOpened(list: readonly string[], fingerprint: string): readonly string[] {
+  const evicted = Math.max(0, list.length + 1 - ENVELOPE_CONSTANTS.MAX_RECENTLY_OPENED);
+  const next = list.slice(evicted);
+  next.push(fingerprint);
+  const index = openedIndexes.get(list);
+  if (index !== undefined) {
+    openedIndexes.delete(list);
+    for (let i = 0; i < evicted; i++) {
+      const left = index.get(list[i]!)! - 1;
+      if (left === 0) index.delete(list[i]!);
+      else index.set(list[i]!, left);
+    }
+    index.set(fingerprint, (index.get(fingerprint) ?? 0) + 1);
+    openedIndexes.set(next, index);
+  }
+  return next;
 }
 
 function decodeHeader(bytes: Uint8Array): RatchetHeader {

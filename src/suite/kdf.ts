@@ -5,13 +5,13 @@
  * @see spec §suite.kdf
  * @module
  */
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { expand, hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { equalBytes } from '@noble/ciphers/utils.js';
-import { type Codec, encode, opaque, struct, u16 } from '../codec/index.js';
+import { type Codec, opaque, struct, u16 } from '../codec/index.js';
 import { SealError } from '../errors.js';
-import { labelBytes, labelField, labeledContent } from './suite.js';
+import { labelField, labeledContent } from './suite.js';
 import { LENGTHS, SymmetricKey } from './types.js';
 
 /** Largest HKDF-SHA-256 output, 255 × 32 bytes (RFC 5869 §2.3). */
@@ -99,9 +99,22 @@ export function deriveKey(input: KdfInput): Uint8Array {
     throw new SealError('invalid-length', `KDF output: expected 1..${HKDF_MAX_LENGTH} bytes, got ${input.length}`);
   }
   // @req suite.labels-kdf
-  const info = encode(KdfInfo, { length: input.length, label: labelBytes(input.label), context: input.context ?? new Uint8Array(0) });
-  return hkdfSha256(input.ikm, input.salt ?? new Uint8Array(0), info, input.length);
+  // KdfInfo is uint16(length) || LabeledContent(label, context): the same fields in the same
+  // order, so it is built from labeledContent's bytes (a test checks it against the KdfInfo codec).
+  const labelled = labeledContent(input.label, input.context ?? EMPTY);
+  const info = new Uint8Array(2 + labelled.length);
+  info[0] = input.length >>> 8;
+  info[1] = input.length & 0xff;
+  info.set(labelled, 2);
+  const salt = input.salt ?? EMPTY;
+  // An empty salt means 32 zero bytes (RFC 5869 §2.2); the HMAC keyed with it is set up once.
+  const prk = salt.length === 0 ? ZERO_SALT.clone().update(input.ikm).digest() : hmac(nobleSha256, salt, input.ikm);
+  return expand(nobleSha256, prk, info, input.length);
 }
+
+const EMPTY = new Uint8Array(0);
+/** HMAC-SHA-256 keyed with the empty salt (as 32 zero bytes; public), cloned for each Extract. */
+const ZERO_SALT = hmac.create(nobleSha256, new Uint8Array(LENGTHS.hash));
 
 /**
  * {@link deriveKey} with a 32-byte output wrapped as a secret.
@@ -122,4 +135,24 @@ export function deriveSymmetricKey(input: Omit<KdfInput, 'length'>): SymmetricKe
 export function macWithLabel(key: SymmetricKey, label: string, message: Uint8Array): Uint8Array {
   // @req suite.labels-mac
   return hmacSha256(key.dangerouslyExposeBytes(), labeledContent(label, message));
+}
+
+/**
+ * {@link macWithLabel} of one message under several labels with the same key:
+ * `labels.map((label) => macWithLabel(key, label, message))`, with the key's HMAC set up once
+ * (the ratchet's chain step derives its message key and next chain key this way).
+ *
+ * @throws SealError `invalid-value` for a bad label.
+ * @see spec §suite.labels
+ * @example
+ * ```ts
+ * const [messageKey, chainKey] = macsWithLabels(chainKey, ['ratchet message key', 'ratchet chain key'], new Uint8Array(0));
+ * ```
+ */
+export function macsWithLabels(key: SymmetricKey, labels: readonly string[], message: Uint8Array): Uint8Array[] {
+  const keyed = hmac.create(nobleSha256, key.dangerouslyExposeBytes());
+  // @req suite.labels-mac
+  const macs = labels.map((label) => keyed.clone().update(labeledContent(label, message)).digest());
+  keyed.destroy();
+  return macs;
 }
