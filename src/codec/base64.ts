@@ -79,24 +79,49 @@ export function decodeBase64(text: string, maxBytes = Number.MAX_SAFE_INTEGER, f
   }
   const out = new Uint8Array(length);
   const body = text.length - padding;
-  let acc = 0;
-  let bits = 0;
+  // Whole groups of four characters give three bytes. A group with a character outside the
+  // alphabet is scanned again to report the first bad character.
+  const whole = body - (body % 4);
   let o = 0;
-  for (let i = 0; i < body; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? DECODE[c]! : -1;
-    if (v < 0) throw new SealError('invalid-base64', `${field}: unexpected character`, i);
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >>> bits) & 0xff;
-    }
+  for (let i = 0; i < whole; i += 4) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    const v0 = c0 < 128 ? DECODE[c0]! : -1;
+    const v1 = c1 < 128 ? DECODE[c1]! : -1;
+    const v2 = c2 < 128 ? DECODE[c2]! : -1;
+    const v3 = c3 < 128 ? DECODE[c3]! : -1;
+    if ((v0 | v1 | v2 | v3) < 0) badCharacter(text, i, field);
+    const n = (v0 << 18) | (v1 << 12) | (v2 << 6) | v3;
+    out[o++] = n >>> 16;
+    out[o++] = (n >>> 8) & 0xff;
+    out[o++] = n & 0xff;
   }
-  // The bits left over after the last whole byte are the pad bits; RFC 4648 §3.5 lets decoders
-  // reject non-zero pad bits, and Seal does so that every value has exactly one text form.
-  if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) {
-    throw new SealError('invalid-base64', `${field}: non-zero pad bits`, body - 1);
+  // The last group before the padding: 2 characters (one byte and 4 pad bits) or 3 (two bytes and
+  // 2 pad bits). RFC 4648 §3.5 lets decoders reject non-zero pad bits, and Seal does so that every
+  // value has exactly one text form.
+  const rest = body - whole;
+  if (rest > 0) {
+    let n = 0;
+    for (let i = whole; i < body; i++) {
+      const c = text.charCodeAt(i);
+      const v = c < 128 ? DECODE[c]! : -1;
+      if (v < 0) badCharacter(text, i, field);
+      n = (n << 6) | v;
+    }
+    const padBits = rest === 2 ? 4 : 2;
+    if ((n & ((1 << padBits) - 1)) !== 0) throw new SealError('invalid-base64', `${field}: non-zero pad bits`, body - 1);
+    n >>>= padBits;
+    if (rest === 3) out[o++] = n >>> 8;
+    out[o++] = n & 0xff;
   }
   return out;
+}
+
+/** Throws for the first character at or after `from` that is not in the alphabet. */
+function badCharacter(text: string, from: number, field: string): never {
+  let i = from;
+  while (i < text.length && text.charCodeAt(i) < 128 && DECODE[text.charCodeAt(i)]! >= 0) i++;
+  throw new SealError('invalid-base64', `${field}: unexpected character`, i);
 }

@@ -36,8 +36,11 @@ export function padme(length: number): number {
 }
 
 const PAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const PAD_CODES = utf8Encode(PAD_ALPHABET);
+const RPAD_OPEN = utf8Encode('<rpad>');
+const RPAD_CLOSE = utf8Encode('</rpad>');
 /** Length of `<rpad></rpad>`. */
-const RPAD_TAGS = 13;
+const RPAD_TAGS = RPAD_OPEN.length + RPAD_CLOSE.length;
 
 /**
  * ltx's start and end tags of `<envelope xmlns='urn:xmpp:sce:1'>`, cut from its own output so the
@@ -58,35 +61,24 @@ const [ENVELOPE_START, ENVELOPE_END] = xml('envelope', { xmlns: SCE_NS }, ['\u00
 export function buildContent(input: { content: readonly Element[]; to: string; from: string; time: number; rng: Rng }): Uint8Array {
   // @req envelope.affixes
   const affixes = [xml('time', { stamp: formatDateTime(input.time) }), xml('to', { jid: input.to }), xml('from', { jid: input.from })];
-  // The text of <envelope><content/><rpad/>affixes</envelope>, serialized once: the part before
-  // <rpad/> and the part after it, whose lengths make the unpadded length.
-  const before = ENVELOPE_START + xml('content', {}, [...input.content]).toString();
-  const after = affixes.join('') + ENVELOPE_END;
-  const length = utf8Length(before) + utf8Length(after);
+  // The bytes of <envelope><content/><rpad/>affixes</envelope>, serialized once: the part before
+  // <rpad/> and the part after it make the unpadded length, and <rpad/> goes between them.
+  const before = utf8Encode(ENVELOPE_START + xml('content', {}, [...input.content]).toString());
+  const after = utf8Encode(affixes.join('') + ENVELOPE_END);
+  const length = before.length + after.length;
   if (length > ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES) throw new SealError('too-large', `content: expected at most ${ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES} bytes, got ${length}`);
   const fill = padme(length + RPAD_TAGS + 1) - length - RPAD_TAGS;
   const random = input.rng(fill);
-  const pad = Array.from(random, (b) => PAD_ALPHABET[b % PAD_ALPHABET.length]).join('');
-  // The pad is alphanumeric, so ltx would write <rpad> and its text unescaped.
-  return utf8Encode(`${before}<rpad>${pad}</rpad>${after}`);
-}
-
-/**
- * The length of `utf8Encode(text)` without encoding: 1 to 3 bytes per UTF-16 code unit, 4 per
- * surrogate pair, and 3 for a lone surrogate (which the encoder replaces with U+FFFD).
- */
-function utf8Length(text: string): number {
-  let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) length += 1;
-    else if (c < 0x800) length += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      length += 4;
-      i++;
-    } else length += 3;
-  }
-  return length;
+  // <rpad>…</rpad> with alphanumeric (ASCII) text, exactly as ltx writes it: no escaping needed.
+  const out = new Uint8Array(length + RPAD_TAGS + fill);
+  out.set(before);
+  let at = before.length;
+  out.set(RPAD_OPEN, at);
+  at += RPAD_OPEN.length;
+  for (const byte of random) out[at++] = PAD_CODES[byte % PAD_CODES.length]!;
+  out.set(RPAD_CLOSE, at);
+  out.set(after, at + RPAD_CLOSE.length);
+  return out;
 }
 
 /** What a receiver gets from the plaintext. */
