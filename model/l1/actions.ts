@@ -1,0 +1,301 @@
+/**
+ * L1 symbolic model, the actions: what honest devices do (start a handshake, send, rotate
+ * prekeys, publish device lists), what the attacker does (serve bundles and lists, deliver,
+ * modify or forge messages, compromise any device's identity keys, prekeys or session state at
+ * any time), and `successors`, which lists every action enabled in a state with the world it
+ * leads to. A scenario (scenarios.ts) chooses which actions are enabled and bounds them.
+ *
+ * @see spec §handshake
+ * @see spec §envelope
+ * @see spec §offline.prekeys
+ * @see spec §identity.devices
+ * @module
+ */
+import { type Attack, bundleChoices, deliveries, interactiveDeliveries } from './attacker.js';
+import { mergeIncoming, open, send } from './envelope.js';
+import { initiateAsync, readInteractive2, readInteractive3, respondInteractive1, startInteractive, verifyBundle } from './handshake.js';
+import { type Term, num, pk, tup, verify } from './terms.js';
+import {
+  type Budget,
+  type CompromiseKind,
+  type Device,
+  type Setup,
+  type World,
+  accountKey,
+  device,
+  freshAtomNamed,
+  kemStatement,
+  keysOf,
+  listTerm,
+  spkStatement,
+  withDevice,
+} from './world.js';
+
+/** A bounded exploration problem: who exists, what may happen, how often. */
+export interface Scenario {
+  readonly name: string;
+  readonly setup: Setup;
+  /** Budgets: `starts`, `sends`, `compromises`, `rotations`, `revocations`, `serves`, `forged` (attacker-made messages accepted). */
+  readonly budget: Budget;
+  /** Default exploration depth (actions after the prefix). */
+  readonly depth: number;
+  readonly asyncStarts?: readonly (readonly [string, string])[];
+  readonly interactiveStarts?: readonly (readonly [string, string])[];
+  /** [device, JID of the account it writes to]. */
+  readonly sends?: readonly (readonly [string, string])[];
+  readonly compromises?: readonly { readonly dev: string; readonly kind: CompromiseKind }[];
+  readonly rotations?: readonly string[];
+  /** A device is stolen (fully compromised) and its owner publishes a list without it. */
+  readonly revocations?: readonly { readonly jid: string; readonly dev: string }[];
+  /** Devices the server serves device lists to. */
+  readonly serveListsTo?: readonly string[];
+  readonly attacks: readonly Attack[];
+  /** Labels of actions replayed before the exploration starts (an honest setup). */
+  readonly prefix?: readonly string[];
+  /** Record rejected attacks of these kinds as notes (for sanity queries). */
+  readonly notes?: readonly string[];
+}
+
+/** One enabled action and its outcome. */
+export interface Successor {
+  readonly label: string;
+  readonly world: World;
+}
+
+function spend(w: World, what: string): World {
+  return { ...w, budget: { ...w.budget, [what]: (w.budget[what] ?? 0) - 1 } };
+}
+
+function has(w: World, what: string): boolean {
+  return (w.budget[what] ?? 0) > 0;
+}
+
+function note(w: World, n: string): World | undefined {
+  return w.notes.includes(n) ? undefined : { ...w, notes: [...w.notes, n] };
+}
+
+/**
+ * The attacker learns what a compromise of `dev` reveals. Compromising one session (`session`
+ * with an index) reveals that session's root, chain and ratchet keys and skipped keys.
+ *
+ * @see spec §reqs.threat-model (device compromise)
+ */
+export function compromise(w: World, dev: string, kind: CompromiseKind, sessionIndex = -1): World {
+  const d = device(w, dev);
+  const revealed: Term[] = [];
+  if (kind === 'identity' || kind === 'full') revealed.push(d.sign, d.agree);
+  if ((kind === 'spk' || kind === 'full') && d.spk !== undefined) revealed.push(d.spk);
+  if ((kind === 'kem' || kind === 'full') && d.kem !== undefined) revealed.push(d.kem);
+  if (kind === 'full') revealed.push(...d.opks);
+  if (kind === 'session' || kind === 'full') {
+    d.sessions.forEach((s, i) => {
+      if (sessionIndex >= 0 && i !== sessionIndex) return;
+      revealed.push(s.rk, s.dhs, ...(s.cks ? [s.cks] : []), ...(s.ckr ? [s.ckr] : []), ...s.skipped.map((k) => k.mk));
+    });
+  }
+  if (kind === 'full') for (const p of d.pending) revealed.push(p.e, ...(p.role === 'initiator' ? [p.q] : [p.r, p.k3]));
+  const clock = w.clock + 1;
+  const accepted = (m: number) => w.accepts.some((a) => a.dev === dev && a.msg === m);
+  // Forward secrecy claims a message only if this compromise finds its keys deleted (see properties.ts).
+  const msgs = w.msgs.map((m) => {
+    const involved = m.sender === dev || m.to.some((r) => r.dev === dev);
+    if (!involved) return m;
+    let fsExposed = m.fsExposed;
+    if ((kind === 'session' || kind === 'full') && m.to.some((r) => r.dev === dev) && !accepted(m.id)) fsExposed = true;
+    // Without a one-time prekey the session's root is exposed while the responder holds the signed and KEM prekeys.
+    if (kind === 'full' && m.to.some((r) => !r.opk && r.responder === dev && r.spk === d.spk && r.kemKey === d.kem)) fsExposed = true;
+    return { ...m, fsExposed, pcsClaim: false };
+  });
+  const rk0 = sessionIndex >= 0 ? d.sessions[sessionIndex]?.rk0 : undefined;
+  return {
+    ...w,
+    know: w.know.add([tup(...revealed, num(clock))]),
+    clock,
+    lastCompromise: { ...w.lastCompromise, [dev]: clock },
+    msgs,
+    compromises: [...w.compromises, { dev, kind, session: sessionIndex, step: w.step, ...(rk0 === undefined ? {} : { rk0 }) }],
+  };
+}
+
+/**
+ * A device replaces its signed prekey and KEM prekey and deletes the old private keys (the model
+ * collapses the grace period).
+ *
+ * @see spec §offline.rotate
+ */
+export function rotate(w: World, dev: string): World {
+  const d = device(w, dev);
+  const gen = d.gen + 1;
+  const spk = freshAtomNamed(w, d, `spk${gen}`, 'dh');
+  const kem = freshAtomNamed(w, d, `kem${gen}`, 'kem');
+  const next: Device = { ...d, spk, kem, gen };
+  const world = withDevice(w, next);
+  return { ...world, know: world.know.add([tup(spkStatement(d.sign, pk(spk)), kemStatement(d.sign, pk(kem)))]) };
+}
+
+/**
+ * Device `dev` of account `jid` is stolen: the attacker gets all of it, and the account
+ * publishes a new list without it.
+ *
+ * @see spec §identity.device-list-rollback
+ */
+export function revoke(w: World, jid: string, dev: string): World {
+  const last = [...w.published].reverse().find((p) => p.jid === jid);
+  if (last === undefined) return w;
+  const devices = last.devices.filter((n) => n !== dev);
+  const issued = last.issued + 1;
+  const term = listTerm(w, accountKey(jid), jid, issued, devices);
+  const stolen = compromise(w, dev, 'full');
+  return { ...stolen, know: stolen.know.add([term]), published: [...stolen.published, { jid, issued, devices, term }] };
+}
+
+/**
+ * The server serves a device list to `to`; an authentic list (signed by the account key `to`
+ * verified) is accepted unless it is older than the one held.
+ *
+ * @see spec §identity.account-signature
+ * @see spec §identity.device-list-rollback
+ */
+export function serveList(w: World, to: string, list: Term): World | undefined {
+  const d = device(w, to);
+  const entry = w.published.find((p) => p.term === list);
+  if (entry === undefined) return undefined;
+  const view = d.lists[entry.jid];
+  if (view === undefined || verify(list, pk(accountKey(entry.jid))) === undefined) return undefined;
+  const newestServed = Math.max(view.newestServed, entry.issued);
+  // @req identity.device-list-rollback
+  const accept = entry.issued >= view.issued || w.options.mutant === 'no-rollback-check';
+  const next = accept ? { issued: entry.issued, devices: entry.devices, keys: keysOf(w, entry.devices), newestServed } : { ...view, newestServed };
+  if (next.issued === view.issued && next.newestServed === view.newestServed && next.devices === view.devices) return undefined;
+  return withDevice(w, { ...d, lists: { ...d.lists, [entry.jid]: next } });
+}
+
+function storeSession(w: World, dev: string, session: Parameters<typeof mergeIncoming>[1], forged = false): World {
+  const d = device(w, dev);
+  return withDevice(w, { ...d, sessions: mergeIncoming(d, forged ? { ...session, forged: true } : session) });
+}
+
+/**
+ * Every action enabled in `w` and the world it leads to. Deliveries that the receiver rejects
+ * or reports as duplicates change nothing and are left out (a rejected attack of a kind in
+ * `scenario.notes` is recorded once as a note instead).
+ */
+export function successors(w: World, sc: Scenario): Successor[] {
+  const out: Successor[] = [];
+  const attacks = new Set<string>(sc.attacks);
+  const notes = new Set(sc.notes ?? []);
+  const push = (label: string, world: World | undefined) => {
+    if (world !== undefined) out.push({ label, world: { ...world, step: w.step + 1 } });
+  };
+  const rejected = (label: string, kind: string | undefined) => {
+    if (kind !== undefined && notes.has(kind)) push(`${label} — rejected`, note(w, `rejected:${kind}`));
+  };
+
+  if (has(w, 'starts')) {
+    for (const [from, to] of sc.asyncStarts ?? []) {
+      const x = device(w, from);
+      const y = device(w, to);
+      if (x.sessions.some((s) => s.peer === to) && !has(w, 'restarts')) continue;
+      for (const b of bundleChoices(w, y, attacks)) {
+        const v = verifyBundle(w, x, y, b.value);
+        const label = `${from} starts an async handshake with ${to} (${b.label})`;
+        if (typeof v === 'string') {
+          rejected(label, v === 'no-kem' ? 'no-kem' : undefined);
+          continue;
+        }
+        const started = initiateAsync(w, x, y, v);
+        const stored = storeSession(started.world, from, started.session);
+        push(label, spend(x.sessions.some((s) => s.peer === to) ? spend(stored, 'restarts') : stored, 'starts'));
+      }
+    }
+    for (const [from, to] of sc.interactiveStarts ?? []) {
+      const x = device(w, from);
+      if (x.sessions.some((s) => s.peer === to)) continue;
+      const started = startInteractive(w, x, device(w, to));
+      if (started === undefined) continue;
+      push(`${from} starts an interactive handshake with ${to}`, spend({ ...started.world, imsgs: [...w.imsgs, { step: 1, from, to, body: started.body }], know: started.world.know.add([started.body]) }, 'starts'));
+    }
+  }
+
+  if (has(w, 'sends')) {
+    for (const [from, jid] of sc.sends ?? []) {
+      const next = send(w, device(w, from), jid);
+      if (next !== undefined) push(`${from} sends m${w.msgs.length} to ${jid}`, spend(next, 'sends'));
+    }
+  }
+
+  const forge = has(w, 'forged');
+  for (const c of deliveries(w, attacks, forge)) {
+    const r = open(w, c.value);
+    if (r.kind === 'accepted') push(c.label, c.value.forged === undefined ? r.world : spend(r.world, 'forged'));
+    else if (r.kind === 'duplicate') {
+      if (notes.has('duplicate')) push(`${c.label} — duplicate`, note(w, 'duplicate'));
+    } else rejected(c.label, c.value.forged);
+  }
+
+  for (const c of interactiveDeliveries(w, attacks, forge)) {
+    const m = c.value;
+    const to = device(w, m.to);
+    const from = device(w, m.from);
+    if (to.control !== 'honest') continue;
+    let next: World | undefined;
+    let failure: string | undefined;
+    if (m.step === 1) {
+      const r = respondInteractive1(w, to, from, m.body);
+      if (typeof r === 'string') failure = r;
+      else next = { ...r.world, imsgs: [...w.imsgs, { step: 2, from: m.to, to: m.from, body: r.body }], know: r.world.know.add([r.body]) };
+    } else if (m.step === 2) {
+      const r = readInteractive2(w, to, from, m.body);
+      if (typeof r === 'string') failure = r;
+      else {
+        const stored = storeSession(r.world, m.to, r.session, m.forged !== undefined);
+        next = { ...stored, imsgs: [...w.imsgs, { step: 3, from: m.to, to: m.from, body: r.body }], know: stored.know.add([r.body]) };
+      }
+    } else {
+      const r = readInteractive3(w, to, from, m.body);
+      if (typeof r === 'string') failure = r;
+      else next = storeSession(withDevice(w, r.device), m.to, r.session, m.forged !== undefined);
+    }
+    if (next !== undefined) push(c.label, m.forged === undefined ? next : spend(next, 'forged'));
+    else rejected(c.label, m.forged ?? (failure === 'no-kem' ? 'strip-kem' : undefined));
+  }
+
+  if (has(w, 'compromises')) {
+    for (const c of sc.compromises ?? []) {
+      if (w.compromises.some((o) => o.dev === c.dev && o.kind === c.kind && c.kind !== 'session')) continue;
+      if (c.kind === 'session') {
+        device(w, c.dev).sessions.forEach((s, i) => {
+          if (w.compromises.some((o) => o.dev === c.dev && o.kind === 'session' && o.rk0 === s.rk0)) return;
+          push(`compromise ${c.dev}'s session ${i} with ${s.peer} (state)`, spend(compromise(w, c.dev, 'session', i), 'compromises'));
+        });
+      } else push(`compromise ${c.dev} (${c.kind === 'full' ? 'all keys and state' : c.kind === 'identity' ? 'identity keys' : c.kind === 'spk' ? 'signed prekey' : 'KEM prekey'})`, spend(compromise(w, c.dev, c.kind), 'compromises'));
+    }
+  }
+
+  if (has(w, 'rotations')) for (const dev of sc.rotations ?? []) push(`${dev} rotates its signed and KEM prekeys (old ones deleted)`, spend(rotate(w, dev), 'rotations'));
+
+  if (has(w, 'revocations')) for (const r of sc.revocations ?? []) push(`${r.dev} is stolen and ${r.jid} publishes a list without it`, spend(revoke(w, r.jid, r.dev), 'revocations'));
+
+  if (has(w, 'serves')) {
+    for (const to of sc.serveListsTo ?? []) {
+      for (const p of w.published) {
+        const next = serveList(w, to, p.term);
+        if (next !== undefined) push(`server gives ${to} the ${p.jid} list issued ${p.issued}`, spend(next, 'serves'));
+      }
+    }
+  }
+  return out;
+}
+
+/** Replays a scenario's prefix (by label) from `w`. */
+export function replayPrefix(w: World, sc: Scenario): { world: World; trace: string[] } {
+  let world = w;
+  const trace: string[] = [];
+  for (const label of sc.prefix ?? []) {
+    const next = successors(world, sc).find((s) => s.label === label);
+    if (next === undefined) throw new Error(`scenario ${sc.name}: prefix action not enabled: ${label}\n  enabled: ${successors(world, sc).map((s) => s.label).join('\n  ')}`);
+    world = next.world;
+    trace.push(label);
+  }
+  return { world, trace };
+}

@@ -1,0 +1,404 @@
+/**
+ * L1 symbolic model, the properties: predicates checked in every reachable state, named as the
+ * spec's Security Considerations name them, each with sanity witnesses that must be reached
+ * somewhere (so a property cannot pass because its premise never happens, and the attacker
+ * demonstrably can do what the exceptions allow).
+ *
+ * Every property reads the state's history: the honest messages (`msgs`, with the flags the
+ * actions maintain for forward secrecy and post-compromise security), the acceptances, the
+ * sessions, the compromises, and the attacker's knowledge.
+ *
+ * @see spec §security
+ * @module
+ */
+import type { Knowledge } from './knowledge.js';
+import type { Term } from './terms.js';
+import { type Device, type Msg, type Session, type World, compromisesOf, everCompromised } from './world.js';
+
+/** A state the exploration must reach (a sanity query). */
+export interface Witness {
+  readonly name: string;
+  readonly reached: (w: World) => boolean;
+}
+
+/** A property: `check` returns a description of the violation, or `undefined`. */
+export interface Property {
+  readonly name: string;
+  /** The Security Considerations subsection it checks. */
+  readonly anchor: string;
+  readonly check: (w: World) => string | undefined;
+  readonly sanity: readonly Witness[];
+}
+
+const QUANTUM = { dhBroken: true } as const;
+
+function der(w: World, t: Term | undefined): boolean {
+  return t !== undefined && w.know.derivable(t);
+}
+
+function involved(m: Msg): string[] {
+  return [m.sender, ...m.to.map((r) => r.dev)];
+}
+
+function clean(w: World, names: readonly string[]): boolean {
+  return names.every((n) => !everCompromised(w, n));
+}
+
+function acceptedBy(w: World, m: Msg, dev: string): boolean {
+  return w.accepts.some((a) => a.dev === dev && a.msg === m.id);
+}
+
+function acceptedByAll(w: World, m: Msg): boolean {
+  return m.to.every((r) => acceptedBy(w, m, r.dev));
+}
+
+function sessions(w: World): { d: Device; s: Session }[] {
+  return w.devices.filter((d) => d.control === 'honest').flatMap((d) => d.sessions.map((s) => ({ d, s })));
+}
+
+function sessionKeys(s: Session): Term[] {
+  return [s.rk0, s.rk, ...(s.cks ? [s.cks] : []), ...(s.ckr ? [s.ckr] : []), ...s.skipped.map((k) => k.mk)];
+}
+
+function genuine(w: World, dev: string, from: string, msg: number): boolean {
+  const m = w.msgs[msg];
+  return m !== undefined && m.sender === from && m.to.some((r) => r.dev === dev);
+}
+
+function name(m: Msg): string {
+  return `m${m.id} (${m.sender} → ${m.to.map((r) => r.dev).join(', ')})`;
+}
+
+/**
+ * Secrecy: the content and content key of a message, and the root and chain keys of a session,
+ * stay secret while none of the devices involved was compromised.
+ */
+export const secrecy: Property = {
+  name: 'secrecy',
+  anchor: 'security.secrecy',
+  check(w) {
+    for (const m of w.msgs) {
+      if (clean(w, involved(m)) && (der(w, m.content) || der(w, m.ck))) return `${name(m)}: content or content key derivable, and no device involved was compromised`;
+    }
+    for (const { d, s } of sessions(w)) {
+      if (!clean(w, [d.name, s.peer])) continue;
+      const leaked = sessionKeys(s).find((k) => der(w, k));
+      if (leaked !== undefined) return `${d.name}'s session with ${s.peer}: a session key is derivable, and neither device was compromised`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'a message is accepted on an established session', reached: (w) => w.accepts.some((a) => a.msg >= 0) },
+    { name: 'a compromise of a device involved does reveal a message', reached: (w) => w.msgs.some((m) => !clean(w, involved(m)) && der(w, m.content)) },
+  ],
+};
+
+/**
+ * Forward secrecy: a compromise reveals no message whose keys were deleted before it. The
+ * actions mark a message exposed when a compromise of its sender or a recipient finds a key that
+ * opens it: the recipient had not yet opened it (its chain or skipped key was held), or the
+ * session used no one-time prekey and the responder still held the signed and KEM prekeys (the
+ * limit the spec states), or the message was sent after the compromise.
+ */
+export const forwardSecrecy: Property = {
+  name: 'forward secrecy',
+  anchor: 'security.fs',
+  check(w) {
+    for (const m of w.msgs) {
+      if (m.fsExposed || !involved(m).every((n) => w.devices.find((d) => d.name === n)?.control === 'honest')) continue;
+      if (der(w, m.content)) return `${name(m)}: derivable after a compromise that happened after its keys were deleted`;
+    }
+    return undefined;
+  },
+  sanity: [
+    {
+      name: 'a device is compromised after it deleted the keys of a message (the claim applies)',
+      reached: (w) => w.msgs.some((m) => !m.fsExposed && acceptedByAll(w, m) && w.compromises.some((c) => involved(m).includes(c.dev))),
+    },
+    {
+      name: 'without a one-time prekey, a compromise before the prekeys are deleted reveals an earlier, deleted message',
+      reached: (w) => w.msgs.some((m) => m.fsExposed && !m.afterCompromise && m.to.some((r) => !r.opk) && acceptedByAll(w, m) && der(w, m.content)),
+    },
+  ],
+};
+
+/**
+ * Post-compromise security: after a compromise, a message sent on a chain whose two ratchet keys
+ * were both drawn after the last compromise of either device — which one round trip the
+ * attacker does not interfere with produces — stays secret (until the next compromise).
+ */
+export const postCompromise: Property = {
+  name: 'post-compromise security',
+  anchor: 'security.pcs',
+  check(w) {
+    const m = w.msgs.find((x) => x.pcsClaim && der(w, x.content));
+    return m === undefined ? undefined : `${name(m)}: derivable although sent on a chain renewed on both sides after the compromise`;
+  },
+  sanity: [
+    { name: 'after a compromise, one round trip heals the session and a message on it is accepted', reached: (w) => w.msgs.some((m) => m.pcsClaim && acceptedByAll(w, m)) },
+    { name: 'a message sent after the compromise and before the round trip is revealed', reached: (w) => w.msgs.some((m) => m.afterCompromise && !m.pcsClaim && der(w, m.content)) },
+  ],
+};
+
+/**
+ * Key-compromise impersonation: with only its identity keys compromised, a device accepts from
+ * another (uncompromised) device only what that device sent to it.
+ */
+export const kci: Property = {
+  name: 'key-compromise impersonation resistance',
+  anchor: 'security.kci',
+  check(w) {
+    for (const a of w.accepts) {
+      const kinds = compromisesOf(w, a.dev);
+      if (everCompromised(w, a.from) || kinds.some((k) => k !== 'identity')) continue;
+      if (!genuine(w, a.dev, a.from, a.msg)) return `${a.dev} accepted content ${a.content.name || '(forged)'} as from ${a.from}, who never sent it; ${a.dev}'s ${kinds.length > 0 ? 'identity keys are' : 'keys are not'} compromised`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: "with a device's identity keys compromised, a genuine message to it is still accepted", reached: (w) => w.accepts.some((a) => a.msg >= 0 && compromisesOf(w, a.dev).includes('identity') && genuine(w, a.dev, a.from, a.msg)) },
+    { name: "with the recipient's signed prekey the attacker impersonates others to it (the X3DH limit the spec states)", reached: (w) => w.accepts.some((a) => a.msg < 0 && !everCompromised(w, a.from) && compromisesOf(w, a.dev).includes('spk')) },
+  ],
+};
+
+function matchingSession(w: World, d: Device, s: Session): boolean {
+  const peer = w.devices.find((x) => x.name === s.peer);
+  return peer !== undefined && peer.sessions.some((o) => o.rk0 === s.rk0 && o.peer === d.name);
+}
+
+/**
+ * Mutual authentication and injective agreement: every message a device accepts as coming from
+ * an uncompromised device was sent by that device to it, and is accepted once; a device that
+ * holds a session as responder, or has opened a reply as initiator, shares it with its peer.
+ */
+export const authentication: Property = {
+  name: 'mutual authentication and injective agreement',
+  anchor: 'security.auth',
+  check(w) {
+    const seen = new Set<string>();
+    for (const a of w.accepts) {
+      if (!clean(w, [a.dev, a.from])) continue;
+      if (!genuine(w, a.dev, a.from, a.msg)) return `${a.dev} accepted content ${a.content.name} as from ${a.from}, who never sent it to ${a.dev}`;
+      const key = `${a.dev}:${a.msg}`;
+      if (seen.has(key)) return `${a.dev} accepted m${a.msg} twice`;
+      seen.add(key);
+    }
+    for (const { d, s } of sessions(w)) {
+      if (!clean(w, [d.name, s.peer])) continue;
+      const confirmed = s.role === 'responder' || s.opened.length > 0;
+      if (confirmed && !matchingSession(w, d, s)) return `${d.name} holds a ${s.role} session with ${s.peer} that ${s.peer} does not hold`;
+    }
+    return undefined;
+  },
+  sanity: [
+    {
+      name: 'messages are accepted in both directions',
+      reached: (w) => w.accepts.some((a) => a.msg >= 0 && w.accepts.some((b) => b.msg >= 0 && b.dev === a.from && b.from === a.dev)),
+    },
+    { name: "the attacker injects a message when it holds the sender's keys", reached: (w) => w.accepts.some((a) => a.msg < 0 && everCompromised(w, a.from)) },
+  ],
+};
+
+/**
+ * No unknown key-share: two devices that share a session key name each other (JID and device
+ * id) as its peer, and a secret message is accepted only as coming from its real sender.
+ */
+export const unknownKeyShare: Property = {
+  name: 'no unknown key-share',
+  anchor: 'security.uks',
+  check(w) {
+    const all = sessions(w);
+    for (const { d, s } of all) {
+      for (const { d: e, s: t } of all) {
+        if (d === e || s.rk0 !== t.rk0) continue;
+        if (s.peer !== e.name || t.peer !== d.name) return `${d.name} (peer ${s.peer}) and ${e.name} (peer ${t.peer}) share a session key`;
+      }
+    }
+    for (const a of w.accepts) {
+      const m = w.msgs[a.msg];
+      if (m === undefined || der(w, m.content)) continue;
+      if (m.sender !== a.from || !m.to.some((r) => r.dev === a.dev)) return `${a.dev} accepted m${m.id} of ${m.sender} as from ${a.from}`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'two devices hold the two ends of a session', reached: (w) => sessions(w).some(({ d, s }) => matchingSession(w, d, s)) },
+    { name: 'a stanza relabelled as from another device is rejected', reached: (w) => w.notes.includes('rejected:claim') },
+  ],
+};
+
+function compromisedSessions(w: World): Set<number> {
+  return new Set(w.compromises.flatMap((c) => (c.rk0 === undefined ? [] : [c.rk0.id])));
+}
+
+function onlySessionCompromises(w: World, names: readonly string[]): boolean {
+  return names.every((n) => w.devices.find((d) => d.name === n)?.control === 'honest' && compromisesOf(w, n).every((k) => k === 'session'));
+}
+
+/**
+ * Session independence: the compromise of one session's state reveals nothing of another
+ * session — neither its messages nor its keys.
+ */
+export const sessionIndependence: Property = {
+  name: 'session independence',
+  anchor: 'security.pcs',
+  check(w) {
+    const hit = compromisedSessions(w);
+    for (const m of w.msgs) {
+      // Messages on sessions the attacker set up (an impersonation) are authentication's concern.
+      if (!onlySessionCompromises(w, involved(m)) || m.to.some((r) => hit.has(r.rk0.id) || r.forged)) continue;
+      if (der(w, m.content)) return `${name(m)}: derivable although only other sessions were compromised`;
+    }
+    for (const { d, s } of sessions(w)) {
+      // Sessions the attacker itself set up (an impersonation) are authentication's concern.
+      if (!onlySessionCompromises(w, [d.name, s.peer]) || hit.has(s.rk0.id) || s.forged) continue;
+      if (sessionKeys(s).some((k) => der(w, k))) return `${d.name}'s session with ${s.peer}: a key is derivable although only other sessions were compromised`;
+    }
+    return undefined;
+  },
+  sanity: [
+    {
+      name: "after one session's compromise, a message of another session is accepted",
+      reached: (w) => compromisedSessions(w).size > 0 && w.msgs.some((m) => !m.to.some((r) => compromisedSessions(w).has(r.rk0.id)) && acceptedByAll(w, m) && w.compromises.some((c) => c.step < w.step && involved(m).includes(c.dev))),
+    },
+    { name: 'the compromised session itself leaks', reached: (w) => w.msgs.some((m) => m.to.some((r) => compromisedSessions(w).has(r.rk0.id)) && der(w, m.content)) },
+  ],
+};
+
+/**
+ * Authentication part of session independence (a finding): with one session's state
+ * compromised, a device accepts from an uncompromised device only what it sent.
+ */
+export const sessionIndependenceAuth: Property = {
+  name: 'session independence (authentication)',
+  anchor: 'security.kci',
+  check(w) {
+    for (const a of w.accepts) {
+      if (everCompromised(w, a.from) || !onlySessionCompromises(w, [a.dev])) continue;
+      if (!genuine(w, a.dev, a.from, a.msg)) return `${a.dev} accepted forged content as from ${a.from}; only a session state of ${a.dev} was compromised`;
+    }
+    return undefined;
+  },
+  sanity: [{ name: 'a session state is compromised and a genuine message is accepted afterwards', reached: (w) => w.compromises.some((c) => c.kind === 'session') && w.accepts.some((a) => a.msg >= 0) }],
+};
+
+function kemLeaked(k: Knowledge, key: Term | undefined): boolean {
+  return key !== undefined && k.derivable(key);
+}
+
+/**
+ * Harvest now, decrypt later: with every Diffie-Hellman value broken (and the KEM secure), the
+ * root keys and messages of sessions between uncompromised devices stay secret, unless the KEM
+ * private key their handshake used was compromised.
+ */
+export const hndl: Property = {
+  name: 'harvest-now-decrypt-later resistance',
+  anchor: 'security.hndl',
+  check(w) {
+    const kemOnly = (names: readonly string[]) => names.every((n) => w.devices.find((d) => d.name === n)?.control === 'honest' && compromisesOf(w, n).every((k) => k === 'kem'));
+    for (const { d, s } of sessions(w)) {
+      if (!kemOnly([d.name, s.peer]) || kemLeaked(w.know, s.kemKey)) continue;
+      if (w.know.derivable(s.rk0, QUANTUM)) return `${d.name}'s session with ${s.peer}${s.kem ? '' : ' (established without the KEM part)'}: root key derivable once X25519 is broken`;
+    }
+    for (const m of w.msgs) {
+      if (!kemOnly(involved(m)) || m.to.some((r) => kemLeaked(w.know, r.kemKey))) continue;
+      if (w.know.derivable(m.content, QUANTUM)) return `${name(m)}: derivable once X25519 is broken`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'sessions carry accepted messages that stay secret with X25519 broken', reached: (w) => w.accepts.some((a) => a.msg >= 0) && w.msgs.every((m) => !w.know.derivable(m.content, QUANTUM)) },
+    {
+      name: 'a KEM prekey compromised after the fact reveals a recorded session to a quantum attacker',
+      reached: (w) => w.msgs.some((m) => m.to.some((r) => kemLeaked(w.know, r.kemKey)) && !der(w, m.content) && w.know.derivable(m.content, QUANTUM)),
+    },
+  ],
+};
+
+/**
+ * Downgrade detection: no session between uncompromised devices lacks the KEM part, and a
+ * responder's session always matches its initiator's, including whether a one-time prekey was
+ * used (stripping it from the header is detected).
+ */
+export const downgrade: Property = {
+  name: 'downgrade detection',
+  anchor: 'security.downgrade',
+  check(w) {
+    for (const { d, s } of sessions(w)) {
+      if (!clean(w, [d.name, s.peer])) continue;
+      if (!s.kem) return `${d.name}'s session with ${s.peer} has no KEM part`;
+      if (s.role !== 'responder') continue;
+      const peer = w.devices.find((x) => x.name === s.peer);
+      if (!peer?.sessions.some((o) => o.rk0 === s.rk0 && o.opk === s.opk)) return `${d.name}'s responder session with ${s.peer} disagrees with the initiator's (one-time prekey ${s.opk ? 'used' : 'not used'})`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'a bundle stripped of one-time prekeys still gives a working session (less forward secrecy, same confidentiality)', reached: (w) => w.msgs.some((m) => m.to.some((r) => !r.opk && acceptedBy(w, m, r.dev))) },
+    { name: 'a one-time prekey stripped from a header is detected', reached: (w) => w.notes.includes('rejected:strip-opk') },
+    { name: 'a bundle without KEM prekey is refused', reached: (w) => w.notes.includes('rejected:no-kem') },
+    { name: 'interactive message 1 without its KEM key is refused', reached: (w) => w.notes.includes('rejected:strip-kem') },
+  ],
+};
+
+/**
+ * Delivery: no message accepted twice, nothing accepted that was not sent (to that device, by
+ * the device named), and the skipped keys a session stores stay within MAX_SKIPPED_KEYS.
+ */
+export const delivery: Property = {
+  name: 'delivery',
+  anchor: 'security.auth',
+  check(w) {
+    const seen = new Set<string>();
+    for (const a of w.accepts) {
+      if (!clean(w, [a.dev, a.from])) continue;
+      if (!genuine(w, a.dev, a.from, a.msg)) return `${a.dev} accepted something ${a.from} did not send to it`;
+      const key = `${a.dev}:${a.msg}`;
+      if (seen.has(key)) return `${a.dev} accepted m${a.msg} twice`;
+      seen.add(key);
+    }
+    for (const { d, s } of sessions(w)) {
+      if (s.skipped.length > w.options.maxSkippedKeys) return `${d.name}'s session with ${s.peer} stores ${s.skipped.length} skipped keys (bound ${w.options.maxSkippedKeys})`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'out-of-order delivery fills the skipped-key store to its bound', reached: (w) => sessions(w).some(({ s }) => s.skipped.length === w.options.maxSkippedKeys) },
+    { name: 'a re-delivery is recognised as a duplicate', reached: (w) => w.notes.includes('duplicate') },
+  ],
+};
+
+/**
+ * Fan-out: a message reaches only devices on the list its sender trusted at send time (the
+ * newest authentic list served to it, or devices it verified): it is wrapped only for them,
+ * accepted only by them, and derivable only if one of them (or the sender) was compromised.
+ */
+export const fanOut: Property = {
+  name: 'messages reach only devices trusted at send time',
+  anchor: 'security.secrecy',
+  check(w) {
+    for (const m of w.msgs) {
+      if (m.trustedAtSend === undefined) continue;
+      const trusted = new Set([m.sender, ...m.trustedAtSend]);
+      const outside = m.to.find((r) => !trusted.has(r.dev));
+      if (outside !== undefined) return `${name(m)}: wrapped for ${outside.dev}, which the sender should no longer trust`;
+      if (der(w, m.content) && ![...trusted].some((n) => everCompromised(w, n))) return `${name(m)}: derivable although no device trusted at send time was compromised`;
+      const stray = w.accepts.find((a) => a.msg === m.id && !m.to.some((r) => r.dev === a.dev));
+      if (stray !== undefined) return `${name(m)}: accepted by ${stray.dev}, which it was not sent to`;
+    }
+    return undefined;
+  },
+  sanity: [
+    {
+      name: 'after a revocation is served, a message reaches the remaining devices only',
+      reached: (w) => w.msgs.some((m) => w.published.some((p) => p.issued > 1 && m.trustedAtSend !== undefined && !m.to.some((r) => !p.devices.includes(r.dev))) && m.to.length > 0 && acceptedByAll(w, m) && w.published.length > 1),
+    },
+    {
+      name: 'while the server withholds the new list, the stolen device still reads new messages',
+      reached: (w) => w.msgs.some((m) => m.to.some((r) => w.compromises.some((c) => c.dev === r.dev && c.step < w.step)) && m.afterCompromise && der(w, m.content)),
+    },
+  ],
+};
+
+/** All properties, in the order of the spec's Security Considerations. */
+export const PROPERTIES: readonly Property[] = [secrecy, forwardSecrecy, postCompromise, kci, authentication, unknownKeyShare, sessionIndependence, hndl, downgrade, delivery, fanOut];

@@ -1,0 +1,333 @@
+/**
+ * L1 symbolic model, the scenarios and the catalogue: which devices exist, which actions are
+ * enabled and how often, how deep the search goes by default; which properties each scenario
+ * checks; which mutant each property must catch; and the two findings with their fixes.
+ *
+ * Depths are chosen so that the whole test file runs in well under a minute on a slow two-core
+ * machine. `SEAL_L1_DEPTH=k` explores k actions deeper in every scenario (and raises the
+ * budgets with it).
+ *
+ * @see spec §security
+ * @see spec §impl.models
+ * @module
+ */
+import type { Scenario } from './actions.js';
+import { type Mutant, type ProtocolOptions, SPEC } from './options.js';
+import {
+  type Property,
+  authentication,
+  delivery,
+  downgrade,
+  fanOut,
+  forwardSecrecy,
+  hndl,
+  kci,
+  postCompromise,
+  secrecy,
+  sessionIndependence,
+  sessionIndependenceAuth,
+  unknownKeyShare,
+} from './properties.js';
+import type { DeviceSpec } from './world.js';
+
+const alice: DeviceSpec = { name: 'A', jid: 'alice', id: 1 };
+const bob: DeviceSpec = { name: 'B', jid: 'bob', id: 1 };
+const bob2: DeviceSpec = { name: 'B2', jid: 'bob', id: 2 };
+const carol: DeviceSpec = { name: 'C', jid: 'carol', id: 1 };
+const eve: DeviceSpec = { name: 'E', jid: 'eve', id: 1, control: 'attacker' };
+
+const ALL_ATTACKS = ['strip-opk', 'strip-kem', 'swap-opk', 'forge-bundle', 'tamper-header', 'claim', 'redirect', 'swap-payload', 'forge-handshake', 'forge-ratchet', 'forge-interactive'] as const;
+
+/** The scenarios, by name. */
+export const SCENARIOS = {
+  /** Alice writes to Bob's two devices over async handshakes; the network is fully hostile; one device may be compromised. */
+  core: {
+    name: 'core',
+    setup: { devices: [alice, bob, bob2], verified: { A: ['B', 'B2'], B: ['A'], B2: ['A'] } },
+    budget: { starts: 2, sends: 3, compromises: 1, forged: 1 },
+    depth: 6,
+    asyncStarts: [
+      ['A', 'B'],
+      ['A', 'B2'],
+    ],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    compromises: [
+      { dev: 'B2', kind: 'full' },
+      { dev: 'A', kind: 'full' },
+    ],
+    attacks: ['strip-opk', 'strip-kem', 'tamper-header', 'claim', 'swap-payload', 'forge-handshake', 'forge-ratchet'],
+    notes: ['strip-opk', 'no-kem', 'claim'],
+  },
+  /** The interactive handshake between Alice and Bob, with a man in the middle. */
+  interactive: {
+    name: 'interactive',
+    setup: { devices: [alice, bob, eve], verified: { A: ['B', 'E'], B: ['A', 'E'] } },
+    budget: { starts: 1, sends: 2, compromises: 1, forged: 2 },
+    depth: 7,
+    interactiveStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    compromises: [{ dev: 'B', kind: 'full' }],
+    attacks: ['strip-kem', 'claim', 'forge-interactive', 'forge-ratchet'],
+    notes: ['strip-kem', 'claim'],
+  },
+  /** The server registered Alice's public identity keys under a second device id of her account, and Bob verified that (same) fingerprint. */
+  uks: {
+    name: 'uks',
+    setup: { devices: [alice, { name: 'A2', jid: 'alice', id: 2, control: { clone: 'A' } }, bob], verified: { A: ['B'], B: ['A', 'A2'] } },
+    budget: { starts: 2, sends: 3, forged: 2 },
+    depth: 7,
+    asyncStarts: [
+      ['A', 'B'],
+      ['B', 'A2'],
+    ],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    attacks: ['claim', 'redirect', 'forge-handshake', 'tamper-header'],
+    notes: ['claim'],
+  },
+  /** A full compromise of either device at any time, before or after the signed and KEM prekeys are rotated. */
+  fs: {
+    name: 'fs',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 3, compromises: 1, rotations: 1 },
+    depth: 8,
+    asyncStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    rotations: ['B'],
+    compromises: [
+      { dev: 'A', kind: 'full' },
+      { dev: 'B', kind: 'full' },
+    ],
+    attacks: ['strip-opk'],
+  },
+  /** An established session whose state leaks on one side; then the devices talk on, and the attacker may interfere. */
+  pcs: {
+    name: 'pcs',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 4, compromises: 1, forged: 1 },
+    depth: 7,
+    asyncStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    compromises: [
+      { dev: 'A', kind: 'session' },
+      { dev: 'B', kind: 'session' },
+    ],
+    attacks: ['forge-ratchet'],
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B'],
+  },
+  /** Bob's identity keys (or Alice's) leak; or, for the sanity query, Bob's signed prekey. */
+  kci: {
+    name: 'kci',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 2, compromises: 1, forged: 1 },
+    depth: 6,
+    asyncStarts: [['A', 'B']],
+    interactiveStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    compromises: [
+      { dev: 'B', kind: 'identity' },
+      { dev: 'A', kind: 'identity' },
+      { dev: 'B', kind: 'spk' },
+    ],
+    attacks: ['forge-handshake', 'forge-ratchet', 'forge-interactive', 'claim'],
+  },
+  /** Alice has sessions with Bob and Carol; one session's state leaks. */
+  independence: {
+    name: 'independence',
+    setup: { devices: [alice, bob, carol], verified: { A: ['B', 'C'], B: ['A', 'C'], C: ['A'] } },
+    budget: { starts: 2, sends: 4, compromises: 1, forged: 1 },
+    depth: 5,
+    asyncStarts: [
+      ['A', 'B'],
+      ['A', 'C'],
+    ],
+    sends: [
+      ['A', 'bob'],
+      ['A', 'carol'],
+      ['B', 'alice'],
+      ['C', 'alice'],
+    ],
+    compromises: [
+      { dev: 'A', kind: 'session' },
+      { dev: 'B', kind: 'session' },
+      { dev: 'C', kind: 'session' },
+    ],
+    attacks: ['forge-ratchet', 'forge-handshake'],
+    prefix: ['A starts an async handshake with B (bundle)', 'A starts an async handshake with C (bundle)', 'A sends m0 to bob', 'deliver m0 to B', 'A sends m1 to carol', 'deliver m1 to C'],
+  },
+  /** X25519 is broken later (the property evaluates knowledge so); now the attacker is an active classical one; Bob's KEM prekey may leak. */
+  hndl: {
+    name: 'hndl',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 2, compromises: 1, forged: 1 },
+    depth: 6,
+    asyncStarts: [['A', 'B']],
+    interactiveStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    compromises: [{ dev: 'B', kind: 'kem' }],
+    attacks: ['strip-opk', 'strip-kem', 'tamper-header', 'forge-handshake', 'forge-interactive'],
+  },
+  /** Alice sends four messages; the network reorders, duplicates and drops them; the server may strip one-time prekeys. */
+  delivery: {
+    name: 'delivery',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 5 },
+    depth: 9,
+    asyncStarts: [['A', 'B']],
+    sends: [['A', 'bob']],
+    attacks: ['strip-opk'],
+    notes: ['duplicate'],
+  },
+  /** Bob's account key signs his device list; his second device is stolen and removed; the server serves any list it has. */
+  fanout: {
+    name: 'fanout',
+    setup: { devices: [alice, bob, bob2], verified: { B: ['A'], B2: ['A'] }, accounts: [{ jid: 'bob', devices: ['B', 'B2'], verifiedBy: ['A'] }] },
+    budget: { starts: 2, revocations: 1, serves: 2, sends: 3 },
+    depth: 6,
+    asyncStarts: [
+      ['A', 'B'],
+      ['A', 'B2'],
+    ],
+    sends: [['A', 'bob']],
+    revocations: [{ jid: 'bob', dev: 'B2' }],
+    serveListsTo: ['A'],
+    attacks: [],
+    prefix: ['A starts an async handshake with B (bundle)', 'A starts an async handshake with B2 (bundle)', 'A sends m0 to bob', 'deliver m0 to B', 'deliver m0 to B2'],
+  },
+  /** Finding 1: Bob's account key is verified; Alice starts with Bob's second device; the server forges its bundle. */
+  accountKey: {
+    name: 'account-key',
+    setup: { devices: [alice, bob, bob2], verified: { B: ['A'], B2: ['A'] }, accounts: [{ jid: 'bob', devices: ['B', 'B2'], verifiedBy: ['A'] }] },
+    budget: { starts: 1, sends: 1 },
+    depth: 3,
+    asyncStarts: [['A', 'B2']],
+    sends: [['A', 'bob']],
+    attacks: ['forge-bundle'],
+  },
+  /** Finding 2: a handshake log that has overflowed (capacity 1 stands for MAX_PROCESSED_HANDSHAKES), and Eve, a contact of Bob's, who runs handshakes of her own. */
+  logEviction: {
+    name: 'log-eviction',
+    setup: { devices: [alice, bob, eve], verified: { A: ['B'], B: ['A', 'E'] } },
+    budget: { starts: 1, sends: 1, forged: 1 },
+    depth: 5,
+    asyncStarts: [['A', 'B']],
+    sends: [['A', 'bob']],
+    attacks: ['strip-opk', 'forge-handshake'],
+  },
+  /** Finding 3: a responder's session state leaks before it has sent in that session. */
+  spkInSession: {
+    name: 'spk-in-session',
+    setup: { devices: [alice, bob, carol], verified: { A: ['B'], B: ['A', 'C'], C: ['B'] } },
+    budget: { starts: 1, sends: 1, compromises: 1, forged: 1 },
+    depth: 2,
+    compromises: [{ dev: 'B', kind: 'session' }],
+    attacks: ['forge-handshake'],
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B'],
+    asyncStarts: [['A', 'B']],
+    sends: [['A', 'bob']],
+  },
+} as const satisfies Record<string, Scenario>;
+
+/** A scenario's name. */
+export type ScenarioName = keyof typeof SCENARIOS;
+
+/** Which scenarios check a property, and the mutant(s) it must catch (and where). */
+export interface Entry {
+  readonly property: Property;
+  readonly scenarios: readonly ScenarioName[];
+  readonly mutants: readonly { readonly mutant: Mutant; readonly scenario: ScenarioName }[];
+  /** Requirement ids of the spec that the property relates to. */
+  readonly reqs: readonly string[];
+}
+
+/** The catalogue: every property, where it is checked, what it must catch. */
+export const CATALOGUE: readonly Entry[] = [
+  { property: secrecy, scenarios: ['core', 'interactive'], mutants: [], reqs: ['envelope.content-once', 'envelope.fan-out', 'handshake.async-kdf'] },
+  { property: forwardSecrecy, scenarios: ['fs'], mutants: [{ mutant: 'no-opk-deletion', scenario: 'fs' }], reqs: ['handshake.one-time-prekey-once', 'offline.rotate'] },
+  { property: postCompromise, scenarios: ['pcs'], mutants: [{ mutant: 'ratchet-without-dh', scenario: 'pcs' }], reqs: ['envelope.ratchet-kdf'] },
+  { property: kci, scenarios: ['kci'], mutants: [{ mutant: 'dh1-without-spk', scenario: 'kci' }], reqs: ['handshake.async-kdf', 'handshake.interactive-identity'] },
+  {
+    property: authentication,
+    scenarios: ['core', 'interactive', 'kci'],
+    mutants: [
+      { mutant: 'kem-ct-not-in-kdf', scenario: 'core' },
+      { mutant: 'no-key-commitment', scenario: 'core' },
+    ],
+    reqs: ['handshake.async-responder', 'handshake.duplicate', 'envelope.commitment', 'handshake.interactive-identity'],
+  },
+  { property: unknownKeyShare, scenarios: ['uks', 'interactive'], mutants: [{ mutant: 'identities-not-bound', scenario: 'uks' }], reqs: ['identity.identity-signature', 'handshake.async-kdf', 'handshake.interactive-noise'] },
+  { property: sessionIndependence, scenarios: ['independence'], mutants: [], reqs: ['handshake.session'] },
+  { property: hndl, scenarios: ['hndl'], mutants: [{ mutant: 'kem-secret-not-in-kdf', scenario: 'hndl' }], reqs: ['handshake.async-kdf', 'handshake.interactive-noise'] },
+  {
+    property: downgrade,
+    scenarios: ['core', 'interactive', 'hndl'],
+    mutants: [{ mutant: 'kem-optional', scenario: 'core' }],
+    reqs: ['identity.prekey-signatures', 'handshake.async-kdf'],
+  },
+  {
+    property: delivery,
+    scenarios: ['delivery'],
+    mutants: [
+      { mutant: 'no-replay-cache', scenario: 'delivery' },
+      { mutant: 'per-gap-skip-bound', scenario: 'delivery' },
+    ],
+    reqs: ['envelope.skip-bounds', 'handshake.duplicate'],
+  },
+  { property: fanOut, scenarios: ['fanout'], mutants: [{ mutant: 'no-rollback-check', scenario: 'fanout' }], reqs: ['envelope.fan-out', 'identity.device-list-rollback'] },
+];
+
+/** Mutants that must not be caught: each removes one of two redundant bindings. */
+export const REDUNDANT: readonly { readonly mutant: Mutant; readonly property: Property; readonly scenario: ScenarioName }[] = [
+  { mutant: 'identities-not-in-transcript', property: unknownKeyShare, scenario: 'uks' },
+  { mutant: 'identities-not-in-signature', property: unknownKeyShare, scenario: 'uks' },
+];
+
+/** The findings: spec-as-written fails, the proposed fix passes. */
+export const FINDINGS: readonly { readonly name: string; readonly property: Property; readonly scenario: ScenarioName; readonly spec: ProtocolOptions; readonly fix: ProtocolOptions }[] = [
+  { name: 'a verified account key trusts whatever identity key a listed device presents', property: fanOut, scenario: 'accountKey', spec: SPEC, fix: { ...SPEC, listBindsDeviceKeys: true } },
+  {
+    name: 'a replayed first message without one-time prekey opens again once its header left the handshake log',
+    property: authentication,
+    scenario: 'logEviction',
+    spec: { ...SPEC, handshakeLogCapacity: 1 },
+    fix: { ...SPEC, handshakeLogCapacity: 1, handshakeLogScope: 'per-peer' },
+  },
+  { name: "a responder's session state holds its signed prekey until it sends", property: sessionIndependenceAuth, scenario: 'spkInSession', spec: SPEC, fix: { ...SPEC, eagerRatchetKey: true } },
+];
+
+/** Extra depth from SEAL_L1_DEPTH (default 0). */
+export function extraDepth(env: Record<string, string | undefined> = process.env): number {
+  const raw = env['SEAL_L1_DEPTH'];
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 20) throw new Error(`SEAL_L1_DEPTH: expected an integer 0..20, got ${raw}`);
+  return n;
+}
+
+/** A scenario with `extra` more depth and budgets raised to match. */
+export function deeper(sc: Scenario, extra: number): Scenario {
+  if (extra === 0) return sc;
+  const budget: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sc.budget)) budget[k] = v + Math.ceil(extra / 2);
+  return { ...sc, depth: sc.depth + extra, budget };
+}

@@ -1,0 +1,506 @@
+/**
+ * L1 symbolic model, the state of the world: devices (accounts with JIDs and device ids, their
+ * keys, prekeys, sessions and handshake logs), what the server publishes (bundles, device
+ * lists), the honest messages sent and accepted, the compromises so far, and the attacker's
+ * knowledge. Every value is immutable; actions (actions.ts) return new worlds.
+ *
+ * @see spec §identity (device keys, bundles, device lists)
+ * @see spec §reqs.threat-model
+ * @module
+ */
+import { Knowledge } from './knowledge.js';
+import type { ProtocolOptions } from './options.js';
+import { type Term, atom, label, num, pk, sig, tup } from './terms.js';
+
+/** How a device of the setup is controlled. */
+export type Control =
+  | 'honest'
+  /** A legitimate account the attacker owns: its secrets are known from the start. */
+  | 'attacker'
+  /** A device id under which the attacker registered another device's public identity keys
+   * (it does not know their secrets). */
+  | { readonly clone: string };
+
+/** A device of a scenario. */
+export interface DeviceSpec {
+  readonly name: string;
+  readonly jid: string;
+  readonly id: number;
+  /** One-time prekeys in the first bundle (default 1). */
+  readonly opks?: number;
+  readonly control?: Control;
+}
+
+/** An account whose device list is signed by an account key. */
+export interface AccountSpec {
+  readonly jid: string;
+  /** The devices on its first list. */
+  readonly devices: readonly string[];
+  /** The devices whose users verified this account key. */
+  readonly verifiedBy: readonly string[];
+}
+
+/** The static part of a scenario. */
+export interface Setup {
+  readonly devices: readonly DeviceSpec[];
+  /** Per honest device: the devices whose identity key its user verified (fingerprints compared). */
+  readonly verified: Readonly<Record<string, readonly string[]>>;
+  readonly accounts?: readonly AccountSpec[];
+}
+
+/** A stored skipped message key. */
+export interface Skipped {
+  readonly rpub: Term;
+  readonly n: number;
+  readonly mk: Term;
+}
+
+/**
+ * One session of a device with a peer device (the Double Ratchet state, abstractly).
+ *
+ * @see spec §envelope.ratchet
+ */
+export interface Session {
+  readonly peer: string;
+  readonly role: 'initiator' | 'responder';
+  readonly via: 'async' | 'interactive';
+  /** The root key the handshake produced: identifies the session for the properties. */
+  readonly rk0: Term;
+  readonly ad: Term;
+  readonly rk: Term;
+  /** DHs: own ratchet secret. */
+  readonly dhs: Term;
+  /** DHr: the peer's ratchet public key. */
+  readonly dhr: Term | undefined;
+  readonly cks: Term | undefined;
+  readonly ns: number;
+  readonly pn: number;
+  readonly ckr: Term | undefined;
+  readonly nr: number;
+  readonly skipped: readonly Skipped[];
+  /** Ids of the (message, context) pairs opened, to recognise re-deliveries. */
+  readonly opened: readonly number[];
+  /** The async header still attached (initiator until key confirmation). */
+  readonly header: Term | undefined;
+  /** Whether a one-time prekey entered the handshake. */
+  readonly opk: boolean;
+  /** Whether an ML-KEM shared secret entered the handshake. */
+  readonly kem: boolean;
+  /** Async: the responder device and the secrets of its signed and KEM prekeys the handshake used. */
+  readonly responder: string;
+  readonly spk: Term | undefined;
+  readonly kemKey: Term | undefined;
+  /** Ground truth the devices do not know: the session was set up by an attacker-made message. */
+  readonly forged?: true;
+}
+
+/** An interactive handshake in progress. */
+export type Pending =
+  | { readonly role: 'initiator'; readonly peer: string; readonly e: Term; readonly q: Term; readonly msg1: Term }
+  | { readonly role: 'responder'; readonly peer: string; readonly e: Term; readonly r: Term; readonly k3: Term; readonly h2: Term; readonly kem: boolean };
+
+/** A device list as a device sees it. */
+export interface ListView {
+  readonly issued: number;
+  readonly devices: readonly string[];
+  /** With `listBindsDeviceKeys`: the signing key the list names for each device. */
+  readonly keys: Readonly<Record<string, Term>>;
+  /** The newest `issued` time among the authentic lists served to this device. */
+  readonly newestServed: number;
+}
+
+/** A device's state. */
+export interface Device {
+  readonly name: string;
+  readonly jid: string;
+  readonly id: number;
+  readonly control: 'honest' | 'attacker' | 'clone';
+  readonly sign: Term;
+  readonly agree: Term;
+  /** Current signed prekey and KEM prekey secrets (rotation replaces and deletes them). */
+  readonly spk: Term | undefined;
+  readonly kem: Term | undefined;
+  readonly gen: number;
+  /** One-time prekey secrets still held. */
+  readonly opks: readonly Term[];
+  /** One-time prekeys published and consumed (a server can still serve them). */
+  readonly usedOpks: readonly Term[];
+  readonly sessions: readonly Session[];
+  /** Processed handshake headers: the initiator device and the header's id. */
+  readonly log: readonly { readonly peer: string; readonly header: number }[];
+  readonly pending: readonly Pending[];
+  /** Counter for fresh atoms. */
+  readonly fresh: number;
+  /** Device lists this device accepted, per account JID. */
+  readonly lists: Readonly<Record<string, ListView>>;
+}
+
+/** One recipient of an honest message, with what the properties need about its session. */
+export interface Recipient {
+  readonly dev: string;
+  readonly rk0: Term;
+  /** Sender's ratchet secret and the receiver's ratchet public key of the chain used. */
+  readonly own: Term;
+  readonly remote: Term | undefined;
+  readonly opk: boolean;
+  readonly responder: string;
+  readonly spk: Term | undefined;
+  readonly kemKey: Term | undefined;
+  /** The sender's session was set up by the attacker (ground truth, see Session.forged). */
+  readonly forged: boolean;
+}
+
+/** An honest message (one stanza's content). */
+export interface Msg {
+  readonly id: number;
+  readonly sender: string;
+  readonly content: Term;
+  readonly ck: Term;
+  readonly to: readonly Recipient[];
+  /** Forward secrecy does not claim it: a compromise found its key undeleted (see properties.ts). */
+  readonly fsExposed: boolean;
+  /** Post-compromise security claims it: sent after a compromise on a chain whose two ratchet
+   * keys are younger than that compromise, and no compromise of its devices since. */
+  readonly pcsClaim: boolean;
+  /** Whether a compromise of its sender or a recipient happened before it was sent. */
+  readonly afterCompromise: boolean;
+  /** The device lists the sender should trust at send time (for the fan-out property). */
+  readonly trustedAtSend: readonly string[] | undefined;
+}
+
+/** An honest stanza on the network (for deliveries and replays). */
+export interface Stanza {
+  readonly msg: number;
+  readonly from: string;
+  readonly toJid: string;
+  readonly entries: readonly { readonly to: string; readonly header: Term | undefined; readonly rmsg: Term }[];
+  readonly commitment: Term;
+  readonly payload: Term;
+}
+
+/** An honest interactive handshake message on the network. */
+export interface IMessage {
+  readonly step: 1 | 2 | 3;
+  readonly from: string;
+  readonly to: string;
+  readonly body: Term;
+}
+
+/** A message a device accepted. */
+export interface Accept {
+  readonly dev: string;
+  /** The device it was accepted as coming from. */
+  readonly from: string;
+  readonly content: Term;
+  /** The honest message whose content it is, or -1 (content the attacker made). */
+  readonly msg: number;
+}
+
+/** What a compromise reveals. */
+export type CompromiseKind = 'identity' | 'spk' | 'kem' | 'session' | 'full';
+
+/** A compromise event. */
+export interface Compromise {
+  readonly dev: string;
+  readonly kind: CompromiseKind;
+  /** Which of the device's sessions (index), for `session`; -1 for all. */
+  readonly session: number;
+  /** The time step (number of actions before it). */
+  readonly step: number;
+  /** For a compromise of one session: that session's root key (identifies it). */
+  readonly rk0?: Term;
+}
+
+/** Remaining budgets of the bounded actions. */
+export type Budget = Readonly<Record<string, number>>;
+
+/** A published device list. */
+export interface PublishedList {
+  readonly jid: string;
+  readonly issued: number;
+  readonly devices: readonly string[];
+  readonly term: Term;
+}
+
+/** The whole state. */
+export interface World {
+  readonly setup: Setup;
+  readonly options: ProtocolOptions;
+  readonly devices: readonly Device[];
+  readonly know: Knowledge;
+  readonly stanzas: readonly Stanza[];
+  readonly imsgs: readonly IMessage[];
+  readonly msgs: readonly Msg[];
+  readonly accepts: readonly Accept[];
+  readonly compromises: readonly Compromise[];
+  /** Per device, the compromise clock at its last compromise. */
+  readonly lastCompromise: Readonly<Record<string, number>>;
+  /** Incremented by every compromise; fresh atoms record it as their birth. */
+  readonly clock: number;
+  readonly budget: Budget;
+  readonly published: readonly PublishedList[];
+  /** Markers of events that sanity queries look for (e.g. a downgrade that was rejected). */
+  readonly notes: readonly string[];
+  readonly step: number;
+}
+
+/** The attacker's own secrets and randomness (always known to it). */
+export const ATTACKER = {
+  ek: atom('X.ek', 'dh', 'attacker'),
+  ss: atom('X.ss', 'secret', 'attacker'),
+  r: atom('X.r', 'dh', 'attacker'),
+  k: atom('X.k', 'secret', 'attacker'),
+  m: atom('X.m', 'content', 'attacker'),
+  e: atom('X.e', 'dh', 'attacker'),
+  q: atom('X.q', 'kem', 'attacker'),
+  sign: atom('X.sign', 'sign', 'attacker'),
+  agree: atom('X.agree', 'dh', 'attacker'),
+  spk: atom('X.spk', 'dh', 'attacker'),
+  kem: atom('X.kem', 'kem', 'attacker'),
+  opk: atom('X.opk', 'dh', 'attacker'),
+} as const;
+
+/** Labels used across the model. */
+export const L = {
+  identityKeys: label('identity keys'),
+  signedPrekey: label('signed prekey'),
+  kemPrekey: label('kem prekey'),
+  deviceList: label('device list'),
+  suite: label('Seal-v0-X25519-MLKEM768-ChaCha20Poly1305-SHA256'),
+  payload: label('payload'),
+  interactive: label('interactive'),
+  zero: label('0'),
+  nonce: label('n'),
+  stanza: label('stanza'),
+} as const;
+
+/** The device named `name`. */
+export function device(w: World, name: string): Device {
+  const d = w.devices.find((x) => x.name === name);
+  if (d === undefined) throw new Error(`no device ${name}`);
+  return d;
+}
+
+/** The device with this JID and device id, if the setup has one. */
+export function deviceAt(w: World, jid: string, id: number): Device | undefined {
+  return w.devices.find((d) => d.jid === jid && d.id === id);
+}
+
+/** `w` with device `d` replaced. */
+export function withDevice(w: World, d: Device): World {
+  return { ...w, devices: w.devices.map((x) => (x.name === d.name ? d : x)) };
+}
+
+/** A fresh atom of device `d`, and `d` with its counter advanced. */
+export function freshAtom(w: World, d: Device, what: string, kind: 'dh' | 'kem' | 'secret' | 'content'): [Term, Device] {
+  const n = d.fresh + 1;
+  // The birth time is part of the name: the same draw after a compromise is another value.
+  return [atom(`${d.name}.${what}${n}${w.clock > 0 ? `@${w.clock}` : ''}`, kind, d.name, w.clock), { ...d, fresh: n }];
+}
+
+/** A named fresh value of device `d` (a rotated prekey), born now. */
+export function freshAtomNamed(w: World, d: Device, what: string, kind: 'dh' | 'kem'): Term {
+  return atom(`${d.name}.${what}${w.clock > 0 ? `@${w.clock}` : ''}`, kind, d.name, w.clock);
+}
+
+/** Whether device `name` is honest (not the attacker's own account or a registered clone). */
+export function isHonest(w: World, name: string): boolean {
+  return device(w, name).control === 'honest';
+}
+
+/** Whether device `name` was compromised (any kind), or is the attacker's. */
+export function everCompromised(w: World, name: string): boolean {
+  return !isHonest(w, name) || w.compromises.some((c) => c.dev === name);
+}
+
+/** The compromise kinds device `name` suffered. */
+export function compromisesOf(w: World, name: string): readonly CompromiseKind[] {
+  return w.compromises.filter((c) => c.dev === name).map((c) => c.kind);
+}
+
+/** The identity statement: `SignWithLabel(signing key, "identity keys", jid, device id, keys)`. */
+export function statement(options: ProtocolOptions, signer: Term, jid: string, id: number, agreePub: Term): Term {
+  // @see spec §identity.identity-signature
+  const unbound = options.mutant === 'identities-not-bound' || options.mutant === 'identities-not-in-signature';
+  return sig(signer, unbound ? tup(L.identityKeys, pk(signer), agreePub) : tup(L.identityKeys, label(jid), num(id), pk(signer), agreePub));
+}
+
+/** A device's own identity statement. */
+export function statementOf(w: World, d: Device): Term {
+  return statement(w.options, d.sign, d.jid, d.id, pk(d.agree));
+}
+
+/** `SignWithLabel(identity signing key, "signed prekey", …)`. @see spec §identity.prekey-signatures */
+export function spkStatement(signer: Term, spkPub: Term): Term {
+  return sig(signer, tup(L.signedPrekey, spkPub));
+}
+
+/** `SignWithLabel(identity signing key, "kem prekey", …)`. @see spec §identity.prekey-signatures */
+export function kemStatement(signer: Term, kemPub: Term): Term {
+  return sig(signer, tup(L.kemPrekey, kemPub));
+}
+
+/** The device list term: `SignWithLabel(account key, "device list", jid, issued, devices)`. @see spec §identity.account-signature */
+export function listTerm(w: World, accountKey: Term, jid: string, issued: number, devices: readonly string[]): Term {
+  const entries = devices.map((n) => {
+    const d = device(w, n);
+    return w.options.listBindsDeviceKeys ? tup(num(d.id), pk(d.sign)) : num(d.id);
+  });
+  return sig(accountKey, tup(L.deviceList, label(jid), num(issued), ...entries));
+}
+
+/** The account key secret of account `jid`. */
+export function accountKey(jid: string): Term {
+  return atom(`${jid}.account`, 'sign', jid);
+}
+
+/** Everything a device publishes: identity keys and statement, prekeys and their statements. */
+export function publicationOf(w: World, d: Device): Term[] {
+  const out: Term[] = [label(d.jid), num(d.id), pk(d.sign), pk(d.agree)];
+  if (d.control !== 'clone') out.push(statementOf(w, d));
+  else if (w.options.mutant === 'identities-not-bound' || w.options.mutant === 'identities-not-in-signature') {
+    // The clone's statement without JID and device id is the original's statement: a copy.
+    out.push(statementOf(w, d));
+  }
+  if (d.spk !== undefined) out.push(spkStatement(d.sign, pk(d.spk)));
+  if (d.kem !== undefined) out.push(kemStatement(d.sign, pk(d.kem)));
+  for (const o of [...d.opks, ...d.usedOpks]) out.push(pk(o));
+  return out;
+}
+
+/** The initial world of a setup: keys generated, bundles and lists published. */
+export function initialWorld(setup: Setup, options: ProtocolOptions, budget: Budget): World {
+  const devices: Device[] = setup.devices.map((s) => {
+    const control = s.control ?? 'honest';
+    const clone = typeof control === 'object' ? control.clone : undefined;
+    const keyOwner = clone ?? s.name;
+    const owner = control === 'attacker' ? s.name : keyOwner;
+    const opks = Array.from({ length: s.opks ?? 1 }, (_, i) => atom(`${s.name}.opk${i + 1}`, 'dh', owner));
+    return {
+      name: s.name,
+      jid: s.jid,
+      id: s.id,
+      control: clone !== undefined ? 'clone' : control === 'attacker' ? 'attacker' : 'honest',
+      sign: atom(`${keyOwner}.sign`, 'sign', owner),
+      agree: atom(`${keyOwner}.agree`, 'dh', owner),
+      spk: clone !== undefined ? undefined : atom(`${s.name}.spk1`, 'dh', owner),
+      kem: clone !== undefined ? undefined : atom(`${s.name}.kem1`, 'kem', owner),
+      gen: 1,
+      opks: clone !== undefined ? [] : opks,
+      usedOpks: [],
+      sessions: [],
+      log: [],
+      pending: [],
+      fresh: 0,
+      lists: {},
+    };
+  });
+  let w: World = {
+    setup,
+    options,
+    devices,
+    know: Knowledge.of([]),
+    stanzas: [],
+    imsgs: [],
+    msgs: [],
+    accepts: [],
+    compromises: [],
+    lastCompromise: {},
+    clock: 0,
+    budget,
+    published: [],
+    notes: [],
+    step: 0,
+  };
+  // Device lists signed by account keys, and each verifier's first view of them.
+  const published: PublishedList[] = [];
+  for (const acct of setup.accounts ?? []) {
+    const term = listTerm(w, accountKey(acct.jid), acct.jid, 1, acct.devices);
+    published.push({ jid: acct.jid, issued: 1, devices: acct.devices, term });
+  }
+  w = { ...w, published };
+  w = {
+    ...w,
+    devices: w.devices.map((d) => {
+      const lists: Record<string, ListView> = {};
+      for (const acct of setup.accounts ?? []) {
+        if (!acct.verifiedBy.includes(d.name)) continue;
+        lists[acct.jid] = { issued: 1, devices: acct.devices, keys: keysOf(w, acct.devices), newestServed: 1 };
+      }
+      return { ...d, lists };
+    }),
+  };
+  const known: Term[] = [...Object.values(ATTACKER)];
+  for (const d of w.devices) {
+    known.push(...publicationOf(w, d));
+    if (d.control === 'attacker') known.push(d.sign, d.agree, ...(d.spk ? [d.spk] : []), ...(d.kem ? [d.kem] : []), ...d.opks);
+  }
+  known.push(...published.map((p) => p.term));
+  return { ...w, know: Knowledge.of([tup(...known)]) };
+}
+
+/** The signing keys a device list names (with `listBindsDeviceKeys`). */
+export function keysOf(w: World, names: readonly string[]): Record<string, Term> {
+  const keys: Record<string, Term> = {};
+  if (w.options.listBindsDeviceKeys) for (const n of names) keys[n] = pk(device(w, n).sign);
+  return keys;
+}
+
+function sessionKey(s: Session): string {
+  const ids = (t: Term | undefined) => (t === undefined ? '_' : String(t.id));
+  return [
+    s.peer,
+    s.role[0],
+    s.via[0],
+    ids(s.rk0),
+    ids(s.rk),
+    ids(s.dhs),
+    ids(s.dhr),
+    ids(s.cks),
+    s.ns,
+    s.pn,
+    ids(s.ckr),
+    s.nr,
+    s.skipped.map((k) => `${k.rpub.id}:${k.n}`).join(','),
+    s.opened.join(','),
+    ids(s.header),
+    s.forged ? 'F' : '',
+  ].join('/');
+}
+
+/**
+ * A string that identifies the state for deduplication. It leaves out the time steps of
+ * compromises and the order of history that no property reads.
+ */
+export function stateKey(w: World): string {
+  const parts: string[] = [];
+  for (const d of w.devices) {
+    parts.push(
+      [
+        d.name,
+        d.spk?.id ?? '_',
+        d.kem?.id ?? '_',
+        d.opks.map((o) => o.id).join(','),
+        d.fresh,
+        d.log.map((l) => `${l.peer}:${l.header}`).join(','),
+        d.pending.map((p) => `${p.role[0]}${p.peer}:${p.e.id}`).join(','),
+        Object.entries(d.lists)
+          .map(([j, v]) => `${j}@${v.issued}>${v.newestServed}`)
+          .join(','),
+        d.sessions.map(sessionKey).join(';'),
+      ].join('|'),
+    );
+  }
+  parts.push(w.know.key());
+  parts.push(w.msgs.map((m) => `${m.id}${m.fsExposed ? 'x' : ''}${m.pcsClaim ? 'p' : ''}`).join(','));
+  parts.push(
+    w.accepts
+      .map((a) => `${a.dev}<${a.from}:${a.content.id}`)
+      .sort()
+      .join(','),
+  );
+  parts.push(w.compromises.map((c) => `${c.dev}:${c.kind}:${c.session}`).join(','));
+  parts.push(String(w.clock), Object.values(w.budget).join(','), w.published.map((p) => p.issued).join(','), [...w.notes].sort().join(','));
+  parts.push(String(w.imsgs.length));
+  return parts.join('#');
+}

@@ -1,0 +1,145 @@
+/**
+ * L1 symbolic model (DESIGN.md §7): a bounded Dolev-Yao explorer over Seal's abstract flows
+ * (model/l1/). For every property of the spec's Security Considerations: the protocol as
+ * specified passes at the default bound, every sanity query is reached (so the property is not
+ * satisfied vacuously, and the attacker demonstrably does what the exceptions allow), and every
+ * mutant assigned to it is caught with a printed counterexample. Two mutants that each remove
+ * one of two redundant bindings must not be caught. Three findings: the protocol as written
+ * fails, the proposed fix passes.
+ *
+ * `SEAL_L1_DEPTH=k npx vitest run test/model.symbolic.test.ts` explores k actions deeper.
+ *
+ * Requirements the properties relate to (the catalogue in model/l1/scenarios.ts lists them per property):
+ *   secrecy: @req envelope.content-once, @req envelope.fan-out, @req handshake.async-kdf
+ *   forward secrecy: @req handshake.one-time-prekey-once, @req offline.rotate
+ *   post-compromise security: @req envelope.ratchet-kdf
+ *   key-compromise impersonation: @req handshake.async-kdf, @req handshake.interactive-identity
+ *   authentication and injective agreement: @req handshake.async-responder, @req handshake.duplicate, @req envelope.commitment
+ *   no unknown key-share: @req identity.identity-signature, @req handshake.interactive-noise
+ *   session independence: @req handshake.session
+ *   downgrade detection: @req identity.prekey-signatures
+ *   delivery: @req envelope.skip-bounds
+ *   fan-out to trusted devices: @req identity.device-list-rollback
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Exploration, explore, formatTrace } from '../model/l1/explorer.js';
+import { SPEC, mutated } from '../model/l1/options.js';
+import { secrecy } from '../model/l1/properties.js';
+import { CATALOGUE, FINDINGS, REDUNDANT, SCENARIOS, type ScenarioName, deeper, extraDepth } from '../model/l1/scenarios.js';
+import { ROOT } from './support/environment.js';
+
+const EXTRA = extraDepth();
+/** Generous per-test limits: the defaults take seconds; deeper runs take what they take. */
+const TIMEOUT = EXTRA === 0 ? 180_000 : 24 * 3_600_000;
+
+const explored = new Map<ScenarioName, Exploration>();
+
+/** The protocol as specified, in scenario `name`, with every property that scenario checks (explored once). */
+function spec(name: ScenarioName): Exploration {
+  const cached = explored.get(name);
+  if (cached !== undefined) return cached;
+  const sc = deeper(SCENARIOS[name], EXTRA);
+  const properties = CATALOGUE.filter((e) => e.scenarios.includes(name)).map((e) => e.property);
+  const result = explore(sc, SPEC, properties, { depth: sc.depth });
+  console.log(`L1 scenario ${name}: ${result.states} states explored at depth ${result.depth} (${properties.map((p) => p.name).join(', ')})`);
+  explored.set(name, result);
+  return result;
+}
+
+describe('L1: bounded symbolic (Dolev-Yao) model', () => {
+  it('cites only requirement ids that the spec defines', () => {
+    const xml = readFileSync(path.join(ROOT, 'spec/seal.xml'), 'utf8');
+    const ids = new Set([...xml.matchAll(/class='req'>\[([^\]]+)\]/g)].map((m) => m[1]));
+    const cited = CATALOGUE.flatMap((e) => e.reqs);
+    expect(cited.length).toBeGreaterThan(0);
+    expect(cited.filter((id) => !ids.has(id))).toEqual([]);
+  });
+
+  for (const entry of CATALOGUE) {
+    const property = entry.property;
+    describe(property.name, () => {
+      it(
+        'holds for the protocol as specified',
+        () => {
+          for (const name of entry.scenarios) {
+            const r = spec(name);
+            console.log(`${property.name} [${name}]: ${r.states} states, depth ${r.depth}`);
+            const violation = r.violations[property.name];
+            if (violation !== undefined) console.log(formatTrace(`VIOLATION of ${property.name}`, violation));
+            expect(violation).toBeUndefined();
+            expect(r.truncated).toBe(false);
+          }
+        },
+        TIMEOUT,
+      );
+
+      it(
+        'sanity: every witness is reached',
+        () => {
+          const lines: string[] = [];
+          for (const s of property.sanity) {
+            const key = `${property.name}: ${s.name}`;
+            const found = entry.scenarios.map((n) => spec(n).witnesses[key]).find((t) => t !== undefined);
+            lines.push(found === undefined ? `  MISSING ${s.name}` : `  reached ${s.name}\n      ${found.actions.join(' → ')}`);
+            expect(found, `sanity query not reached: ${key}`).toBeDefined();
+          }
+          console.log(`${property.name}, sanity:\n${lines.join('\n')}`);
+        },
+        TIMEOUT,
+      );
+
+      for (const m of entry.mutants) {
+        it(
+          `catches mutant ${m.mutant}`,
+          () => {
+            const sc = deeper(SCENARIOS[m.scenario], EXTRA);
+            const r = explore(sc, mutated(m.mutant), [property], { depth: sc.depth, stopAtViolation: true });
+            const violation = r.violations[property.name];
+            expect(violation, `mutant ${m.mutant} not caught by ${property.name} in ${r.states} states`).toBeDefined();
+            console.log(formatTrace(`mutant ${m.mutant} caught by ${property.name} (${r.states} states)`, violation!));
+          },
+          TIMEOUT,
+        );
+      }
+    });
+  }
+
+  describe('redundant bindings: removing one of two is not caught', () => {
+    for (const m of REDUNDANT) {
+      it(
+        `${m.mutant} leaves ${m.property.name} intact`,
+        () => {
+          // @req identity.identity-signature
+          const sc = deeper(SCENARIOS[m.scenario], EXTRA);
+          const r = explore(sc, mutated(m.mutant), [m.property], { depth: sc.depth });
+          console.log(`${m.mutant}: ${r.states} states, ${m.property.name} holds`);
+          expect(r.violations[m.property.name]).toBeUndefined();
+        },
+        TIMEOUT,
+      );
+    }
+  });
+
+  describe('findings: the spec as written fails, the proposed fix passes', () => {
+    for (const f of FINDINGS) {
+      it(
+        f.name,
+        () => {
+          const sc = deeper(SCENARIOS[f.scenario], EXTRA);
+          const asWritten = explore(sc, f.spec, [f.property], { depth: sc.depth, stopAtViolation: true });
+          const violation = asWritten.violations[f.property.name];
+          expect(violation, 'the finding no longer reproduces').toBeDefined();
+          console.log(formatTrace(`finding: ${f.name} (${f.property.name}, ${asWritten.states} states)`, violation!));
+          const fixed = explore(sc, f.fix, [f.property, secrecy], { depth: sc.depth });
+          console.log(`  with the fix: ${fixed.states} states, ${f.property.name} holds`);
+          expect(fixed.violations[f.property.name]).toBeUndefined();
+          // The fix keeps the protocol working: a message is still accepted.
+          expect(fixed.witnesses[`${secrecy.name}: ${secrecy.sanity[0]!.name}`]).toBeDefined();
+        },
+        TIMEOUT,
+      );
+    }
+  });
+});
