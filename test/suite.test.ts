@@ -185,4 +185,29 @@ describe('§suite', () => {
     expect(toHex(macWithLabel(key, 'one', message))).toBe(toHex(hmac(nobleSha256, key.dangerouslyExposeBytes(), labeledContent('one', message))));
     expect(codeOf(() => macsWithLabels(key, ['ok', ''], message))).toBe('invalid-value');
   });
+
+  it('checks an ML-KEM-768 key\'s coefficients against q without encapsulating, as encapsulation does', () => {
+    // @req suite.kem-key-check
+    const { publicKey } = generateMlKemKeyPair(seededRng('modulus'));
+    const withCoefficient = (index: number, value: number) => {
+      const key = publicKey.slice();
+      const at = Math.floor(index / 2) * 3;
+      if (index % 2 === 0) {
+        key[at] = value & 0xff;
+        key[at + 1] = (key[at + 1]! & 0xf0) | (value >> 8);
+      } else {
+        key[at + 1] = (key[at + 1]! & 0x0f) | ((value & 0x0f) << 4);
+        key[at + 2] = value >> 4;
+      }
+      return key;
+    };
+    for (const index of [0, 1, 300, 767]) {
+      for (const value of [0, 3328, 3329, 4095]) {
+        const key = withCoefficient(index, value);
+        const expected = codeOf(() => mlKemEncapsulate(key, seededRng('m')));
+        expect(expected).toBe(value < 3329 ? 'ok' : 'invalid-key');
+        expect(codeOf(() => mlKemPublicKey(key)), `coefficient ${index} = ${value}`).toBe(expected);
+      }
+    }
+  });
 });

@@ -24,6 +24,7 @@ import {
   mlKemDecapsulate,
   mlKemEncapsulate,
   mlKemKeyPairFromSeed,
+  mlKemPublicKey,
   x25519,
 } from '../src/suite/index.js';
 import { missing, sharedFile } from './support/environment.js';
@@ -173,6 +174,8 @@ describe.skipIf(skipped !== undefined)('Wycheproof through Seal\'s suite wrapper
     runFile('mlkem_768_encaps_test.json', (test) => {
       const m = hex(test, 'm');
       const run = () => mlKemEncapsulate(hex(test, 'ek'), () => m);
+      // The published-key check (bundles) decides exactly as encapsulation does.
+      expect(codeOf(() => mlKemPublicKey(hex(test, 'ek')))).toBe(codeOf(run) === 'ok' ? 'ok' : codeOf(run));
       if (test.result === 'invalid') {
         rejects(run, 'invalid-key', 'invalid-length');
         return;
