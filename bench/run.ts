@@ -345,8 +345,8 @@ const explanation = `
   that, the handshakes cost 1.4-1.5 × their primitives, and before the low-order check used the
   canonical list instead of a scalar multiplication per published key, session setup cost 12.5 ×.
   The FIPS 203 modulus check of the peer's KEM key is a scan of its coefficients (it used to run
-  a whole encapsulation); the remaining extra work is the bundle's other key checks and XML work,
-  and this run's samples also carry Seal's own Ed25519 encoding checks. With the native provider the
+  a whole encapsulation); the remaining extra work is the bundle's other key checks (the Ed25519
+  keys' point decoding) and XML work. With the native provider the
   curve operations shrink by an order of magnitude while ML-KEM, the KDFs and the XML stay on
   JavaScript, so those fixed costs weigh more and the ratio against the (much smaller) native
   primitive cost rises: the absolute time is what the native provider improves.

@@ -146,7 +146,7 @@ export function macWithLabel(key: SymmetricKey, label: string, message: Uint8Arr
  * @see spec §suite.labels
  * @example
  * ```ts
- * const [messageKey, chainKey] = macsWithLabels(chainKey, ['ratchet message key', 'ratchet chain key'], new Uint8Array(0));
+ * const [messageKey, nextChainKey] = macsWithLabels(chainKey, ['ratchet message key', 'ratchet chain key'], new Uint8Array(0));
  * ```
  */
 export function macsWithLabels(key: SymmetricKey, labels: readonly string[], message: Uint8Array): Uint8Array[] {
