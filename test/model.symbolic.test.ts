@@ -26,7 +26,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Exploration, explore, formatTrace } from '../model/l1/explorer.js';
 import { SPEC, mutated } from '../model/l1/options.js';
-import { secrecy } from '../model/l1/properties.js';
+import { progress, secrecy } from '../model/l1/properties.js';
 import { CATALOGUE, FINDINGS, REDUNDANT, SCENARIOS, type ScenarioName, deeper, extraDepth } from '../model/l1/scenarios.js';
 import { ROOT } from './support/environment.js';
 
@@ -42,7 +42,7 @@ function spec(name: ScenarioName): Exploration {
   if (cached !== undefined) return cached;
   const sc = deeper(SCENARIOS[name], EXTRA);
   const properties = CATALOGUE.filter((e) => e.scenarios.includes(name)).map((e) => e.property);
-  const result = explore(sc, SPEC, properties, { depth: sc.depth });
+  const result = explore(sc, SPEC, [...properties, progress], { depth: sc.depth });
   console.log(`L1 scenario ${name}: ${result.states} states explored at depth ${result.depth} (${properties.map((p) => p.name).join(', ')})`);
   explored.set(name, result);
   return result;
@@ -56,6 +56,16 @@ describe('L1: bounded symbolic (Dolev-Yao) model', () => {
     expect(cited.length).toBeGreaterThan(0);
     expect(cited.filter((id) => !ids.has(id))).toEqual([]);
   });
+
+  it(
+    'every scenario reaches an accepted message (no scenario is vacuous on its own)',
+    () => {
+      for (const name of new Set(CATALOGUE.flatMap((e) => e.scenarios))) {
+        expect(spec(name).witnesses[`${progress.name}: ${progress.sanity[0]!.name}`], name).toBeDefined();
+      }
+    },
+    TIMEOUT,
+  );
 
   for (const entry of CATALOGUE) {
     const property = entry.property;

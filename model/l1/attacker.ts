@@ -165,20 +165,26 @@ export function deliveries(w: World, attacks: ReadonlySet<string>, forge: boolea
   return out;
 }
 
+/** The attacker's handshake messages depend only on the two devices' keys: built once per key set. */
+const handshakeCache = new Map<string, { header: Term; rmsg: Term; commitment: Term; payload: Term }>();
+
 /** The attacker runs the async handshake as `p` towards `y` (with or without y's one-time prekey). */
 function forgedHandshakes(w: World, p: Device, y: Device): Candidate<Delivery>[] {
   if (y.spk === undefined || y.kem === undefined) return [];
   const out: Candidate<Delivery>[] = [];
   for (const opk of [undefined, y.opks[0]]) {
     if (opk === undefined && out.length > 0) continue;
-    const bundle = { party: partyOf(y), spk: pk(y.spk), kem: pk(y.kem), opk: opk === undefined ? undefined : pk(opk) };
-    const init = asyncInitiation(w.options, { initiator: partyOf(p), ik: p.agree, ek: ATTACKER.ek, ss: ATTACKER.ss, statement: statementOf(w, p), responder: partyOf(y), bundle });
-    if (!w.know.derivable(init.header)) continue;
-    const first = rootStep(w.options, init.rk0, dhPub(ATTACKER.r, bundle.spk), pk(ATTACKER.r));
-    const header = tup(pk(ATTACKER.r), num(0), num(0));
-    const msg = authored(w, p, y, init.ad, header, chainStep(first.ck).mk);
-    if (!w.know.derivable(msg.rmsg)) continue;
-    out.push({ label: `attacker runs the async handshake as ${p.name} to ${y.name}${opk === undefined ? ' (no one-time prekey)' : ''}`, value: { from: p.name, to: y.name, header: init.header, ...msg, forged: 'forge-handshake' } });
+    const key = `${w.options.mutant ?? ''}|${p.name}|${y.name}|${y.spk.id}|${y.kem.id}|${opk?.id ?? ''}`;
+    let built = handshakeCache.get(key);
+    if (built === undefined) {
+      const bundle = { party: partyOf(y), spk: pk(y.spk), kem: pk(y.kem), opk: opk === undefined ? undefined : pk(opk) };
+      const init = asyncInitiation(w.options, { initiator: partyOf(p), ik: p.agree, ek: ATTACKER.ek, ss: ATTACKER.ss, statement: statementOf(w, p), responder: partyOf(y), bundle });
+      const first = rootStep(w.options, init.rk0, dhPub(ATTACKER.r, bundle.spk), pk(ATTACKER.r));
+      built = { header: init.header, ...authored(w, p, y, init.ad, tup(pk(ATTACKER.r), num(0), num(0)), chainStep(first.ck).mk) };
+      handshakeCache.set(key, built);
+    }
+    if (!w.know.derivable(built.header) || !w.know.derivable(built.rmsg)) continue;
+    out.push({ label: `attacker runs the async handshake as ${p.name} to ${y.name}${opk === undefined ? ' (no one-time prekey)' : ''}`, value: { from: p.name, to: y.name, ...built, forged: 'forge-handshake' } });
   }
   return out;
 }

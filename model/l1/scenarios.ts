@@ -36,8 +36,6 @@ const bob2: DeviceSpec = { name: 'B2', jid: 'bob', id: 2 };
 const carol: DeviceSpec = { name: 'C', jid: 'carol', id: 1 };
 const eve: DeviceSpec = { name: 'E', jid: 'eve', id: 1, control: 'attacker' };
 
-const ALL_ATTACKS = ['strip-opk', 'strip-kem', 'swap-opk', 'forge-bundle', 'tamper-header', 'claim', 'redirect', 'swap-payload', 'forge-handshake', 'forge-ratchet', 'forge-interactive'] as const;
-
 /** The scenarios, by name. */
 export const SCENARIOS = {
   /** Alice writes to Bob's two devices over async handshakes; the network is fully hostile; one device may be compromised. */
@@ -58,7 +56,7 @@ export const SCENARIOS = {
       { dev: 'B2', kind: 'full' },
       { dev: 'A', kind: 'full' },
     ],
-    attacks: ['strip-opk', 'strip-kem', 'tamper-header', 'claim', 'swap-payload', 'forge-handshake', 'forge-ratchet'],
+    attacks: ['strip-opk', 'strip-kem', 'swap-opk', 'forge-bundle', 'tamper-header', 'claim', 'redirect', 'swap-payload', 'forge-handshake', 'forge-ratchet'],
     notes: ['strip-opk', 'no-kem', 'claim'],
   },
   /** The interactive handshake between Alice and Bob, with a man in the middle. */
@@ -146,7 +144,7 @@ export const SCENARIOS = {
       { dev: 'A', kind: 'identity' },
       { dev: 'B', kind: 'spk' },
     ],
-    attacks: ['forge-handshake', 'forge-ratchet', 'forge-interactive', 'claim'],
+    attacks: ['forge-bundle', 'forge-handshake', 'forge-ratchet', 'forge-interactive', 'claim'],
   },
   /** Alice has sessions with Bob and Carol; one session's state leaks. */
   independence: {
@@ -187,14 +185,20 @@ export const SCENARIOS = {
     compromises: [{ dev: 'B', kind: 'kem' }],
     attacks: ['strip-opk', 'strip-kem', 'tamper-header', 'forge-handshake', 'forge-interactive'],
   },
-  /** Alice sends four messages; the network reorders, duplicates and drops them; the server may strip one-time prekeys. */
+  /** Both devices may start a session (simultaneous initiation) and send; the network reorders, duplicates and drops; the server may strip one-time prekeys. */
   delivery: {
     name: 'delivery',
     setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
-    budget: { starts: 1, sends: 5 },
+    budget: { starts: 2, sends: 5 },
     depth: 9,
-    asyncStarts: [['A', 'B']],
-    sends: [['A', 'bob']],
+    asyncStarts: [
+      ['A', 'B'],
+      ['B', 'A'],
+    ],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
     attacks: ['strip-opk'],
     notes: ['duplicate'],
   },

@@ -39,7 +39,8 @@ const table = new Map<string, Term>();
 let nextId = 0;
 
 function intern(op: Op, name: string, args: readonly Term[], kind?: AtomKind, owner = '', born = 0): Term {
-  const key = `${op}|${name}|${args.map((a) => a.id).join(',')}`;
+  let key = op + '|' + name;
+  for (const a of args) key += ',' + a.id;
   const found = table.get(key);
   if (found !== undefined) return found;
   const term: Term = { id: nextId++, op, args, name, kind, owner, born };
