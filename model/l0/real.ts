@@ -36,7 +36,8 @@ import { publishIq } from '../../src/wire/pep.js';
 import { RepairElement } from '../../src/wire/repair.js';
 import { SealedElement } from '../../src/wire/sealed.js';
 import { type Element, childElements, xml } from '../../src/wire/xml.js';
-import { ACCOUNT, type Account, type Action, DEVICES, type DeviceName, INITIAL_DEVICES, INITIAL_ONE_TIME_PREKEYS, type ListMode, type Observation, type SessionShape, type Via, WAIT_SECONDS } from './system.js';
+import { ACCOUNT, type Account, type Action, DEVICES, type DeviceName, INITIAL_DEVICES, INITIAL_ONE_TIME_PREKEYS, type ListMode, type Observation, type Via, WAIT_SECONDS } from './system.js';
+import type { SessionShape } from './observe.js';
 
 /** The time the runs start at (milliseconds). */
 export const START_MS = Date.UTC(2026, 10, 26, 9, 0, 0);

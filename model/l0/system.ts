@@ -213,7 +213,7 @@ export function enabled(state: SystemState, action: Action): boolean {
  * @throws Error when the action is not {@link enabled}, or a session order is needed that the test has not bound.
  */
 export function step(state: SystemState, action: Action): { state: SystemState; observation: Observation } {
-  if (!enabled(state, action)) throw new Error(`model: ${formatAction(action)} is not enabled`);
+  if (!enabled(state, action)) throw new Error(`model: ${JSON.stringify(action)} is not enabled`);
   const s = structuredClone(state);
   return { state: s, observation: apply(s, action) };
 }
@@ -512,108 +512,4 @@ function open(s: SystemState, d: DeviceModel, stanza: Extract<Stanza, { kind: 's
     if (e instanceof ModelFailure) return { kind: 'error', code: e.code };
     throw e;
   }
-}
-
-// ---- what the test compares besides observations ----
-
-/** Sessions created by an initiator in the last step whose real session id the test must bind. */
-export function unboundSessions(state: SystemState): { sid: number; device: DeviceName; peer: DeviceName }[] {
-  const out: { sid: number; device: DeviceName; peer: DeviceName }[] = [];
-  for (const d of DEVICES) {
-    for (const [peer, session] of Object.entries(state.devices[d]?.sessions ?? {}) as [DeviceName, Session][]) {
-      if (session.kind !== 'none' && state.sessionIds[session.active.sid] === undefined) out.push({ sid: session.active.sid, device: d, peer });
-    }
-  }
-  return out;
-}
-
-/** The state with the real id of session `sid`. */
-export function bindSession(state: SystemState, sid: number, id: string): SystemState {
-  return { ...state, sessionIds: { ...state.sessionIds, [sid]: id } };
-}
-
-/** Per existing device, the stanzas on their way to it, as sorted `label@via`. */
-export function inboxes(state: SystemState): Partial<Record<DeviceName, string[]>> {
-  const out: Partial<Record<DeviceName, string[]>> = {};
-  for (const d of DEVICES) {
-    const device = state.devices[d];
-    if (device !== undefined) out[d] = device.inbox.map((i) => `${i.stanza.label}@${i.via}`).sort();
-  }
-  return out;
-}
-
-/** A device's view of one peer device: no session, unconfirmed or confirmed, and the ids of the sessions kept. */
-export interface SessionShape { state: 'unconfirmed' | 'confirmed'; active: string; alternate: string | undefined }
-
-/** Per pair `device>peer` with a session, its shape. */
-export function sessionShapes(state: SystemState): Record<string, SessionShape> {
-  const out: Record<string, SessionShape> = {};
-  for (const d of DEVICES) {
-    for (const [peer, session] of Object.entries(state.devices[d]?.sessions ?? {}) as [DeviceName, Session][]) {
-      if (session.kind === 'none') continue;
-      const id = (r: Ratchet) => state.sessionIds[r.sid] ?? `unbound session ${r.sid}`;
-      out[`${d}>${peer}`] = { state: session.kind === 'established' ? 'confirmed' : 'unconfirmed', active: id(session.active), alternate: session.alternate === undefined ? undefined : id(session.alternate) };
-    }
-  }
-  return out;
-}
-
-// ---- actions as text (for failure reports and regression tests) ----
-
-/** `send A1`, `deliver B1 3`, `forge A1 B1`, `serve-list bob stale`, `add-device`, `wait`, … */
-export function formatAction(action: Action): string {
-  switch (action.kind) {
-    case 'wait':
-    case 'add-device':
-      return action.kind;
-    case 'serve-list':
-      return `${action.kind} ${action.account} ${action.mode}`;
-    case 'forge':
-      return `${action.kind} ${action.device} ${action.target}`;
-    case 'deliver':
-    case 'duplicate':
-    case 'drop':
-    case 'delay':
-    case 'replay':
-      return `${action.kind} ${action.device} ${action.index}`;
-    default:
-      return `${action.kind} ${action.device}`;
-  }
-}
-
-/** Parses actions written as {@link formatAction} writes them, separated by `;` or new lines. */
-export function parseActions(text: string): Action[] {
-  return text.split(/[;\n]/).map((t) => t.trim()).filter((t) => t !== '').map((t): Action => {
-    const [kind, a, b] = t.split(/\s+/) as [string, string | undefined, string | undefined];
-    const device = (v: string | undefined): DeviceName => {
-      if (!DEVICES.includes(v as DeviceName)) throw new Error(`action "${t}": expected a device, got ${v}`);
-      return v as DeviceName;
-    };
-    switch (kind) {
-      case 'wait':
-      case 'add-device':
-        return { kind };
-      case 'serve-list':
-        if ((a !== 'alice' && a !== 'bob') || (b !== 'honest' && b !== 'stale' && b !== 'forged')) throw new Error(`action "${t}": expected serve-list alice|bob honest|stale|forged`);
-        return { kind, account: a, mode: b };
-      case 'forge':
-        return { kind, device: device(a), target: device(b) };
-      case 'deliver':
-      case 'duplicate':
-      case 'drop':
-      case 'delay':
-      case 'replay':
-        return { kind, device: device(a), index: Number(b ?? 0) };
-      case 'send':
-      case 'offline':
-      case 'online':
-      case 'backup':
-      case 'restore':
-      case 'compromise':
-      case 'fetch-archive':
-        return { kind, device: device(a) };
-      default:
-        throw new Error(`action "${t}": unknown kind ${kind}`);
-    }
-  });
 }
