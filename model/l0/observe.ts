@@ -35,17 +35,28 @@ export function inboxes(state: SystemState): Partial<Record<DeviceName, string[]
   return out;
 }
 
-/** A device's view of one peer device: no session, unconfirmed or confirmed, and the ids of the sessions kept. */
-export interface SessionShape { state: 'unconfirmed' | 'confirmed'; active: string; alternate: string | undefined }
+/**
+ * One ratchet as compared: the session id, the counters Ns, Nr and PN, and how many skipped
+ * message keys it holds (spec §envelope.ratchet). Written as one string so a difference reads at a glance.
+ */
+export type RatchetShape = string;
+
+/** `id ns=… nr=… pn=… skipped=…`. */
+export function ratchetShape(id: string, ns: number, nr: number, pn: number, skipped: number): RatchetShape {
+  return `${id} ns=${ns} nr=${nr} pn=${pn} skipped=${skipped}`;
+}
+
+/** A device's view of one peer device: unconfirmed or confirmed, the active ratchet and the one kept for receiving. */
+export interface SessionShape { state: 'unconfirmed' | 'confirmed'; active: RatchetShape; alternate: RatchetShape | undefined }
 
 /** Per pair `device>peer` with a session, its shape. */
 export function sessionShapes(state: SystemState): Record<string, SessionShape> {
   const out: Record<string, SessionShape> = {};
+  const shape = (r: Ratchet) => ratchetShape(state.sessionIds[r.sid] ?? `unbound session ${r.sid}`, r.ns, r.nr, r.pn, r.skipped.length);
   for (const d of DEVICES) {
     for (const [peer, session] of Object.entries(state.devices[d]?.sessions ?? {}) as [DeviceName, Session][]) {
       if (session.kind === 'none') continue;
-      const id = (r: Ratchet) => state.sessionIds[r.sid] ?? `unbound session ${r.sid}`;
-      out[`${d}>${peer}`] = { state: session.kind === 'established' ? 'confirmed' : 'unconfirmed', active: id(session.active), alternate: session.alternate === undefined ? undefined : id(session.alternate) };
+      out[`${d}>${peer}`] = { state: session.kind === 'established' ? 'confirmed' : 'unconfirmed', active: shape(session.active), alternate: session.alternate === undefined ? undefined : shape(session.alternate) };
     }
   }
   return out;

@@ -18,6 +18,7 @@
  * @module
  */
 import { openStanza, sealStanza, sessionKey, type PeerSession } from '../../src/envelope/envelope.js';
+import type { RatchetState } from '../../src/envelope/ratchet.js';
 import { isSealError } from '../../src/errors.js';
 import { toHex } from '../../src/codec/bytes.js';
 import type { HandshakeLog } from '../../src/handshake/async.js';
@@ -37,7 +38,7 @@ import { RepairElement } from '../../src/wire/repair.js';
 import { SealedElement } from '../../src/wire/sealed.js';
 import { type Element, childElements, xml } from '../../src/wire/xml.js';
 import { ACCOUNT, type Account, type Action, DEVICES, type DeviceName, INITIAL_DEVICES, INITIAL_ONE_TIME_PREKEYS, type ListMode, type Observation, type Via, WAIT_SECONDS } from './system.js';
-import type { SessionShape } from './observe.js';
+import { type SessionShape, ratchetShape } from './observe.js';
 
 /** The time the runs start at (milliseconds). */
 export const START_MS = Date.UTC(2026, 10, 26, 9, 0, 0);
@@ -397,7 +398,7 @@ export class RealSystem {
     return out;
   }
 
-  /** Per pair `device>peer` with a session: confirmation state and session ids. */
+  /** Per pair `device>peer` with a session: confirmation state, and per ratchet its session id, counters and skipped keys. */
   sessionShapes(): Record<string, SessionShape> {
     const out: Record<string, SessionShape> = {};
     for (const name of DEVICES) {
@@ -405,10 +406,11 @@ export class RealSystem {
       if (device === undefined) continue;
       for (const [key, session] of device.client.sessions) {
         const at = key.lastIndexOf('/');
+        const shape = (r: RatchetState) => ratchetShape(toHex(r.sessionId), r.sendCount, r.receiveCount, r.previousCount, r.skipped.length);
         out[`${name}>${this.nameOf(key.slice(0, at), Number(key.slice(at + 1)))}`] = {
           state: session.confirmation.state,
-          active: toHex(session.ratchet.sessionId),
-          alternate: session.alternate === undefined ? undefined : toHex(session.alternate.sessionId),
+          active: shape(session.ratchet),
+          alternate: session.alternate === undefined ? undefined : shape(session.alternate),
         };
       }
     }
