@@ -116,6 +116,10 @@ export const forwardSecrecy: Property = {
       reached: (w) => w.msgs.some((m) => !m.fsExposed && acceptedByAll(w, m) && w.compromises.some((c) => involved(m).includes(c.dev))),
     },
     {
+      name: 'without a one-time prekey, a compromise after the prekeys were rotated finds the message protected',
+      reached: (w) => w.msgs.some((m) => !m.fsExposed && m.to.some((r) => !r.opk && w.compromises.some((c) => c.dev === r.responder && c.kind === 'full')) && acceptedByAll(w, m)),
+    },
+    {
       name: 'without a one-time prekey, a compromise before the prekeys are deleted reveals an earlier, deleted message',
       reached: (w) => w.msgs.some((m) => m.fsExposed && !m.afterCompromise && m.to.some((r) => !r.opk) && acceptedByAll(w, m) && der(w, m.content)),
     },
@@ -241,7 +245,7 @@ function onlySessionCompromises(w: World, names: readonly string[]): boolean {
  */
 export const sessionIndependence: Property = {
   name: 'session independence',
-  anchor: 'security.pcs',
+  anchor: 'security.secrecy',
   check(w) {
     const hit = compromisedSessions(w);
     for (const m of w.msgs) {

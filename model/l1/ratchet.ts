@@ -140,6 +140,10 @@ export function ratchetDecrypt(w: World, d: Device, s: Session, rmsg: Term, cont
   }
   const skipped = skipKeys(o, sess, n);
   if (typeof skipped === 'string') return { kind: 'error', reason: skipped };
-  const step = chainStep(skipped.ckr!);
+  // A header naming the initiator's first remote ratchet key (SPK_B or R_B, both public) before
+  // anything was received: no receiving chain. The reference throws a TypeError here, which
+  // openStanza reports as schema-violation; the model rejects it.
+  if (skipped.ckr === undefined) return { kind: 'error', reason: 'no receiving chain' };
+  const step = chainStep(skipped.ckr);
   return finish(dev, { ...skipped, ckr: step.ck, nr: n + 1 }, step.mk);
 }
