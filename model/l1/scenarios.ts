@@ -91,13 +91,14 @@ export const SCENARIOS = {
     attacks: ['claim', 'redirect', 'forge-handshake', 'tamper-header'],
     notes: ['claim'],
   },
-  /** A full compromise of either device at any time, before or after the signed and KEM prekeys are rotated. */
+  /** A full compromise of either device at any time, before or after the signed and KEM prekeys are rotated; either handshake. */
   fs: {
     name: 'fs',
     setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
     budget: { starts: 1, sends: 3, compromises: 1, rotations: 1 },
     depth: 8,
     asyncStarts: [['A', 'B']],
+    interactiveStarts: [['A', 'B']],
     sends: [
       ['A', 'bob'],
       ['B', 'alice'],
