@@ -121,7 +121,7 @@ export function compromise(w: World, dev: string, kind: CompromiseKind, sessionI
  * A device replaces its signed prekey and KEM prekey and deletes the old private keys (the model
  * collapses the grace period).
  *
- * @see spec §offline.rotate
+ * @see spec §offline.prekeys (offline.rotate)
  */
 export function rotate(w: World, dev: string): World {
   const d = device(w, dev);
@@ -137,7 +137,7 @@ export function rotate(w: World, dev: string): World {
  * Device `dev` of account `jid` is stolen: the attacker gets all of it, and the account
  * publishes a new list without it.
  *
- * @see spec §identity.device-list-rollback
+ * @see spec §identity.devices (identity.device-list-rollback)
  */
 export function revoke(w: World, jid: string, dev: string): World {
   const last = [...w.published].reverse().find((p) => p.jid === jid);
@@ -153,8 +153,8 @@ export function revoke(w: World, jid: string, dev: string): World {
  * The server serves a device list to `to`; an authentic list (signed by the account key `to`
  * verified) is accepted unless it is older than the one held.
  *
- * @see spec §identity.account-signature
- * @see spec §identity.device-list-rollback
+ * @see spec §identity.devices (identity.account-signature)
+ * @see spec §identity.devices (identity.device-list-rollback)
  */
 export function serveList(w: World, to: string, list: Term): World | undefined {
   const d = device(w, to);

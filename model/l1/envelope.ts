@@ -32,7 +32,7 @@ export function wrapContext(w: World, commitment: Term, payload: Term): Term {
   return is(w.options, 'no-key-commitment') ? NONE : tup(commitment, hash(payload));
 }
 
-/** The XEP-0420 content with its affixes. @see spec §envelope.affixes */
+/** The XEP-0420 content with its affixes. @see spec §envelope.content (envelope.affixes) */
 export function plaintextOf(content: Term, toJid: string, fromJid: string): Term {
   return tup(content, label(toJid), label(fromJid));
 }
@@ -46,7 +46,7 @@ export function activeSession(d: Device, peer: string): Session | undefined {
  * The devices `x` wraps for when it writes to account `toJid`: the peer's and its own other
  * devices that it trusts now (verified, or on its accepted list) and has a session with.
  *
- * @see spec §envelope.fan-out
+ * @see spec §envelope.wire (envelope.fan-out)
  */
 export function recipientsOf(w: World, x: Device, toJid: string): string[] {
   return w.devices
@@ -79,8 +79,8 @@ function healed(w: World, sender: string, r: string, own: Term, remote: Term | u
  * Device `x` sends a new message to account `toJid`.
  *
  * @returns the new world, or `undefined` when there is nobody to send to.
- * @see spec §envelope.content-once
- * @see spec §envelope.fan-out
+ * @see spec §envelope.wire (envelope.content-once)
+ * @see spec §envelope.wire (envelope.fan-out)
  */
 export function send(w: World, x: Device, toJid: string): World | undefined {
   const to = recipientsOf(w, x, toJid);
@@ -99,7 +99,7 @@ export function send(w: World, x: Device, toJid: string): World | undefined {
   for (const r of to) {
     const s = activeSession(d, r)!;
     const wrapped = ratchetEncrypt(w, d, s, ck, context);
-    if (wrapped === undefined) continue; // a responder that has not received yet cannot send (spec §envelope.ratchet-init)
+    if (wrapped === undefined) continue; // a responder that has not received yet cannot send (spec §envelope.ratchet (envelope.ratchet-init))
     d = wrapped.device;
     sessions = sessions.map((o) => (o === s ? wrapped.session : o));
     entries.push({ to: r, header: s.header, rmsg: wrapped.rmsg });
@@ -160,8 +160,8 @@ export function mergeIncoming(d: Device, incoming: Session): Session[] {
  * Device `to` opens a delivery. Nothing changes unless every check passes.
  *
  * @see spec §envelope.open
- * @see spec §envelope.open-transactional
- * @see spec §envelope.redirect
+ * @see spec §envelope.open (envelope.open-transactional)
+ * @see spec §envelope.content (envelope.redirect)
  */
 export function open(w: World, c: Delivery): Opened {
   const y = device(w, c.to);

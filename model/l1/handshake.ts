@@ -61,8 +61,8 @@ export function trustedKey(w: World, viewer: Device, peer: Device): Term | 'any'
  * trusted signing key over peer's JID, device id and keys.
  *
  * @returns the signing and agreement public keys, or `undefined`.
- * @see spec §identity.verify-bundle
- * @see spec §handshake.async-responder
+ * @see spec §identity.bundle (identity.verify-bundle)
+ * @see spec §handshake.async (handshake.async-responder)
  */
 export function checkStatement(w: World, viewer: Device, peer: Device, stmt: Term): Party | undefined {
   if (stmt.op !== 'sig') return undefined;
@@ -96,8 +96,8 @@ export interface VerifiedBundle {
  * Verifies a served bundle for device `peer` as `viewer` does.
  *
  * @returns the keys, or a rejection reason.
- * @see spec §identity.verify-bundle
- * @see spec §identity.prekey-signatures (no classical-only handshake)
+ * @see spec §identity.bundle (identity.verify-bundle)
+ * @see spec §identity.bundle (identity.prekey-signatures) (no classical-only handshake)
  */
 export function verifyBundle(w: World, viewer: Device, peer: Device, b: BundleView): VerifiedBundle | string {
   const party = checkStatement(w, viewer, peer, b.stmt);
@@ -127,7 +127,7 @@ export function asyncTranscript(options: ProtocolOptions, bind: Term, spk: Term,
  * `handshake_secret = DeriveKey("async handshake", DH1||DH2||DH3[||DH4]||SS, transcript)` and
  * `confirmation = DeriveKey("async confirmation", handshake_secret, SHA-256(transcript))`.
  *
- * @see spec §handshake.async-kdf
+ * @see spec §handshake.async (handshake.async-kdf)
  */
 export function asyncSecrets(options: ProtocolOptions, dhs: readonly Term[], ss: Term | undefined, transcript: Term): { hs: Term; conf: Term } {
   const ikm = ss === undefined || is(options, 'kem-secret-not-in-kdf') ? tup(...dhs) : tup(...dhs, ss);
@@ -172,8 +172,8 @@ export function asyncInitiation(options: ProtocolOptions, x: AsyncInputs): { hea
  * An honest device starts an async handshake from a verified bundle: fresh ephemeral and KEM
  * randomness, the header to attach, and the initiator's ratchet (first chain against SPK_B).
  *
- * @see spec §handshake.async-initiator
- * @see spec §envelope.ratchet-init
+ * @see spec §handshake.async (handshake.async-initiator)
+ * @see spec §envelope.ratchet (envelope.ratchet-init)
  */
 export function initiateAsync(w: World, x: Device, y: Device, b: VerifiedBundle): { world: World; session: Session } {
   let d = x;
@@ -214,9 +214,9 @@ export type AsyncResponse =
  * Responder side: checks a header claimed to come from device `p` and derives the session.
  * Nothing changes on failure.
  *
- * @see spec §handshake.async-responder
- * @see spec §handshake.one-time-prekey-once
- * @see spec §handshake.duplicate
+ * @see spec §handshake.async (handshake.async-responder)
+ * @see spec §handshake.async (handshake.one-time-prekey-once)
+ * @see spec §handshake.async (handshake.duplicate)
  */
 export function respondAsync(w: World, y: Device, p: Device, header: Term): AsyncResponse {
   const o = w.options;

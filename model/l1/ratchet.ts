@@ -9,7 +9,7 @@
  * Decryption works on a copy: a failure returns an error and the caller keeps the old state.
  *
  * @see spec §envelope.ratchet
- * @see spec §envelope.skip-bounds
+ * @see spec §envelope.ratchet (envelope.skip-bounds)
  * @module
  */
 import { type ProtocolOptions, is } from './options.js';
@@ -19,7 +19,7 @@ import { type Device, type Session, type Skipped, type World, L, freshAtom } fro
 /**
  * `KDF_RK(rk, dh_out)` as two halves: the next root key and a chain key.
  *
- * @see spec §envelope.ratchet-kdf
+ * @see spec §envelope.ratchet (envelope.ratchet-kdf)
  */
 export function rootStep(options: ProtocolOptions, rk: Term, dhOut: Term, ratchetPub: Term): { rk: Term; ck: Term } {
   if (is(options, 'ratchet-without-dh')) return { rk: kdf('ratchet root', rk, ratchetPub), ck: kdf('ratchet chain', rk, ratchetPub) };
@@ -38,7 +38,7 @@ export type RatchetFields = Pick<Session, 'rk' | 'dhs' | 'dhr' | 'cks' | 'ns' | 
  * The initiator's ratchet: a fresh ratchet key pair and the first DH step against the
  * responder's first ratchet key (SPK_B, or R_B of the interactive handshake).
  *
- * @see spec §envelope.ratchet-init
+ * @see spec §envelope.ratchet (envelope.ratchet-init)
  */
 export function startInitiatorRatchet(w: World, d: Device, rk0: Term, peerRatchet: Term): { device: Device; fields: RatchetFields } {
   const [r, next] = freshAtom(w, d, 'r', 'dh');
@@ -99,7 +99,7 @@ function skipKeys(o: ProtocolOptions, s: Session, until: number): Session | stri
 /**
  * Decrypts a wrapped key with the session's state (Signal's RatchetDecrypt with Seal's bounds).
  *
- * @see spec §envelope.ratchet-transactional
+ * @see spec §envelope.ratchet (envelope.ratchet-transactional)
  */
 export function ratchetDecrypt(w: World, d: Device, s: Session, rmsg: Term, context: Term): Decrypted {
   const o = w.options;

@@ -126,7 +126,7 @@ export function maul(ct: Term): Term {
  * `pk(sk)` (or mauled from such a ciphertext), otherwise a pseudo-random value that depends on
  * the secret key and the ciphertext.
  *
- * @see spec §handshake.async-responder (decapsulation never fails)
+ * @see spec §handshake.async (handshake.async-responder) (decapsulation never fails)
  */
 export function decaps(sk: Term, ct: Term): Term {
   const base = ct.op === 'maul' ? ct.args[0]! : ct;

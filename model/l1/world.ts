@@ -320,7 +320,7 @@ export function compromisesOf(w: World, name: string): readonly CompromiseKind[]
 
 /** The identity statement: `SignWithLabel(signing key, "identity keys", jid, device id, keys)`. */
 export function statement(options: ProtocolOptions, signer: Term, jid: string, id: number, agreePub: Term): Term {
-  // @see spec §identity.identity-signature
+  // @see spec §identity.bundle (identity.identity-signature)
   const unbound = options.mutant === 'identities-not-bound' || options.mutant === 'identities-not-in-signature';
   return sig(signer, unbound ? tup(L.identityKeys, pk(signer), agreePub) : tup(L.identityKeys, label(jid), num(id), pk(signer), agreePub));
 }
@@ -330,17 +330,17 @@ export function statementOf(w: World, d: Device): Term {
   return statement(w.options, d.sign, d.jid, d.id, pk(d.agree));
 }
 
-/** `SignWithLabel(identity signing key, "signed prekey", …)`. @see spec §identity.prekey-signatures */
+/** `SignWithLabel(identity signing key, "signed prekey", …)`. @see spec §identity.bundle (identity.prekey-signatures) */
 export function spkStatement(signer: Term, spkPub: Term): Term {
   return sig(signer, tup(L.signedPrekey, spkPub));
 }
 
-/** `SignWithLabel(identity signing key, "kem prekey", …)`. @see spec §identity.prekey-signatures */
+/** `SignWithLabel(identity signing key, "kem prekey", …)`. @see spec §identity.bundle (identity.prekey-signatures) */
 export function kemStatement(signer: Term, kemPub: Term): Term {
   return sig(signer, tup(L.kemPrekey, kemPub));
 }
 
-/** The device list term: `SignWithLabel(account key, "device list", jid, issued, devices)`. @see spec §identity.account-signature */
+/** The device list term: `SignWithLabel(account key, "device list", jid, issued, devices)`. @see spec §identity.devices (identity.account-signature) */
 export function listTerm(w: World, accountKey: Term, jid: string, issued: number, devices: readonly string[]): Term {
   const entries = devices.map((n) => {
     const d = device(w, n);
