@@ -12,7 +12,7 @@ import { ENVELOPE_CONSTANTS } from '../../src/envelope/constants.js';
 
 /**
  * The deliberately broken variants. Each must make the property named in
- * {@link MUTANT_CAUGHT_BY} fail with a counterexample.
+ * the catalogue (scenarios.ts) fail with a counterexample.
  */
 export type Mutant =
   /** The receiver remembers neither processed handshake headers nor opened messages (the
