@@ -261,6 +261,38 @@ describe('§envelope', () => {
     expect(codeOf(() => ratchetEncrypt(responder, new Uint8Array(1), new Uint8Array(), seededRng('x')))).toBe('invalid-value');
   });
 
+  it('deletes the private ratchet key at each DH step on receipt (the responder keeps no signed prekey in its session)', () => {
+    // @req envelope.ratchet-init
+    // Found by model/l1 (finding "a responder's session state holds its signed prekey until it sends").
+    const { a1, b1 } = world();
+    const header = (a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.confirmation as unknown as { header: never }).header;
+    const response = respondAsync({ self: b1.state, log: [], header, initiatorJid: a1.state.jid, initiatorDeviceId: a1.state.deviceId, now: NOW });
+    if (response.kind !== 'established') throw new Error('handshake');
+    const responder = startRatchet(response.session);
+    const first = ratchetEncrypt(a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.ratchet, new Uint8Array([1]), new Uint8Array(), seededRng('first'));
+    const opened = ratchetDecrypt(responder, first.header, first.ciphertext, new Uint8Array(), NOW);
+    if (opened.kind !== 'ok') throw new Error('expected ok');
+    expect(responder.sendingRatchet).toBeDefined(); // the signed prekey's pair, before the step
+    expect(opened.state.sendingRatchet).toBeUndefined(); // deleted with the step
+    const reply = ratchetEncrypt(opened.state, new Uint8Array([2]), new Uint8Array(), seededRng('reply'));
+    expect(reply.state.sendingRatchet).toBeDefined(); // a new pair, drawn at the next send
+    expect(toHex(reply.state.sendingRatchet!.publicKey)).not.toBe(toHex(responder.sendingRatchet!.publicKey));
+    // The initiator's step on the reply deletes its first ratchet key in the same way.
+    const back = ratchetDecrypt(first.state, reply.header, reply.ciphertext, new Uint8Array(), NOW);
+    if (back.kind !== 'ok') throw new Error('expected ok');
+    expect(back.state.sendingRatchet).toBeUndefined();
+  });
+
+  it('rejects with a typed error a message that names the initiator\'s initial remote ratchet key', () => {
+    // @req envelope.open-transactional
+    // Found by model/l1: this used to surface as a TypeError (reported as schema-violation).
+    const { a1, b1 } = world();
+    const initiator = a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.ratchet;
+    const forged = new Uint8Array(40);
+    forged.set(initiator.remoteRatchetKey!, 0);
+    expect(codeOf(() => ratchetDecrypt(initiator, forged, new Uint8Array(48), new Uint8Array(), NOW))).toBe('authentication-failed');
+  });
+
   it('writes time, to, from and rpad affixes and pads to Padmé', () => {
     // @req envelope.affixes
     const bytes = buildContent({ content: [xml('body', {}, ['hi'])], to: 'bob@example.net', from: 'alice@example.org', time: NOW, rng: seededRng('pad') });

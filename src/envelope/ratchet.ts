@@ -39,8 +39,11 @@ export interface RatchetState {
   readonly sessionId: Uint8Array;
   readonly associatedData: Uint8Array;
   readonly rootKey: SymmetricKey;
-  /** DHs */
-  readonly sendingRatchet: X25519KeyPair;
+  /**
+   * DHs. `undefined` after a DH ratchet step on receipt until the next send draws a new pair: the
+   * previous private key is deleted at the step (for a responder that is the signed prekey's).
+   */
+  readonly sendingRatchet: X25519KeyPair | undefined;
   /** DHr */
   readonly remoteRatchetKey: X25519PublicKey | undefined;
   /** CKs */
@@ -150,7 +153,7 @@ export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, conte
     state = { ...state, sendingRatchet, rootKey: step.rootKey, sendingChain: step.chainKey };
   }
   const step = chainStep(state.sendingChain!);
-  const header = encode(RatchetHeaderCodec, { ratchetKey: state.sendingRatchet.publicKey, previousCount: state.previousCount, counter: state.sendCount });
+  const header = encode(RatchetHeaderCodec, { ratchetKey: state.sendingRatchet!.publicKey, previousCount: state.previousCount, counter: state.sendCount });
   const { key, nonce } = messageKeys(step.messageKey);
   const ciphertext = aeadSeal(key, nonce, plaintext, associatedData(state, header, context));
   return { header, ciphertext, state: { ...state, sendingChain: step.chainKey, sendCount: state.sendCount + 1 } };
@@ -219,11 +222,23 @@ export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, cip
   if (sameChain && header.counter < working.receiveCount) {
     throw new SealError('message-key-unavailable', `ratchet: the key of message ${header.counter} is no longer held`);
   }
+  if (sameChain && working.receivingChain === undefined) {
+    // The initiator's first remote ratchet key is the responder's published one, on which the
+    // responder never sends: no chain exists, so no honest message names it.
+    throw new SealError('authentication-failed', 'ratchet: a message on the peer\'s initial ratchet key, which has no receiving chain');
+  }
   if (!sameChain) {
     working = skipKeys(working, header.previousCount, now);
+    if (working.sendingRatchet === undefined) {
+      // A second new remote ratchet key before this device sent: an honest peer only changes its
+      // key after receiving this device's new one, so the message cannot authenticate.
+      if (header.counter > ENVELOPE_CONSTANTS.MAX_SKIP) throw new SealError('skip-limit', `ratchet: message ${header.counter} would skip ${header.counter} keys (at most ${ENVELOPE_CONSTANTS.MAX_SKIP})`);
+      throw new SealError('authentication-failed', 'ratchet: a new ratchet key from the peer before this device answered the previous one');
+    }
     const received = rootStep(working.rootKey, x25519(working.sendingRatchet.secretKey, header.ratchetKey));
-    // The sending half of the DH ratchet step (a new DHs) happens at the next send.
-    working = { ...working, remoteRatchetKey: header.ratchetKey, rootKey: received.rootKey, receivingChain: received.chainKey, receiveCount: 0, previousCount: working.sendCount, sendCount: 0, sendingChain: undefined };
+    // @req envelope.ratchet-init: the private ratchet key is deleted with the step; the sending
+    // half of the step (a new DHs) happens at the next send.
+    working = { ...working, sendingRatchet: undefined, remoteRatchetKey: header.ratchetKey, rootKey: received.rootKey, receivingChain: received.chainKey, receiveCount: 0, previousCount: working.sendCount, sendCount: 0, sendingChain: undefined };
   }
   working = skipKeys(working, header.counter, now);
   const step = chainStep(working.receivingChain!);

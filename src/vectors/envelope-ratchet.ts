@@ -88,12 +88,12 @@ function runSequence(i: Fields): Fields {
   const responder = startRatchet(asSessionSecret({ role: 'responder', ...common(res), ratchetKeyPair: { secretKey: responderKey, publicKey: x25519PublicKeyOf(responderKey) } }));
 
   // The initiator's first DH ratchet step, by the formula.
-  const startDh = x25519(initiator.sendingRatchet.secretKey, peerRatchetKey);
+  const startDh = x25519(initiator.sendingRatchet!.secretKey, peerRatchetKey);
   const first = rootStep(common(ini).rootKey, startDh);
   mustEqual('the initiator\'s first root key', first.rootKey.dangerouslyExposeBytes(), initiator.rootKey.dangerouslyExposeBytes());
   mustEqual('the initiator\'s first sending chain', first.chainKey.dangerouslyExposeBytes(), initiator.sendingChain!.dangerouslyExposeBytes());
   const start = {
-    ratchetPublicKey: toHex(initiator.sendingRatchet.publicKey),
+    ratchetPublicKey: toHex(initiator.sendingRatchet!.publicKey),
     dhOutput: secretHex(startDh),
     rootKey: secretHex(initiator.rootKey),
     chainKey: secretHex(initiator.sendingChain!),
@@ -114,18 +114,18 @@ function runSequence(i: Fields): Fields {
       let dh: Fields = {};
       if (chainKey === undefined) {
         // The sending half of a DH ratchet step.
-        const dhOutput = x25519(out.state.sendingRatchet.secretKey, before.remoteRatchetKey!);
+        const dhOutput = x25519(out.state.sendingRatchet!.secretKey, before.remoteRatchetKey!);
         const rs = rootStep(before.rootKey, dhOutput);
         mustEqual('the root key of a DH step', rs.rootKey.dangerouslyExposeBytes(), out.state.rootKey.dangerouslyExposeBytes());
         chainKey = rs.chainKey;
-        dh = { ratchetPublicKey: toHex(out.state.sendingRatchet.publicKey), dhOutput: secretHex(dhOutput), rootKey: secretHex(rs.rootKey) };
+        dh = { ratchetPublicKey: toHex(out.state.sendingRatchet!.publicKey), dhOutput: secretHex(dhOutput), rootKey: secretHex(rs.rootKey) };
       }
       const cs = chainStep(chainKey);
       mustEqual('the next sending chain key', cs.chainKey.dangerouslyExposeBytes(), out.state.sendingChain!.dangerouslyExposeBytes());
       const mk = messageKeys(cs.messageKey);
       mustEqual('the ciphertext', aeadSeal(mk.key, mk.nonce, plaintext, concatBytes(before.associatedData, out.header, context)), out.ciphertext);
       const header = decode(RatchetHeaderCodec, out.header);
-      mustEqual('the header ratchet key', header.ratchetKey, out.state.sendingRatchet.publicKey);
+      mustEqual('the header ratchet key', header.ratchetKey, out.state.sendingRatchet!.publicKey);
       states[step.send] = out.state;
       sent.push({ from: step.send, header: out.header, ciphertext: out.ciphertext, context, plaintext, messageKey: cs.messageKey.dangerouslyExposeBytes() });
       steps.push({
@@ -169,7 +169,7 @@ function runSequence(i: Fields): Fields {
       let from = before.receiveCount;
       if (dhStep) {
         if (before.receivingChain !== undefined) expectedSkipped += Math.max(0, header.previousCount - before.receiveCount);
-        const dhOutput = x25519(before.sendingRatchet.secretKey, header.ratchetKey);
+        const dhOutput = x25519(before.sendingRatchet!.secretKey, header.ratchetKey);
         const rs = rootStep(before.rootKey, dhOutput);
         mustEqual('the root key of a received DH step', rs.rootKey.dangerouslyExposeBytes(), result.state.rootKey.dangerouslyExposeBytes());
         dh = { dhOutput: secretHex(dhOutput), rootKey: secretHex(rs.rootKey), chainKey: secretHex(rs.chainKey) };
