@@ -6,11 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8Encode } from '../src/codec/bytes.js';
-import { HANDSHAKE_CONSTANTS, exportKey, initiateAsync, respondAsync, type SessionSecret } from '../src/handshake/index.js';
+import { HANDSHAKE_CONSTANTS, exportKey, handshakeLogEntry, initiateAsync, respondAsync, type SessionSecret } from '../src/handshake/index.js';
 import { bareJid, bundleOf, createDeviceState, dangerouslyExportDeviceState, deviceId, verifyBundle, type DeviceState } from '../src/identity/index.js';
 import { generateX25519KeyPair, seededRng } from '../src/suite/index.js';
 import { decode } from '../src/codec/binary.js';
 import { AsyncHeaderCodec, encodeAsyncHeader } from '../src/wire/index.js';
+import { rotatePrekeys } from '../src/offline/index.js';
 import { codeOf } from './support/errors.js';
 import { fcParams } from './support/property.js';
 
@@ -87,6 +88,45 @@ describe('§handshake.async', () => {
     const before = dangerouslyExportDeviceState(first.state);
     expect(codeOf(() => respond(other.header, first.state, first.log))).toBe('unknown-prekey');
     expect(dangerouslyExportDeviceState(first.state)).toBe(before);
+  });
+
+  it('keeps a header without one-time prekey in the log while its signed prekey is held; when full, rejects and rotates', () => {
+    // @req handshake.replay-without-one-time-prekey
+    // @req handshake.duplicate
+    // Found by model/l1: with a log that dropped the oldest entry, any contact could push a
+    // header without one-time prekey out with MAX_PROCESSED_HANDSHAKES handshakes of its own, and
+    // a replay of that first message then created its session again and opened once more.
+    const carol = createDeviceState({ jid: 'carol@example.com', now: NOW, rng: seededRng('carol'), oneTimePrekeys: 0 });
+    const carolBundle = verifyBundle(bundleOf(carol), { jid: carol.jid, deviceId: carol.deviceId, now: NOW });
+    const started = initiateAsync({ self: alice, peer: carolBundle, rng: seededRng('no opk') });
+    expect(started.header.oneTimePrekeyId).toBeUndefined();
+    const spk = started.header.signedPrekeyId;
+    const fake = (oneTime: boolean, i: number) => toHex(new Uint8Array([spk >>> 24, (spk >>> 16) & 255, (spk >>> 8) & 255, spk & 255, oneTime ? 1 : 0])) + toHex(seededRng(`entry ${oneTime} ${i}`)(32));
+    const accept = (log: readonly string[]) => respondAsync({ self: carol, log, header: started.header, initiatorJid: alice.jid, initiatorDeviceId: alice.deviceId, now: NOW + 10 });
+    const first = accept([]);
+    if (first.kind !== 'established') throw new Error('expected a session');
+    const entry = first.log[0]!;
+    // A full log of entries with a one-time prekey: the next one pushes out the oldest of them, never the entry without.
+    const crowded = [entry, ...Array.from({ length: HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES + 1 }, (_, i) => fake(true, i))];
+    const other = initiateAsync({ self: alice, peer: carolBundle, rng: seededRng('other') });
+    const withOther = respondAsync({ self: carol, log: crowded, header: other.header, initiatorJid: alice.jid, initiatorDeviceId: alice.deviceId, now: NOW + 10 });
+    if (withOther.kind !== 'established') throw new Error('expected a session');
+    // The oldest entry with a one-time prekey is dropped to the bound; both entries without one stay.
+    expect(withOther.log.filter((e) => e.slice(8, 10) === '01')).toHaveLength(HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES);
+    expect(withOther.log).not.toContain(fake(true, 0));
+    expect(withOther.log).toContain(entry);
+    expect(withOther.log[withOther.log.length - 1]).toBe(handshakeLogEntry(other.header));
+    expect(accept(withOther.log)).toEqual({ kind: 'duplicate' });
+    // The entries of one signed prekey without a one-time prekey are bounded: when full, reject; rotation follows.
+    const full = Array.from({ length: HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES }, (_, i) => fake(false, i));
+    expect(codeOf(() => accept(full))).toBe('unknown-prekey');
+    expect(rotatePrekeys(carol, NOW + 10, seededRng('rotate'), full).changed).toBe(true);
+    expect(rotatePrekeys(carol, NOW + 10, seededRng('rotate'), []).changed).toBe(false);
+    // Entries of a signed prekey no longer held are dropped at the next accepted handshake.
+    const stale = toHex(new Uint8Array([0, 0, 0xff, 0xff, 0])) + toHex(seededRng('stale')(32));
+    const pruned = accept([stale]);
+    if (pruned.kind !== 'established') throw new Error('expected a session');
+    expect(pruned.log).toEqual([entry]);
   });
 
   it('binds JIDs, device ids, prekeys, the ephemeral key and the KEM ciphertext', () => {

@@ -157,12 +157,57 @@ export function initiateAsync(input: { self: DeviceState; peer: VerifiedBundle; 
 }
 
 /**
- * The hashes of asynchronous handshake headers a device has processed, newest last, at most
- * MAX_PROCESSED_HANDSHAKES (hex SHA-256 of the canonical header encoding).
+ * The asynchronous handshake headers a device has processed, oldest first. Each entry is the hex
+ * of `struct { uint32 signed_prekey_id; uint8 one_time; opaque header_hash[32]; }`, where
+ * `one_time` is 1 when the header used a one-time prekey and `header_hash` is SHA-256 of the
+ * canonical header encoding. Entries of headers with a one-time prekey are kept up to
+ * MAX_PROCESSED_HANDSHAKES (oldest dropped first); entries of headers without one are kept for as
+ * long as the signed prekey they name is held (at most MAX_PROCESSED_HANDSHAKES per signed
+ * prekey), because only they stop a replayed first message from creating its session again.
  *
  * @see spec §handshake.async
  */
 export type HandshakeLog = readonly string[];
+
+/** The log entry of a header: signed prekey id, whether it used a one-time prekey, its hash. @see spec §handshake.async */
+export function handshakeLogEntry(header: AsyncHeaderValue): string {
+  const prefix = new Uint8Array(5);
+  new DataView(prefix.buffer).setUint32(0, header.signedPrekeyId);
+  prefix[4] = header.oneTimePrekeyId === undefined ? 0 : 1;
+  return toHex(prefix) + toHex(sha256(encodeAsyncHeader(header)));
+}
+
+const entrySignedPrekey = (entry: string): number => Number.parseInt(entry.slice(0, 8), 16);
+const entryUsedOneTimePrekey = (entry: string): boolean => entry.slice(8, 10) === '01';
+
+/** How many headers without a one-time prekey the log holds for signed prekey `id`. */
+function withoutOneTimePrekey(log: HandshakeLog, id: number): number {
+  let count = 0;
+  for (const entry of log) if (!entryUsedOneTimePrekey(entry) && entrySignedPrekey(entry) === id) count++;
+  return count;
+}
+
+/**
+ * The log after accepting `entry` as `state`: entries of signed prekeys no longer held are
+ * dropped, then the oldest entries with a one-time prekey beyond MAX_PROCESSED_HANDSHAKES.
+ */
+function appendToHandshakeLog(log: HandshakeLog, entry: string, state: DeviceState): HandshakeLog {
+  const held = new Set(state.signedPrekeys.map((k) => k.id));
+  const kept = [...log, entry].filter((e) => held.has(entrySignedPrekey(e)));
+  let excess = kept.filter(entryUsedOneTimePrekey).length - HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES;
+  return excess <= 0 ? kept : kept.filter((e) => !(entryUsedOneTimePrekey(e) && excess-- > 0));
+}
+
+/**
+ * Whether the current signed prekey can accept no more handshakes without a one-time prekey, so
+ * the device must rotate it now (prekey maintenance calls this with the device's log).
+ *
+ * @see spec §handshake.async
+ */
+export function signedPrekeyLogFull(state: DeviceState, log: HandshakeLog): boolean {
+  const current = state.signedPrekeys[state.signedPrekeys.length - 1];
+  return current !== undefined && withoutOneTimePrekey(log, current.id) >= HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES;
+}
 
 /** The result of {@link respondAsync}: a new session, or a duplicate of a processed header. */
 export type AsyncResponse =
@@ -197,9 +242,9 @@ export function respondAsync(input: {
   knownInitiatorSigningKey?: Uint8Array;
 }): AsyncResponse {
   const { self, header, now } = input;
-  const headerHash = toHex(sha256(encodeAsyncHeader(header)));
+  const entry = handshakeLogEntry(header);
   // @req handshake.duplicate
-  if (input.log.includes(headerHash)) return { kind: 'duplicate' };
+  if (input.log.includes(entry)) return { kind: 'duplicate' };
 
   // @req handshake.async-responder
   const signingKey = checkEd25519PublicKey(header.initiator.signingKey);
@@ -215,6 +260,11 @@ export function respondAsync(input: {
   const signed = self.signedPrekeys.find((k) => k.id === header.signedPrekeyId);
   if (signed === undefined) throw new SealError('unknown-prekey', `signed prekey ${header.signedPrekeyId}: not held by this device`);
   if (now >= signed.expires + HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD) throw new SealError('expired-prekey', `signed prekey ${signed.id}: past its grace period`);
+  // @req handshake.replay-without-one-time-prekey: the log of a signed prekey's handshakes without
+  // a one-time prekey never drops an entry while that prekey is held; when it is full, no more.
+  if (header.oneTimePrekeyId === undefined && withoutOneTimePrekey(input.log, signed.id) >= HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES) {
+    throw new SealError('unknown-prekey', `signed prekey ${signed.id}: accepts no more handshakes without a one-time prekey (its log is full; the device rotates it)`);
+  }
   const kemSecret = self.kemPrekeys.find((k) => k.id === header.kemPrekeyId);
   if (kemSecret === undefined) throw new SealError('unknown-prekey', `KEM prekey ${header.kemPrekeyId}: not held by this device`);
   if (now >= kemSecret.expires + HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD) throw new SealError('expired-prekey', `KEM prekey ${kemSecret.id}: past its grace period`);
@@ -256,7 +306,7 @@ export function respondAsync(input: {
     ratchet: { role: 'responder', ratchetKeyPair: { secretKey: signed.secretKey, publicKey: signedPublic } },
   });
   const state: DeviceState = { ...self, oneTimePrekeys: self.oneTimePrekeys.filter((k) => k.id !== header.oneTimePrekeyId) };
-  const log = [...input.log, headerHash].slice(-HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES);
+  const log = appendToHandshakeLog(input.log, entry, state);
   return { kind: 'established', session, state, log, secrets };
 }
 

@@ -12,6 +12,7 @@ import { LENGTHS } from '../suite/types.js';
 import { IDENTITY_CONSTANTS } from '../identity/constants.js';
 import type { DeviceState } from '../identity/state.js';
 import { HANDSHAKE_CONSTANTS } from '../handshake/constants.js';
+import { type HandshakeLog, signedPrekeyLogFull } from '../handshake/async.js';
 import { OFFLINE_CONSTANTS } from './constants.js';
 
 /**
@@ -34,20 +35,23 @@ export function replenishOneTimePrekeys(state: DeviceState, rng: Rng): { state: 
 
 /**
  * Replaces the signed prekey and the KEM prekey when the current ones are PREKEY_ROTATION_PERIOD
- * old (32 + 64 bytes of `rng`), keeping the replaced ones; and deletes every signed or KEM prekey
- * whose `expires` plus PREKEY_GRACE_PERIOD has passed (except the current ones).
+ * old, or when the handshake log `log` shows that the current signed prekey accepts no more
+ * handshakes without a one-time prekey (32 + 64 bytes of `rng`), keeping the replaced ones; and
+ * deletes every signed or KEM prekey whose `expires` plus PREKEY_GRACE_PERIOD has passed (except
+ * the current ones).
  *
- * Implements requirement `offline.rotate`.
+ * Implements requirements `offline.rotate`, `handshake.replay-without-one-time-prekey`.
  *
  * @returns the new state and whether the bundle must be republished.
  * @see spec §offline.prekeys
  */
-export function rotatePrekeys(state: DeviceState, now: number, rng: Rng): { state: DeviceState; changed: boolean } {
+export function rotatePrekeys(state: DeviceState, now: number, rng: Rng, log: HandshakeLog = []): { state: DeviceState; changed: boolean } {
   // @req offline.rotate
   const current = state.signedPrekeys[state.signedPrekeys.length - 1]!;
   let next = state;
   let changed = false;
-  if (now - current.created >= OFFLINE_CONSTANTS.PREKEY_ROTATION_PERIOD) {
+  // @req handshake.replay-without-one-time-prekey
+  if (now - current.created >= OFFLINE_CONSTANTS.PREKEY_ROTATION_PERIOD || signedPrekeyLogFull(state, log)) {
     const expires = now + IDENTITY_CONSTANTS.DEFAULT_PREKEY_VALIDITY;
     const signed = { id: next.nextPrekeyId, created: now, expires, secretKey: generateX25519KeyPair(rng).secretKey };
     const kem = { id: next.nextPrekeyId + 1, created: now, expires, seed: rng(LENGTHS.mlKemSeed) };
