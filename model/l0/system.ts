@@ -18,7 +18,6 @@
  * @module
  */
 import type { SealErrorCode } from '../../src/errors.js';
-import { HANDSHAKE_CONSTANTS } from '../../src/handshake/constants.js';
 import { IDENTITY_CONSTANTS } from '../../src/identity/constants.js';
 import { MAM_DEFAULT_MAX } from '../../src/net/archive.js';
 import { OFFLINE_CONSTANTS } from '../../src/offline/constants.js';
@@ -79,7 +78,7 @@ export interface DeviceModel {
   /** Server side: the one-time prekeys of the published bundle, and those already handed out (the test's server hands each out once). */
   published: OneTimePrekey[];
   served: number[];
-  /** Processed handshake header ids (bounded by MAX_PROCESSED_HANDSHAKES). */
+  /** Processed handshake header ids. */
   log: string[];
   sessions: Partial<Record<DeviceName, Session>>;
   /** When this device last signalled about / reset on request of each peer device. */
@@ -482,7 +481,8 @@ function open(s: SystemState, d: DeviceModel, stanza: Extract<Stanza, { kind: 's
         session = merged.session;
         incomingIsAlternate = merged.incomingIsAlternate;
         otpks = otpks.filter((k) => k.id !== header.otpk?.id);
-        log = [...log, header.id].slice(-HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES);
+        // The log's bounds (spec handshake.duplicate: MAX_PROCESSED_HANDSHAKES per signed prekey) are beyond the schedules' reach.
+        log = [...log, header.id];
       }
     }
     if (session.kind === 'none') fail('no-session');
