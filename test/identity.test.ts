@@ -199,8 +199,8 @@ describe('§identity.bundle', () => {
 
 describe('§identity.devices', () => {
   const account = generateEd25519KeyPair(seededRng('account'));
-  const phone = { id: 1094281337, added: NOW - 1000, label: 'Phone' };
-  const laptop = { id: device.deviceId, added: NOW, label: 'Laptop' };
+  const phone = { id: 1094281337, added: NOW - 1000, signingKey: generateEd25519KeyPair(seededRng('phone')).publicKey, label: 'Phone' };
+  const laptop = { id: device.deviceId, added: NOW, signingKey: ed25519PublicKeyOf(device.signingKey), label: 'Laptop' };
   const signed = createDeviceList(juliet, [laptop, phone], NOW, { secretKey: account.secretKey });
 
   it('holds 1..64 devices with unique ids, sorted', () => {
@@ -208,7 +208,7 @@ describe('§identity.devices', () => {
     expect(signed.devices.map((d) => d.id)).toEqual([device.deviceId, 1094281337].sort((a, b) => a - b));
     expect(codeOf(() => createDeviceList(juliet, [phone, phone], NOW))).toBe('duplicate-id');
     expect(codeOf(() => createDeviceList(juliet, [], NOW))).toBe('length-out-of-range');
-    expect(codeOf(() => createDeviceList(juliet, Array.from({ length: 65 }, (_, i) => ({ id: i + 1, added: NOW })), NOW))).toBe('length-out-of-range');
+    expect(codeOf(() => createDeviceList(juliet, Array.from({ length: 65 }, (_, i) => ({ id: i + 1, added: NOW, signingKey: phone.signingKey })), NOW))).toBe('length-out-of-range');
     expect(codeOf(() => verifyDeviceList(juliet, { issued: NOW, devices: [phone, phone] }))).toBe('duplicate-id');
     expect(codeOf(() => removeDevice(juliet, createDeviceList(juliet, [phone], NOW), phone.id, NOW))).toBe('length-out-of-range');
     expect(codeOf(() => createDeviceList(juliet, [{ ...phone, label: 'tab\there' }], NOW))).toBe('schema-violation');
@@ -222,7 +222,7 @@ describe('§identity.devices', () => {
     expect(codeOf(() => verifyDeviceList(bareJid('romeo@montague.lit'), signed))).toBe('authentication-failed');
     expect(codeOf(() => verifyDeviceList(juliet, { ...signed, devices: signed.devices.map((d) => (d.id === phone.id ? { ...d, label: 'Stolen' } : d)) }))).toBe('authentication-failed');
     expect(codeOf(() => verifyDeviceList(juliet, { ...signed, issued: NOW + 1 }))).toBe('authentication-failed');
-    const added = addDevice(juliet, signed, { id: 5, added: NOW + 10 }, NOW + 10, { secretKey: account.secretKey });
+    const added = addDevice(juliet, signed, { id: 5, added: NOW + 10, signingKey: phone.signingKey }, NOW + 10, { secretKey: account.secretKey });
     expect(added.issued).toBe(NOW + 10);
     expect(verifyDeviceList(juliet, added).devices.map((d) => d.id)).toContain(5);
     const removed = removeDevice(juliet, added, 5, NOW, { secretKey: account.secretKey });
@@ -240,7 +240,7 @@ describe('§identity.devices', () => {
 
   it('round-trips through XML and the canonical encoding, with bindings', () => {
     const withBinding = createDeviceList(juliet, signed.devices, NOW, { secretKey: account.secretKey, bindings: [{ kind: 'x509', certificate: new Uint8Array([1, 2]), signature: new Uint8Array([3]) }] });
-    for (const list of [signed, withBinding, createDeviceList(juliet, [{ id: 3, added: NOW }], NOW)]) {
+    for (const list of [signed, withBinding, createDeviceList(juliet, [{ id: 3, added: NOW, signingKey: laptop.signingKey }], NOW)]) {
       expect(DeviceListElement.fromXml(parseXml(DeviceListElement.toXml(list).toString()))).toEqual(list);
     }
   });
@@ -318,9 +318,9 @@ describe('§identity.trust', () => {
     // @req identity.key-change
     const a = generateEd25519KeyPair(seededRng('acct a'));
     const b = generateEd25519KeyPair(seededRng('acct b'));
-    const listA = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 7, added: NOW }], NOW, { secretKey: a.secretKey }));
-    const listB = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 7, added: NOW }], NOW, { secretKey: b.secretKey }));
-    const unsigned = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 7, added: NOW }], NOW));
+    const listA = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 7, added: NOW, signingKey: key1 }], NOW, { secretKey: a.secretKey }));
+    const listB = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 7, added: NOW, signingKey: key1 }], NOW, { secretKey: b.secretKey }));
+    const unsigned = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 7, added: NOW, signingKey: key1 }], NOW));
     const first = observeAccountKey({}, listA);
     expect(first.event).toBe('new');
     expect(observeAccountKey(first.store, listB).event).toBe('key-changed');
@@ -332,26 +332,29 @@ describe('§identity.trust', () => {
     // @req identity.trust-distrusted
     // @req identity.binding-unverified
     let store = observeDeviceKey({}, juliet, 7, key1).store;
-    expect(isTrusted(store, 'blind-trust-before-verification', juliet, 7, key1, false)).toBe(true);
-    expect(isTrusted(store, 'manual', juliet, 7, key1, false)).toBe(false);
-    expect(isTrusted(store, 'blind-trust-before-verification', juliet, 7, key2, false)).toBe(false);
+    expect(isTrusted(store, 'blind-trust-before-verification', juliet, 7, key1, undefined)).toBe(true);
+    expect(isTrusted(store, 'manual', juliet, 7, key1, undefined)).toBe(false);
+    expect(isTrusted(store, 'blind-trust-before-verification', juliet, 7, key2, undefined)).toBe(false);
+    const distrustedDevice = generateEd25519KeyPair(seededRng('acct 7'));
+    const list7 = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 7, added: NOW, signingKey: key1 }], NOW, { secretKey: distrustedDevice.secretKey }));
+    store = decide(observeAccountKey(store, list7).store, juliet, 'account', distrustedDevice.publicKey, 'verified');
     store = decide(store, juliet, { deviceId: 7 }, key1, 'distrusted');
-    expect(isTrusted(store, 'blind-trust-before-verification', juliet, 7, key1, true)).toBe(false);
+    expect(isTrusted(store, 'blind-trust-before-verification', juliet, 7, key1, list7)).toBe(false);
     // Account key: verified → devices on its list are trusted; bindings alone verify nothing.
     const account = generateEd25519KeyPair(seededRng('acct'));
-    const list = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 8, added: NOW }], NOW, {
+    const list = verifyDeviceList(juliet, createDeviceList(juliet, [{ id: 8, added: NOW, signingKey: key2 }], NOW, {
       secretKey: account.secretKey,
       bindings: [{ kind: 'openpgp', certificate: new Uint8Array([1]), signature: new Uint8Array([2]) }],
     }));
     let s2 = observeAccountKey(observeDeviceKey({}, juliet, 8, key2).store, list).store;
-    expect(isTrusted(s2, 'manual', juliet, 8, key2, true)).toBe(false);
+    expect(isTrusted(s2, 'manual', juliet, 8, key2, list)).toBe(false);
     s2 = decide(s2, juliet, 'account', account.publicKey, 'verified');
-    expect(isTrusted(s2, 'manual', juliet, 8, key2, true)).toBe(true);
-    expect(isTrusted(s2, 'manual', juliet, 8, key2, false)).toBe(false);
+    expect(isTrusted(s2, 'manual', juliet, 8, key2, list)).toBe(true);
+    expect(isTrusted(s2, 'manual', juliet, 8, key2, undefined)).toBe(false);
     // Blind trust ends once any key of the account is verified.
     const s3 = observeDeviceKey(s2, juliet, 9, key1).store;
-    expect(isTrusted(s3, 'blind-trust-before-verification', juliet, 9, key1, false)).toBe(false);
-    expect(isTrusted(decide(s2, juliet, 'account', account.publicKey, 'distrusted'), 'blind-trust-before-verification', juliet, 8, key2, true)).toBe(false);
+    expect(isTrusted(s3, 'blind-trust-before-verification', juliet, 9, key1, list)).toBe(false);
+    expect(isTrusted(decide(s2, juliet, 'account', account.publicKey, 'distrusted'), 'blind-trust-before-verification', juliet, 8, key2, list)).toBe(false);
   });
 });
 

@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { openStanza } from '../src/envelope/index.js';
 import { bundleOf, createDeviceList, createDeviceState } from '../src/identity/index.js';
 import { DEVICE_LIST_NODE, ITEM_ID, bundleNode, publishOptions } from '../src/identity/pep.js';
-import { generateEd25519KeyPair, seededRng } from '../src/suite/index.js';
+import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../src/suite/index.js';
 import { BundleElement, DeviceListElement, RepairElement, SealedElement, childElements, publishIq, xml } from '../src/wire/index.js';
 import { ATTACKER_DEVICE_ID, JID, RealSystem, type Pick } from '../model/l0/real.js';
 import { type Action, type DeviceName, type ModelOptions, type Observation, type SystemState, enabled, initialState, step } from '../model/l0/system.js';
@@ -425,7 +425,7 @@ describe('L0 system: known deviations of src/net/client.ts from the spec', () =>
     const { real } = await scenario('send A1; deliver B1 m0');
     const mallory = await attackerDevice(real, ATTACKER_DEVICE_ID);
     const honest = DeviceListElement.fromXml(childElements(real.server.pepItems(JID.bob, DEVICE_LIST_NODE)[0]!)[0]!);
-    const devices = [...honest.devices, { id: mallory.deviceId, added: real.now() }];
+    const devices = [...honest.devices, { id: mallory.deviceId, added: real.now(), signingKey: ed25519PublicKeyOf(mallory.signingKey) }];
     const recipients: string[][] = [];
     for (const forged of [createDeviceList(JID.bob, devices, honest.issued + 10, { secretKey: generateEd25519KeyPair(seededRng('mallory account')).secretKey }), createDeviceList(JID.bob, devices, honest.issued + 20)]) {
       serve(real, JID.bob, DEVICE_LIST_NODE, DeviceListElement.toXml(forged));
@@ -436,13 +436,14 @@ describe('L0 system: known deviations of src/net/client.ts from the spec', () =>
     expect(recipients.flat()).not.toContain('X');
   });
 
-  it.fails('identity.key-change: a forged repair signal and a substituted bundle must not give the server a session as B1', async () => {
+  it('identity.key-change: a forged repair signal and a substituted bundle must not give the server a session as B1', async () => {
     // @req identity.key-change
     // @req offline.repair-reset
+    // @req identity.device-list-keys
     // Found while modelling repair: repair signals are unauthenticated (as the spec says), and on a
-    // reset SealClient takes whatever bundle the server serves for the device id, without comparing
-    // the identity key with the one of the session it replaces. The spec's claim that "a forged
-    // signal costs at most one handshake per interval" needs that comparison.
+    // reset SealClient took whatever bundle the server served for the device id. Fixed by
+    // identity.device-list-keys: bob's signed list names B1's identity signing key, so the
+    // substituted bundle is rejected (identity-key-changed) and the session with B1 stays.
     const { real } = await scenario('send A1; deliver B1 m0; send B1; deliver A1 m1');
     const b1 = real.device('B1').client;
     const mallory = { ...createDeviceState({ jid: JID.bob, now: real.now(), rng: seededRng('mallory'), oneTimePrekeys: 1 }), deviceId: b1.state.deviceId };

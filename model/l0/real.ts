@@ -44,6 +44,8 @@ import { type SessionShape, ratchetShape } from './observe.js';
 export const START_MS = Date.UTC(2026, 10, 26, 9, 0, 0);
 /** The device id of the attacker's device in forged lists. */
 export const ATTACKER_DEVICE_ID = 4242;
+/** The identity signing key the forged lists name for the attacker's device. */
+const ATTACKER_SIGNING_KEY = generateEd25519KeyPair(seededRng('l0 attacker device')).publicKey;
 
 export const JID: Readonly<Record<Account, BareJid>> = { alice: 'alice@example.org' as BareJid, bob: 'bob@example.net' as BareJid };
 const BUNDLE_PREFIX = bundleNode(1 as DeviceId).slice(0, -1);
@@ -208,7 +210,7 @@ export class RealSystem {
       if (mode === 'stale') return this.server.pepHistory(owner, DEVICE_LIST_NODE).find((old) => DeviceListElement.fromXml(childElements(old)[0]!).account !== undefined);
       if (mode === 'forged') {
         const list = DeviceListElement.fromXml(payload);
-        const forged = { ...list, devices: [...list.devices, { id: ATTACKER_DEVICE_ID, added: list.issued }] };
+        const forged = { ...list, devices: [...list.devices, { id: ATTACKER_DEVICE_ID, added: list.issued, signingKey: ATTACKER_SIGNING_KEY }] };
         return xml('item', { id: ITEM_ID }, [DeviceListElement.toXml(forged)]);
       }
       return undefined;

@@ -12,7 +12,7 @@ import { bareJid } from '../identity/jid.js';
 import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { type PeerSession, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
-import { generateEd25519KeyPair, seededRng } from '../suite/index.js';
+import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../suite/index.js';
 import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, RepairElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 
@@ -35,8 +35,9 @@ export function specExamples(): Map<string, string> {
   const juliet = bareJid('juliet@capulet.lit');
   const device = createDeviceState({ jid: juliet, now: EXAMPLE_TIME, rng, oneTimePrekeys: 3 });
   const account = generateEd25519KeyPair(rng);
-  const laptop = { id: device.deviceId, added: EXAMPLE_TIME - 86400 * 30, label: 'Laptop' };
-  const phone = { id: 1094281337, added: EXAMPLE_TIME - 86400 * 200, label: 'Phone' };
+  const laptop = { id: device.deviceId, added: EXAMPLE_TIME - 86400 * 30, signingKey: ed25519PublicKeyOf(device.signingKey), label: 'Laptop' };
+  // The phone's key comes from its own seed, so that the other examples keep their bytes.
+  const phone = { id: 1094281337, added: EXAMPLE_TIME - 86400 * 200, signingKey: generateEd25519KeyPair(seededRng('spec examples phone')).publicKey, label: 'Phone' };
   const list = createDeviceList(juliet, [phone], EXAMPLE_TIME - 86400 * 200, { secretKey: account.secretKey });
   const updated = addDevice(juliet, list, laptop, EXAMPLE_TIME - 86400 * 30, { secretKey: account.secretKey });
   const withBinding = createDeviceList(juliet, updated.devices, updated.issued, {

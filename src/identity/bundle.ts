@@ -14,6 +14,7 @@ import type { Ed25519PublicKey, MlKemPublicKey, X25519PublicKey } from '../suite
 import { type BundleValue, IdentityKeysContent, KemPrekeyContent, SignedPrekeyContent } from '../wire/bundle.js';
 import { IDENTITY_CONSTANTS } from './constants.js';
 import type { DeviceId } from './device.js';
+import { type VerifiedDeviceList, assertListedKey } from './devicelist.js';
 import type { BareJid } from './jid.js';
 import { SIGNATURE_LABELS } from './labels.js';
 
@@ -52,20 +53,27 @@ export function checkPrekeyValidity(what: string, key: { created: number; expire
  * `now` (seconds). Checks, in this order: every public key (lengths, canonical encodings, no
  * low-order X25519 or small-order Ed25519 keys, the ML-KEM modulus check); the identity
  * signature over the keys, the JID and the device id; both prekey signatures; both validity
- * periods; unique one-time prekey ids.
+ * periods; unique one-time prekey ids; and, when the account's verified device list is given,
+ * that the identity signing key is the one the list names for the device.
  *
- * Implements requirements `identity.verify-bundle`, `identity.one-time-prekeys`.
+ * Implements requirements `identity.verify-bundle`, `identity.one-time-prekeys`,
+ * `identity.device-list-keys` and `identity.device-list-key-hint`.
  *
+ * @param context.deviceList - the account's current device list, verified with
+ *   `verifyDeviceList`. A client that has it MUST pass it when the list is signed: without
+ *   it a server can present its own keys for a listed device id.
  * @throws SealError `invalid-length` or `invalid-key` for a bad key; `authentication-failed` for
  *   a bad signature (including one made for another JID, device or label); `expired-prekey`;
- *   `duplicate-id`; `length-out-of-range` for more than 100 one-time prekeys.
+ *   `duplicate-id`; `length-out-of-range` for more than 100 one-time prekeys;
+ *   `identity-key-changed` when `deviceList` names another signing key for the device;
+ *   `invalid-value` when `deviceList` is another account's.
  * @see spec §identity.bundle
  * @example
  * ```ts
- * const verified = verifyBundle(bundle, { jid, deviceId, now });
+ * const verified = verifyBundle(bundle, { jid, deviceId, now, deviceList: verifyDeviceList(jid, list) });
  * ```
  */
-export function verifyBundle(bundle: BundleValue, context: { jid: BareJid; deviceId: DeviceId; now: number }): VerifiedBundle {
+export function verifyBundle(bundle: BundleValue, context: { jid: BareJid; deviceId: DeviceId; now: number; deviceList?: VerifiedDeviceList }): VerifiedBundle {
   const { jid, deviceId, now } = context;
   // @req identity.verify-bundle
   const signingKey = checkEd25519PublicKey(bundle.identity.signingKey);
@@ -94,6 +102,8 @@ export function verifyBundle(bundle: BundleValue, context: { jid: BareJid; devic
     if (ids.has(k.id)) throw new SealError('duplicate-id', `bundle: one-time prekey id ${k.id} appears twice`);
     ids.add(k.id);
   }
+  // @req identity.device-list-keys
+  if (context.deviceList !== undefined) assertListedKey(context.deviceList, jid, deviceId, signingKey);
   return {
     jid,
     deviceId,

@@ -1,6 +1,7 @@
 /**
  * The device list: creating, changing and signing it with the optional account key, verifying a
- * fetched one, and the bytes a foreign (X.509 or OpenPGP) key signs to vouch for the account key.
+ * fetched one, comparing a bundle's identity signing key with the key the list names for its
+ * device, and the bytes a foreign (X.509 or OpenPGP) key signs to vouch for the account key.
  *
  * @see spec §identity.devices
  * @module
@@ -9,6 +10,7 @@ import { encode } from '../codec/binary.js';
 import { utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { labeledContent } from '../suite/suite.js';
+import { constantTimeEqual } from '../suite/kdf.js';
 import { assertSignedWithLabel, checkEd25519PublicKey, ed25519PublicKeyOf, signWithLabel } from '../suite/signature.js';
 import type { Ed25519PublicKey, Ed25519SecretKey } from '../suite/types.js';
 import { AccountKeyBindingContent, DeviceEntrySchema, type BindingKind, type BindingValue, type DeviceEntryValue, type DeviceListValue, bindingKindNumber, deviceListContent } from '../wire/devices.js';
@@ -25,12 +27,20 @@ export interface AccountSigner {
 
 /**
  * Builds a device list issued at `issued`, signed by the account key when one is given.
- * Devices are sorted by id so that the same set always gives the same list.
+ * Devices are sorted by id so that the same set always gives the same list. Each entry names
+ * its device's identity signing key (`signingKey`, the key of the device's bundle), which the
+ * account signature covers.
  *
- * Implements requirement `identity.account-signature`.
+ * Implements requirements `identity.account-signature` and `identity.device-list-keys`.
  *
- * @throws SealError `duplicate-id`, `length-out-of-range` (0 or more than 64 devices).
+ * @throws SealError `duplicate-id`, `length-out-of-range` (0 or more than 64 devices),
+ *   `invalid-length` or `invalid-key` (a signing key that is not a valid Ed25519 public key),
+ *   `schema-violation` (a bad time or label).
  * @see spec §identity.devices
+ * @example
+ * ```ts
+ * const list = createDeviceList(jid, [{ id: state.deviceId, added: now, signingKey: ed25519PublicKeyOf(state.signingKey) }], now, { secretKey });
+ * ```
  */
 export function createDeviceList(jid: BareJid, devices: readonly DeviceEntryValue[], issued: number, account?: AccountSigner): DeviceListValue {
   const sorted = [...devices].sort((a, b) => a.id - b.id);
@@ -64,25 +74,32 @@ export function removeDevice(jid: BareJid, list: DeviceListValue, id: number, no
   return createDeviceList(jid, list.devices.filter((d) => d.id !== id), Math.max(now, list.issued + 1), account);
 }
 
-function checkEntries(devices: readonly DeviceEntryValue[]): void {
+/** A device on a verified list: its id and the identity signing key the list names, both checked. @see spec §identity.devices */
+export type ListedDevice = DeviceEntryValue & { readonly id: DeviceId; readonly signingKey: Ed25519PublicKey };
+
+function checkEntries(devices: readonly DeviceEntryValue[]): ListedDevice[] {
   // @req identity.device-list
   if (devices.length < 1 || devices.length > IDENTITY_CONSTANTS.MAX_DEVICES) {
     throw new SealError('length-out-of-range', `device list: expected 1..${IDENTITY_CONSTANTS.MAX_DEVICES} devices, got ${devices.length}`);
   }
   const seen = new Set<number>();
-  for (const d of devices) {
-    deviceId(d.id);
+  return devices.map((d) => {
+    const id = deviceId(d.id);
+    // @req identity.device-list-keys
+    // @req identity.key-check: every listed signing key, as for the keys of a bundle.
+    const signingKey = checkEd25519PublicKey(d.signingKey);
     if (!DeviceEntrySchema.safeParse(d).success) throw new SealError('schema-violation', `device list: entry ${d.id} has an invalid time or label`);
     if (seen.has(d.id)) throw new SealError('duplicate-id', `device list: device id ${d.id} appears twice`);
     seen.add(d.id);
-  }
+    return { ...d, id, signingKey };
+  });
 }
 
-/** A device list whose structure and (when present) account signature have been checked. */
+/** A device list whose structure, listed keys and (when present) account signature have been checked. */
 export interface VerifiedDeviceList {
   readonly jid: BareJid;
   readonly issued: number;
-  readonly devices: readonly (DeviceEntryValue & { readonly id: DeviceId })[];
+  readonly devices: readonly ListedDevice[];
   /** The account key that signed the list, when it is signed. */
   readonly accountKey?: Ed25519PublicKey;
   /** Binding statements as published; the reference implementation does not verify them. */
@@ -92,18 +109,22 @@ export interface VerifiedDeviceList {
 /**
  * Verifies a device list fetched from `jid`'s device-list node.
  *
- * Implements requirements `identity.device-list`, `identity.account-signature` and
- * `identity.device-list-rollback`.
+ * Implements requirements `identity.device-list`, `identity.device-list-keys`,
+ * `identity.account-signature` and `identity.device-list-rollback`.
  *
  * @param newestIssued - the `issued` time of the newest list this client has accepted before
  *   under the same account key, if any.
- * @throws SealError `duplicate-id`, `length-out-of-range`, `invalid-key` (account key),
- *   `authentication-failed` (account signature), `stale-device-list` (older than `newestIssued`).
+ * @throws SealError `duplicate-id`, `length-out-of-range`, `invalid-length` or `invalid-key`
+ *   (a listed signing key or the account key), `authentication-failed` (account signature),
+ *   `stale-device-list` (older than `newestIssued`).
  * @see spec §identity.devices
+ * @example
+ * ```ts
+ * const verified = verifyDeviceList(jid, DeviceListElement.fromXml(payload), newestIssued);
+ * ```
  */
 export function verifyDeviceList(jid: BareJid, list: DeviceListValue, newestIssued?: number): VerifiedDeviceList {
-  checkEntries(list.devices);
-  const devices = list.devices.map((d) => ({ ...d, id: deviceId(d.id) }));
+  const devices = checkEntries(list.devices);
   if (list.account === undefined) return { jid, issued: list.issued, devices, bindings: [] };
   const accountKey = checkEd25519PublicKey(list.account.accountKey);
   // @req identity.account-signature
@@ -113,6 +134,42 @@ export function verifyDeviceList(jid: BareJid, list: DeviceListValue, newestIssu
     throw new SealError('stale-device-list', `device list: issued ${list.issued} is older than the accepted ${newestIssued}`);
   }
   return { jid, issued: list.issued, devices, accountKey, bindings: list.account.bindings };
+}
+
+/**
+ * The identity signing key that a verified device list names for device `id`, if the device is
+ * on it.
+ *
+ * @see spec §identity.devices
+ */
+export function listedSigningKey(list: VerifiedDeviceList, id: number): Ed25519PublicKey | undefined {
+  return list.devices.find((d) => d.id === id)?.signingKey;
+}
+
+/**
+ * Compares the identity signing key a device presents (in its bundle) with the key its
+ * account's device list names for it. On a signed list the listed key is authoritative; on an
+ * unsigned list it is only a hint, which this implementation checks all the same. A device that
+ * is not on the list passes: whether to use it at all is the caller's decision.
+ *
+ * Implements requirements `identity.device-list-keys` and `identity.device-list-key-hint`.
+ *
+ * @throws SealError `identity-key-changed` when the list names another key for the device;
+ *   `invalid-value` when `list` is another account's.
+ * @see spec §identity.devices
+ * @example
+ * ```ts
+ * assertListedKey(verifiedList, jid, deviceId, bundle.identity.signingKey);
+ * ```
+ */
+export function assertListedKey(list: VerifiedDeviceList, jid: BareJid, id: number, signingKey: Uint8Array): void {
+  if (list.jid !== jid) throw new SealError('invalid-value', `device list: expected the list of ${jid}, got the list of ${list.jid}`);
+  const listed = listedSigningKey(list, id);
+  // @req identity.device-list-keys: a signed list binds the device id to this key.
+  // @req identity.device-list-key-hint: an unsigned list's key is compared all the same.
+  if (listed !== undefined && !constantTimeEqual(listed, signingKey)) {
+    throw new SealError('identity-key-changed', `device ${id} of ${jid}: identity key differs from the one the ${list.accountKey === undefined ? 'unsigned' : 'signed'} device list names`);
+  }
 }
 
 /**

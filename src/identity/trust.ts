@@ -8,7 +8,7 @@
  * @module
  */
 import { toHex } from '../codec/bytes.js';
-import type { VerifiedDeviceList } from './devicelist.js';
+import { type VerifiedDeviceList, listedSigningKey } from './devicelist.js';
 
 /** The user's decision about one key. @see spec §identity.trust */
 export type TrustLevel = 'undecided' | 'verified' | 'distrusted';
@@ -105,25 +105,39 @@ export function decide(store: TrustStore, jid: string, target: { deviceId: numbe
 /**
  * Whether a client may encrypt to (and accept messages from) a device: never when the device key
  * or the account key that signs its list is distrusted; always when the device key is verified,
- * or when it is on a list signed by a verified account key; for an undecided key, as the policy
- * says.
+ * or when the device is on a list signed by a verified account key and that list names exactly
+ * `signingKey` for it; for an undecided key, as the policy says.
  *
- * Implements requirement `identity.trust-distrusted`.
+ * Implements requirements `identity.trust-distrusted` and `identity.trust-listed-key`.
  *
- * @param onSignedList - whether the device is on the account's current list, verified under the
- *   recorded account key.
+ * @param signingKey - the identity signing key the device presents (from its verified bundle).
+ * @param deviceList - the account's current device list, verified with `verifyDeviceList`, or
+ *   `undefined` when the client has none. It counts only when it is `jid`'s, signed, and signed
+ *   by the account key recorded in `store`.
+ * @returns whether the device may be used.
  * @see spec §identity.trust
+ * @example
+ * ```ts
+ * if (isTrusted(store, 'manual', jid, bundle.deviceId, bundle.signingKey, verifiedList)) send();
+ * ```
  */
-export function isTrusted(store: TrustStore, policy: TrustPolicy, jid: string, deviceId: number, signingKey: Uint8Array, onSignedList: boolean): boolean {
+export function isTrusted(store: TrustStore, policy: TrustPolicy, jid: string, deviceId: number, signingKey: Uint8Array, deviceList: VerifiedDeviceList | undefined): boolean {
   const current = account(store, jid);
   const record = current.devices[deviceId];
+  const key = toHex(signingKey);
+  // Under the recorded account key: a list signed by another key says nothing about this account's trust.
+  const signedList = deviceList !== undefined && deviceList.jid === jid && deviceList.accountKey !== undefined && current.accountKey?.key === toHex(deviceList.accountKey) ? deviceList : undefined;
+  const listed = signedList === undefined ? undefined : listedSigningKey(signedList, deviceId);
   // @req identity.trust-distrusted
-  if (record === undefined || record.key !== toHex(signingKey) || record.level === 'distrusted') return false;
-  if (onSignedList && current.accountKey?.level === 'distrusted') return false;
+  if (record === undefined || record.key !== key || record.level === 'distrusted') return false;
+  // Listing the device id under a distrusted account key is enough to distrust it, whatever key is listed.
+  if (listed !== undefined && current.accountKey?.level === 'distrusted') return false;
   if (record.level === 'verified') return true;
   // @req identity.binding-unverified: binding statements never make a key verified here; only
   // the user's decision (or the client's own verification of a binding, recorded with decide()) does.
-  if (onSignedList && current.accountKey?.level === 'verified') return true;
+  // @req identity.trust-listed-key: the account key vouches for the key its list names, not for
+  // whatever key a device with a listed id presents.
+  if (listed !== undefined && toHex(listed) === key && current.accountKey?.level === 'verified') return true;
   if (policy === 'manual') return false;
   const anyVerified = current.accountKey?.level === 'verified' || Object.values(current.devices).some((d) => d.level === 'verified');
   return !anyVerified;

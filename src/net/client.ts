@@ -10,9 +10,10 @@
  */
 import { isSealError } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
+import { ed25519PublicKeyOf } from '../suite/signature.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { verifyBundle } from '../identity/bundle.js';
-import { addDevice, verifyDeviceList } from '../identity/devicelist.js';
+import { type VerifiedDeviceList, addDevice, verifyDeviceList } from '../identity/devicelist.js';
 import { type DeviceId, deviceId as toDeviceId } from '../identity/device.js';
 import { bareJid, type BareJid } from '../identity/jid.js';
 import { DEVICE_LIST_NODE, ITEM_ID, bundleNode, publishOptions } from '../identity/pep.js';
@@ -87,7 +88,8 @@ export class SealClient {
     const state = createDeviceState({ jid, now: options.now(), rng: options.rng, takenDeviceIds: existing?.devices.map((d) => d.id) ?? [], ...(options.oneTimePrekeys === undefined ? {} : { oneTimePrekeys: options.oneTimePrekeys }) });
     const client = new SealClient(options.connection, state, options.now, options.rng);
     await client.#publishBundle();
-    const entry = { id: state.deviceId, added: options.now() };
+    // @req identity.device-list-keys: the entry names this device's identity signing key.
+    const entry = { id: state.deviceId, added: options.now(), signingKey: ed25519PublicKeyOf(state.signingKey) };
     const list: DeviceListValue = existing === undefined ? { issued: options.now(), devices: [entry] } : addDevice(jid, existing, entry, options.now());
     await options.connection.iq(publishIq(client.#nextId(), DEVICE_LIST_NODE, ITEM_ID, DeviceListElement.toXml(list), publishOptions()));
     return client;
@@ -118,22 +120,31 @@ export class SealClient {
     await this.connection.iq(publishIq(this.#nextId(), bundleNode(this.state.deviceId), ITEM_ID, BundleElement.toXml(bundleOf(this.state)), publishOptions()));
   }
 
-  /** The device ids on an account's current device list (verified, rollback-checked). */
-  async devicesOf(jid: BareJid): Promise<DeviceId[]> {
+  /** An account's current device list, verified and rollback-checked, if it has one. */
+  async #listOf(jid: BareJid): Promise<VerifiedDeviceList | undefined> {
     const list = await SealClient.#fetchList(this.connection, jid);
-    if (list === undefined) return [];
+    if (list === undefined) return undefined;
     const verified = verifyDeviceList(jid, list, this.#newestIssued.get(jid));
     if (verified.accountKey !== undefined) this.#newestIssued.set(jid, verified.issued);
-    return verified.devices.map((d) => d.id);
+    return verified;
   }
 
-  /** Starts an asynchronous session with a device from its verified bundle. */
-  async #startSession(jid: BareJid, device: DeviceId): Promise<void> {
+  /** The device ids on an account's current device list (verified, rollback-checked). */
+  async devicesOf(jid: BareJid): Promise<DeviceId[]> {
+    return (await this.#listOf(jid))?.devices.map((d) => d.id) ?? [];
+  }
+
+  /**
+   * Starts an asynchronous session with a device from its bundle, verified against the account's
+   * list (whose entry names the device's identity signing key).
+   */
+  async #startSession(jid: BareJid, device: DeviceId, list: VerifiedDeviceList): Promise<PeerSession> {
     const result = await this.connection.iq(retrieveIq(this.#nextId(), jid, bundleNode(device), ITEM_ID));
     const payload = childElements(result.getChild('pubsub')!.getChild('items')!.getChild('item')!)[0]!;
-    const bundle = verifyBundle(BundleElement.fromXml(payload), { jid, deviceId: device, now: this.#now() });
+    // @req identity.device-list-keys: a bundle whose key is not the listed one is rejected.
+    const bundle = verifyBundle(BundleElement.fromXml(payload), { jid, deviceId: device, now: this.#now(), deviceList: list });
     const started = initiateAsync({ self: this.state, peer: bundle, rng: this.#rng });
-    this.sessions.set(sessionKey(jid, device), { ratchet: startRatchet(started.session, this.#rng), confirmation: { state: 'unconfirmed', header: started.header } });
+    return { ratchet: startRatchet(started.session, this.#rng), confirmation: { state: 'unconfirmed', header: started.header } };
   }
 
   /**
@@ -143,9 +154,10 @@ export class SealClient {
   async send(to: BareJid, body: string): Promise<void> {
     const recipients: { jid: BareJid; deviceId: DeviceId }[] = [];
     for (const jid of [to, this.jid]) {
-      for (const device of await this.devicesOf(jid)) {
+      const list = await this.#listOf(jid);
+      for (const { id: device } of list?.devices ?? []) {
         if (jid === this.jid && device === this.state.deviceId) continue;
-        if (!this.sessions.has(sessionKey(jid, device))) await this.#startSession(jid, device);
+        if (!this.sessions.has(sessionKey(jid, device))) this.sessions.set(sessionKey(jid, device), await this.#startSession(jid, device, list!));
         recipients.push({ jid, deviceId: device });
       }
     }
@@ -266,10 +278,19 @@ export class SealClient {
     const decision = acceptRepair(this.repairs, sessionKey(peer, signal.device), this.#now());
     this.repairs = decision.log;
     if (!decision.reset) return;
-    const devices = await this.devicesOf(peer);
-    if (!devices.includes(toDeviceId(signal.device))) return;
-    this.sessions.delete(sessionKey(peer, signal.device));
-    await this.#startSession(peer, toDeviceId(signal.device));
+    const list = await this.#listOf(peer);
+    const device = list?.devices.find((d) => d.id === signal.device)?.id;
+    if (list === undefined || device === undefined) return;
+    let session: PeerSession;
+    try {
+      session = await this.#startSession(peer, device, list);
+    } catch (e) {
+      // A bundle that fails verification (for example, one whose key is not the listed one)
+      // leaves the current session in place: a forged signal must not replace it.
+      if (isSealError(e)) return;
+      throw e;
+    }
+    this.sessions.set(sessionKey(peer, device), session);
   }
 }
 

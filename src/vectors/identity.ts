@@ -119,7 +119,10 @@ function fixtures() {
   const placeholderSignature = r(64);
   const manyPrekeys = Array.from({ length: 101 }, () => x25519PublicKeyOf(new X25519SecretKey(r(32))));
   const manyDeviceIds = Array.from({ length: 65 }, () => generateDeviceId(r) as number);
-  return { juliet, romeo, julietPhoneId, julietAccount, romeoAccount, otherSignedPrekey, forgery, placeholderCertificate, placeholderSignature, manyPrekeys, manyDeviceIds };
+  // Drawn last, so that the values above keep their bytes.
+  const julietPhoneSigning = r(32);
+  const serverSigning = r(32);
+  return { juliet, romeo, julietPhoneId, julietAccount, romeoAccount, otherSignedPrekey, forgery, placeholderCertificate, placeholderSignature, manyPrekeys, manyDeviceIds, julietPhoneSigning, serverSigning };
 }
 
 const edPublic = (secret: Uint8Array): Uint8Array => ed25519PublicKeyOf(new Ed25519SecretKey(secret));
@@ -354,11 +357,13 @@ function prekeysOf(element: Element): Element {
 
 const bundleVerify: GroupKind = {
   type: 'BundleVerify',
-  description: 'verifying a <bundle/> fetched from the bundle node of device deviceId of account jid at time now: every key checked (lengths, canonical encodings, no low-order X25519 or small-order Ed25519 key, the ML-KEM-768 modulus check), the identity signature with jid and deviceId from the context, both prekey signatures, both validity periods (now < expires, created <= now + 300, 1 s <= expires - created <= 35 days), at most 100 one-time prekeys with unique ids',
-  inputs: z.strictObject({ jid: z.string(), deviceId: z.int(), now: z.int(), bundleXml: z.string() }),
+  description: 'verifying a <bundle/> fetched from the bundle node of device deviceId of account jid at time now: every key checked (lengths, canonical encodings, no low-order X25519 or small-order Ed25519 key, the ML-KEM-768 modulus check), the identity signature with jid and deviceId from the context, both prekey signatures, both validity periods (now < expires, created <= now + 300, 1 s <= expires - created <= 35 days), at most 100 one-time prekeys with unique ids; when deviceListXml is given (the account\'s device list, which verifies as in DeviceListVerify), the identity signing key must be the one the list names for deviceId (identity-key-changed; required for a signed list, recommended for an unsigned one, which the flag UnsignedListKeyMismatch marks)',
+  inputs: z.strictObject({ jid: z.string(), deviceId: z.int(), now: z.int(), bundleXml: z.string(), deviceListXml: z.optional(z.string()) }),
   outputs: z.strictObject({}),
   operation: (i) => {
-    verifyBundle(BundleElement.fromXml(parseXml(i.bundleXml as string)), { jid: bareJid(i.jid as string), deviceId: deviceId(i.deviceId as number), now: i.now as number });
+    const jid = bareJid(i.jid as string);
+    const deviceList = i.deviceListXml === undefined ? undefined : verifyDeviceList(jid, DeviceListElement.fromXml(parseXml(i.deviceListXml as string)));
+    verifyBundle(BundleElement.fromXml(parseXml(i.bundleXml as string)), { jid, deviceId: deviceId(i.deviceId as number), now: i.now as number, ...(deviceList === undefined ? {} : { deviceList }) });
     return {};
   },
   cases: () => {
@@ -380,8 +385,22 @@ const bundleVerify: GroupKind = {
     const withSigned = (signedPrekey: Partial<BundleParts['signedPrekey']>) => signBundle({ ...base, signedPrekey: { ...base.signedPrekey, ...signedPrekey } });
     const withKem = (kemPrekey: Partial<BundleParts['kemPrekey']>) => signBundle({ ...base, kemPrekey: { ...base.kemPrekey, ...kemPrekey } });
     const withOneTime = (publicKey: Uint8Array) => signBundle({ ...base, oneTimePrekeys: [...base.oneTimePrekeys.slice(0, 2), { id: 5, publicKey }] });
-    const ok = (comment: string, bundle: BundleValue | string, over: Partial<typeof context> = {}) => ({ comment, inputs: { ...context, ...over, bundleXml: typeof bundle === 'string' ? bundle : bundleXml(bundle) } });
-    const bad = (comment: string, flag: string, bundle: BundleValue | string, over: Partial<typeof context> = {}) => ({ ...ok(comment, bundle, over), flags: [flag] });
+    type Over = Partial<typeof context> & { deviceListXml?: string };
+    const ok = (comment: string, bundle: BundleValue | string, over: Over = {}) => ({ comment, inputs: { ...context, ...over, bundleXml: typeof bundle === 'string' ? bundle : bundleXml(bundle) } });
+    const bad = (comment: string, flag: string, bundle: BundleValue | string, over: Over = {}) => ({ ...ok(comment, bundle, over), flags: [flag] });
+
+    // Juliet's device list naming this device's signing key, signed and unsigned, and a bundle
+    // the server made for the same device id under its own signing key (correctly self-signed).
+    const listed = {
+      issued: NOW - 30 * DAY,
+      devices: [
+        { id: d.deviceId, added: NOW - 30 * DAY, signingKey: edPublic(d.signingSecretKey), label: 'Laptop' },
+        { id: f.julietPhoneId, added: NOW - 200 * DAY, signingKey: edPublic(f.julietPhoneSigning), label: 'Phone' },
+      ].sort((a, b) => a.id - b.id),
+    };
+    const signedListXml = DeviceListElement.toXml(signList(JULIET, listed, f.julietAccount)).toString();
+    const unsignedListXml = DeviceListElement.toXml(listed).toString();
+    const serverMade = signBundle({ ...base, signer: new Ed25519SecretKey(f.serverSigning) });
 
     // Identity signature with one bit flipped.
     const flipped = { ...valid, identity: { ...valid.identity, signature: valid.identity.signature.slice() } };
@@ -427,6 +446,9 @@ const bundleVerify: GroupKind = {
       ok('signed prekey valid for exactly MAX_PREKEY_VALIDITY (35 days)', withSigned({ expires: CREATED + 35 * DAY })),
       ok('no one-time prekeys', signBundle({ ...base, oneTimePrekeys: [] })),
       ok('100 one-time prekeys (MAX_ONE_TIME_PREKEYS)', hundred),
+      ok('the signing key is the one the signed device list names for the device', valid, { deviceListXml: signedListXml }),
+      ok('the signing key is the one the unsigned device list names for the device', valid, { deviceListXml: unsignedListXml }),
+      ok('a bundle made by the server for a listed device id, checked without the list: only the list can tell', serverMade),
       bad('identity signature with one bit flipped', 'BadSignature', flipped),
       bad('verified for another JID', 'WrongJid', valid, { jid: ROMEO }),
       bad('verified for another device id', 'WrongDeviceId', valid, { deviceId: d.deviceId + 1 }),
@@ -451,6 +473,8 @@ const bundleVerify: GroupKind = {
       bad('identity signing key is the identity point; its signatures (R, S) = ([s]B, s) satisfy [S]B = R + [k]A', 'SmallOrderSigningKey', smallOrder),
       bad('ML-KEM key whose first coefficient is 4095 (>= q), correctly signed', 'InvalidKemKey', withKem({ publicKey: badKem })),
       bad('no <kem-prekey/>', 'MissingKemPrekey', noKem.toString()),
+      bad('a bundle made by the server for a device id on the signed list, under another signing key (correctly self-signed)', 'ListKeyMismatch', serverMade, { deviceListXml: signedListXml }),
+      bad('the same bundle against the unsigned list (SHOULD reject; the reference implementation does)', 'UnsignedListKeyMismatch', serverMade, { deviceListXml: unsignedListXml }),
     ];
   },
 };
@@ -458,18 +482,21 @@ const bundleVerify: GroupKind = {
 // ---------------------------------------------------------------------------------------------
 // Device lists
 
-const DeviceInput = z.strictObject({ id: z.int(), added: z.int(), label: z.optional(z.string()) });
+const DeviceInput = z.strictObject({ id: z.int(), added: z.int(), signingKey: Hex, label: z.optional(z.string()) });
 const BindingInput = z.strictObject({ kind: z.enum(['x509', 'openpgp']), certificate: Hex, signature: Hex });
-type DeviceIn = { id: number; added: number; label?: string };
+type DeviceIn = { id: number; added: number; signingKey: string; label?: string };
 type BindingIn = { kind: 'x509' | 'openpgp'; certificate: string; signature: string };
 
 const deviceListSign: GroupKind = {
   type: 'DeviceListSign',
-  description: 'a device list: devices sorted by id, signed when an account key is given with SignWithLabel(account key, "device list", DeviceListContent(jid, issued, devices, account key)); outputs the canonical binary DeviceList and the <devices/> element as serialized by the reference implementation',
+  description: 'a device list: each entry with the device\'s identity signing key (a valid Ed25519 public key), devices sorted by id, signed when an account key is given with SignWithLabel(account key, "device list", DeviceListContent(jid, issued, devices, account key)); outputs the canonical binary DeviceList and the <devices/> element as serialized by the reference implementation',
   inputs: z.strictObject({ jid: z.string(), issued: z.int(), devices: z.array(DeviceInput), accountSecretKey: z.optional(Hex), bindings: z.optional(z.array(BindingInput)) }),
   outputs: z.strictObject({ deviceList: Hex, deviceListXml: z.string() }),
   operation: (i) => {
-    const devices: DeviceEntryValue[] = (i.devices as DeviceIn[]).map((d) => (d.label === undefined ? { id: d.id, added: d.added } : { id: d.id, added: d.added, label: d.label }));
+    const devices: DeviceEntryValue[] = (i.devices as DeviceIn[]).map((d) => {
+      const entry = { id: d.id, added: d.added, signingKey: fromHex(d.signingKey, 'signingKey') };
+      return d.label === undefined ? entry : { ...entry, label: d.label };
+    });
     const bindings: BindingValue[] = ((i.bindings ?? []) as BindingIn[]).map((b) => ({ kind: b.kind, certificate: fromHex(b.certificate, 'certificate'), signature: fromHex(b.signature, 'signature') }));
     const account = i.accountSecretKey === undefined ? undefined : { secretKey: new Ed25519SecretKey(hex(i, 'accountSecretKey')), bindings };
     const list = createDeviceList(bareJid(i.jid as string), devices, i.issued as number, account);
@@ -477,19 +504,21 @@ const deviceListSign: GroupKind = {
   },
   cases: () => {
     const f = fixtures();
-    const laptop = { id: f.juliet.deviceId, added: NOW - 30 * DAY, label: 'Laptop' };
-    const phone = { id: f.julietPhoneId, added: NOW - 200 * DAY, label: 'Juliet\u2019s phone' };
+    const laptop = { id: f.juliet.deviceId, added: NOW - 30 * DAY, signingKey: toHex(edPublic(f.juliet.signingSecretKey)), label: 'Laptop' };
+    const phone = { id: f.julietPhoneId, added: NOW - 200 * DAY, signingKey: toHex(edPublic(f.julietPhoneSigning)), label: 'Juliet\u2019s phone' };
     const devices = [laptop, phone].sort((a, b) => b.id - a.id); // descending: the list sorts them
     const accountSecretKey = toHex(f.julietAccount);
     const issued = NOW - 30 * DAY;
     return [
-      { comment: 'unsigned, one device without a label', inputs: { jid: ROMEO, issued: NOW - 10 * DAY, devices: [{ id: f.romeo.deviceId, added: NOW - 10 * DAY }] } },
+      { comment: 'unsigned, one device without a label', inputs: { jid: ROMEO, issued: NOW - 10 * DAY, devices: [{ id: f.romeo.deviceId, added: NOW - 10 * DAY, signingKey: toHex(edPublic(f.romeo.signingSecretKey)) }] } },
       { comment: 'signed by the account key; devices given in descending id order, non-ASCII label', inputs: { jid: JULIET, issued, devices, accountSecretKey } },
       { comment: 'signed, with an OpenPGP binding statement (placeholder certificate and signature bytes)', inputs: { jid: JULIET, issued, devices, accountSecretKey, bindings: [{ kind: 'openpgp', certificate: toHex(f.placeholderCertificate), signature: toHex(f.placeholderSignature) }] } },
       { comment: 'the same device id twice', flags: ['DuplicateDeviceId'], inputs: { jid: JULIET, issued, devices: [laptop, { ...laptop, label: 'Tablet' }], accountSecretKey } },
       { comment: 'no devices', flags: ['EmptyList'], inputs: { jid: JULIET, issued, devices: [], accountSecretKey } },
-      { comment: '65 devices', flags: ['TooManyDevices'], inputs: { jid: JULIET, issued, devices: f.manyDeviceIds.map((id) => ({ id, added: issued })) } },
-      { comment: 'device id 0', flags: ['InvalidDeviceId'], inputs: { jid: JULIET, issued, devices: [{ id: 0, added: issued }], accountSecretKey } },
+      { comment: '65 devices', flags: ['TooManyDevices'], inputs: { jid: JULIET, issued, devices: f.manyDeviceIds.map((id) => ({ id, added: issued, signingKey: phone.signingKey })) } },
+      { comment: 'device id 0', flags: ['InvalidDeviceId'], inputs: { jid: JULIET, issued, devices: [{ id: 0, added: issued, signingKey: phone.signingKey }], accountSecretKey } },
+      { comment: 'a device\'s signing key is the identity point (small order)', flags: ['SmallOrderDeviceKey'], inputs: { jid: JULIET, issued, devices: [{ ...laptop, signingKey: toHex(ED25519_IDENTITY) }], accountSecretKey } },
+      { comment: 'a device\'s signing key of 31 bytes', flags: ['InvalidLength'], inputs: { jid: JULIET, issued, devices: [{ ...laptop, signingKey: laptop.signingKey.slice(2) }], accountSecretKey } },
     ];
   },
 };
@@ -503,19 +532,21 @@ function signList(jid: string, list: Pick<DeviceListValue, 'issued' | 'devices'>
 
 const deviceListVerify: GroupKind = {
   type: 'DeviceListVerify',
-  description: 'verifying a <devices/> fetched from the device-list node of account jid: 1..64 devices with unique ids; when signed, the account key checked (canonical, not of small order) and its signature over DeviceListContent with jid from the context; a signed list issued before newestIssued (the newest list accepted before under that key) is stale. Outputs the account key of a signed list, nothing for an unsigned one',
+  description: 'verifying a <devices/> fetched from the device-list node of account jid: 1..64 devices with unique ids, each with its identity signing key (the signing attribute, checked like a bundle\'s: canonical, not of small order); when signed, the account key checked the same way and its signature over DeviceListContent (which covers every device\'s signing key) with jid from the context; a signed list issued before newestIssued (the newest list accepted before under that key) is stale. Outputs each device id with its signing key, and the account key of a signed list',
   inputs: z.strictObject({ jid: z.string(), deviceListXml: z.string(), newestIssued: z.optional(z.int()) }),
-  outputs: z.strictObject({ accountKey: z.optional(Hex) }),
+  outputs: z.strictObject({ devices: z.array(z.strictObject({ id: z.int(), signingKey: Hex })), accountKey: z.optional(Hex) }),
   operation: (i) => {
     const verified = verifyDeviceList(bareJid(i.jid as string), DeviceListElement.fromXml(parseXml(i.deviceListXml as string)), i.newestIssued as number | undefined);
-    return verified.accountKey === undefined ? {} : { accountKey: toHex(verified.accountKey) };
+    const devices = verified.devices.map((d) => ({ id: d.id as number, signingKey: toHex(d.signingKey) }));
+    return verified.accountKey === undefined ? { devices } : { devices, accountKey: toHex(verified.accountKey) };
   },
   cases: () => {
     const f = fixtures();
     const issued = NOW - 30 * DAY;
+    const laptopKey = edPublic(f.juliet.signingSecretKey);
     const devices = [
-      { id: f.juliet.deviceId, added: NOW - 30 * DAY, label: 'Laptop' },
-      { id: f.julietPhoneId, added: NOW - 200 * DAY, label: 'Phone' },
+      { id: f.juliet.deviceId, added: NOW - 30 * DAY, signingKey: laptopKey, label: 'Laptop' },
+      { id: f.julietPhoneId, added: NOW - 200 * DAY, signingKey: edPublic(f.julietPhoneSigning), label: 'Phone' },
     ].sort((a, b) => a.id - b.id);
     const plain = { issued, devices };
     const signed = signList(JULIET, plain, f.julietAccount);
@@ -531,12 +562,21 @@ const deviceListVerify: GroupKind = {
 
     const empty = DeviceListElement.toXml(plain);
     empty.children = [];
-    const many = DeviceListElement.toXml({ issued, devices: f.manyDeviceIds.slice(0, 64).sort((a, b) => a - b).map((id) => ({ id, added: issued })) });
-    many.cnode(xml('device', { id: String(f.manyDeviceIds[64]!), added: '2026-10-27T09:00:00Z' }));
+    const many = DeviceListElement.toXml({ issued, devices: f.manyDeviceIds.slice(0, 64).sort((a, b) => a - b).map((id) => ({ id, added: issued, signingKey: laptopKey })) });
+    many.cnode(xml('device', { id: String(f.manyDeviceIds[64]!), added: '2026-10-27T09:00:00Z', signing: base64(laptopKey) }));
+
+    // The server swaps a device's signing key for its own after signing: the signature covers it.
+    const swappedKey = { ...signed, devices: signed.devices.map((d) => (d.id === f.juliet.deviceId ? { ...d, signingKey: edPublic(f.serverSigning) } : d)) };
+    // Correctly signed lists with a bad listed key, and a <device/> without its key.
+    const smallOrderDevice = signList(JULIET, { issued, devices: devices.map((d) => (d.id === f.juliet.deviceId ? { ...d, signingKey: ED25519_IDENTITY } : d)) }, f.julietAccount);
+    const noKey = DeviceListElement.toXml(plain);
+    delete (childElements(noKey)[0]!.attrs as Record<string, string>)['signing'];
+    const shortDeviceKey = DeviceListElement.toXml(plain);
+    (childElements(shortDeviceKey)[0]!.attrs as Record<string, string>)['signing'] = base64(laptopKey.slice(1));
 
     const smallOrder = { ...signed, account: { accountKey: ED25519_IDENTITY, signature: forgeForIdentityKey(f.forgery), bindings: [] } };
     const modified = { ...signed, devices: [{ ...devices[0]!, id: devices[0]!.id + 1 }, devices[1]!] };
-    const added = { ...signed, devices: [...devices, { id: f.romeo.deviceId, added: NOW - DAY }].sort((a, b) => a.id - b.id) };
+    const added = { ...signed, devices: [...devices, { id: f.romeo.deviceId, added: NOW - DAY, signingKey: edPublic(f.romeo.signingSecretKey) }].sort((a, b) => a.id - b.id) };
     const reissued = { ...signed, issued: issued + DAY };
 
     return [
@@ -558,6 +598,10 @@ const deviceListVerify: GroupKind = {
       bad('a device id changed after signing', 'ModifiedDevice', modified),
       bad('a device added after signing', 'ModifiedDevice', added),
       bad('issued time changed after signing', 'ModifiedIssued', reissued),
+      bad('a device\'s signing key replaced (by the server\'s) after signing', 'ModifiedSigningKey', swappedKey),
+      bad('a device\'s signing key is the identity point (small order), correctly signed', 'SmallOrderDeviceKey', smallOrderDevice),
+      bad('a <device/> without its signing key', 'MissingSigningKey', noKey.toString()),
+      bad('a device\'s signing key of 31 bytes', 'WrongKeyLength', shortDeviceKey.toString()),
     ];
   },
 };

@@ -31,8 +31,8 @@ export const BINDING_KINDS = { x509: 1, openpgp: 2 } as const;
 export type BindingKind = keyof typeof BINDING_KINDS;
 
 const label = z.string().check(z.minLength(1), z.refine((v) => utf8Encode(v).length <= MAX_DEVICE_LABEL_BYTES && !/[\u0000-\u001f\u007f]/.test(v), `expected 1..${MAX_DEVICE_LABEL_BYTES} UTF-8 bytes without control characters`));
-/** Schema of a DeviceEntry value. */
-export const DeviceEntrySchema = z.object({ id: DeviceIdSchema, added: Seconds, label: z.optional(label) });
+/** Schema of a DeviceEntry value: the device id, when it was added, its identity signing key and an optional label. */
+export const DeviceEntrySchema = z.object({ id: DeviceIdSchema, added: Seconds, signingKey: bytesOf(LENGTHS.ed25519PublicKey), label: z.optional(label) });
 /** Schema of a Binding value. */
 export const BindingSchema = z.object({ kind: z.enum(['x509', 'openpgp']), certificate: bytesWithin(1, MAX_BINDING_FIELD_BYTES), signature: bytesWithin(1, MAX_BINDING_FIELD_BYTES) });
 /** Schema of a AccountSignature value. */
@@ -45,7 +45,7 @@ export const DeviceListSchema = z.object({
   account: z.optional(AccountSignatureSchema),
 });
 
-/** One device on the list. */
+/** One device on the list, with the identity signing key the list binds to its id. */
 export type DeviceEntryValue = z.infer<typeof DeviceEntrySchema>;
 /** A binding statement: a foreign key's certificate and its signature over {@link AccountKeyBindingContent}. */
 export type BindingValue = z.infer<typeof BindingSchema>;
@@ -57,18 +57,20 @@ export type DeviceListValue = z.infer<typeof DeviceListSchema>;
 const DeviceEntryCodec = struct('DeviceEntry', {
   id: u32,
   added: u64n,
+  signingKey: fixed(LENGTHS.ed25519PublicKey, 'DeviceEntry.signing_key'),
   label: opaque(1, { max: MAX_DEVICE_LABEL_BYTES }, 'DeviceEntry.label'),
 });
 const entries = vector(1, { min: 1, max: MAX_DEVICES }, DeviceEntryCodec, 'devices');
 
 function entryToCodec(entry: DeviceEntryValue) {
-  return { id: entry.id, added: entry.added, label: utf8Encode(entry.label ?? '') };
+  return { id: entry.id, added: entry.added, signingKey: entry.signingKey, label: utf8Encode(entry.label ?? '') };
 }
 
 /**
  * What the account key signs (label `device list`):
  * `struct { opaque jid<1..3071>; uint64 issued; DeviceEntry devices<1..64>; opaque account_key[32]; }`
- * with `struct { uint32 id; uint64 added; opaque label<0..64>; } DeviceEntry`.
+ * with `struct { uint32 id; uint64 added; opaque signing_key[32]; opaque label<0..64>; } DeviceEntry`,
+ * so the signature binds each listed device id to that device's identity signing key.
  *
  * @see spec §identity.devices
  */
@@ -105,7 +107,7 @@ const DeviceListBinary = struct('DeviceList', {
   })),
 });
 
-type BinaryList = { issued: number; devices: readonly { id: number; added: number; label: Uint8Array }[]; account: { accountKey: Uint8Array; signature: Uint8Array; bindings: readonly { kind: number; certificate: Uint8Array; signature: Uint8Array }[] } | undefined };
+type BinaryList = { issued: number; devices: readonly { id: number; added: number; signingKey: Uint8Array; label: Uint8Array }[]; account: { accountKey: Uint8Array; signature: Uint8Array; bindings: readonly { kind: number; certificate: Uint8Array; signature: Uint8Array }[] } | undefined };
 
 /**
  * The canonical binary encoding of a whole device list:
@@ -129,7 +131,7 @@ export const DeviceListCodec: Codec<DeviceListValue> = {
       issued: value.issued,
       devices: value.devices.map((d) => {
         const text = utf8Decode(d.label, 'DeviceEntry.label');
-        return text === '' ? { id: d.id, added: d.added } : { id: d.id, added: d.added, label: text };
+        return text === '' ? { id: d.id, added: d.added, signingKey: d.signingKey } : { id: d.id, added: d.added, signingKey: d.signingKey, label: text };
       }),
       ...(value.account === undefined ? {} : {
         account: { ...value.account, bindings: value.account.bindings.map((b) => ({ ...b, kind: b.kind === BINDING_KINDS.x509 ? ('x509' as const) : ('openpgp' as const) })) },
@@ -156,7 +158,8 @@ function readBinding(element: Element): BindingValue {
 }
 
 /**
- * `<devices xmlns='urn:xmpp:seal:0' issued='…'>` with `<device/>` children and an optional
+ * `<devices xmlns='urn:xmpp:seal:0' issued='…'>` with `<device id='…' added='…' signing='…'/>`
+ * children (`signing`: the device's identity signing key, base64, required) and an optional
  * `<account-key/>` holding the account key, its signature and binding statements.
  *
  * @see spec §identity.devices
@@ -167,7 +170,7 @@ export const DeviceListElement = defineElement<DeviceListValue>({
   schema: DeviceListSchema,
   write: (list) =>
     xml('devices', { xmlns: SEAL_NS, issued: formatDateTime(list.issued) }, [
-      ...list.devices.map((d) => xml('device', { id: String(d.id), added: formatDateTime(d.added), ...(d.label === undefined ? {} : { label: d.label }) })),
+      ...list.devices.map((d) => xml('device', { id: String(d.id), added: formatDateTime(d.added), signing: base64(d.signingKey), ...(d.label === undefined ? {} : { label: d.label }) })),
       ...(list.account === undefined ? [] : [
         xml('account-key', { key: base64(list.account.accountKey), signature: base64(list.account.signature) },
           list.account.bindings.map((b) => xml('binding', { kind: b.kind }, [xml('certificate', {}, [base64(b.certificate)]), xml('signature', {}, [base64(b.signature)])]))),
@@ -187,7 +190,8 @@ export const DeviceListElement = defineElement<DeviceListValue>({
       issued: dateTimeAttr(element, 'issued'),
       devices: devices.map((d) => {
         const text = optionalAttr(d, 'label');
-        return { id: integerAttr(d, 'id'), added: dateTimeAttr(d, 'added'), ...(text === undefined ? {} : { label: text }) };
+        const entry = { id: integerAttr(d, 'id'), added: dateTimeAttr(d, 'added'), signingKey: binaryAttr(d, 'signing', LENGTHS.ed25519PublicKey) };
+        return text === undefined ? entry : { ...entry, label: text };
       }),
       ...(account === undefined ? {} : {
         account: { accountKey: binaryAttr(account, 'key', 32), signature: binaryAttr(account, 'signature', 64), bindings: bindings.map(readBinding) },
