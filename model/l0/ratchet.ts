@@ -50,8 +50,8 @@ export interface Ratchet {
   /** The session (both sides of one handshake share it). */
   readonly sid: number;
   readonly root: Sym;
-  /** DHs: this side's current ratchet key pair. */
-  readonly dhs: Sym;
+  /** DHs: this side's current ratchet key pair; none from a DH step on receipt until the next send (its private key is deleted). */
+  readonly dhs: Sym | undefined;
   /** DHr: the peer's current ratchet key. */
   readonly dhr: Sym | undefined;
   /** CKs (its first key) and Ns. */
@@ -112,7 +112,7 @@ export function encrypt(r: Ratchet, fp: string, fresh: () => Sym): { message: Ra
     const step = rootStep(s.root, dh(dhs, s.dhr));
     s = { ...s, dhs, root: step.root, cks: step.chain };
   }
-  const message = { rk: s.dhs, pn: s.pn, n: s.ns, mk: `${s.cks}#${s.ns}`, fp };
+  const message = { rk: s.dhs!, pn: s.pn, n: s.ns, mk: `${s.cks}#${s.ns}`, fp };
   return { message, ratchet: { ...s, ns: s.ns + 1 } };
 }
 
@@ -147,10 +147,14 @@ export function decrypt(r: Ratchet, m: RatchetMessage, now: number): { kind: 'du
   }
   const sameChain = w.dhr === m.rk;
   if (sameChain && m.n < w.nr) fail('message-key-unavailable');
+  // spec envelope.ratchet-init: the initiator's first remote key has no receiving chain; a second
+  // new remote key before this side sent cannot authenticate (its private key is deleted).
+  if (sameChain && w.ckr === undefined) fail('authentication-failed');
   if (!sameChain) {
     w = skipKeys(w, m.pn, now);
+    if (w.dhs === undefined) fail(m.n > ENVELOPE_CONSTANTS.MAX_SKIP ? 'skip-limit' : 'authentication-failed');
     const step = rootStep(w.root, dh(w.dhs, m.rk));
-    w = { ...w, dhr: m.rk, root: step.root, ckr: step.chain, ckrPos: 0, nr: 0, pn: w.ns, ns: 0, cks: undefined };
+    w = { ...w, dhs: undefined, dhr: m.rk, root: step.root, ckr: step.chain, ckrPos: 0, nr: 0, pn: w.ns, ns: 0, cks: undefined };
   }
   w = skipKeys(w, m.n, now);
   const mk = `${w.ckr}#${w.ckrPos}`;
