@@ -24,7 +24,7 @@ import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../src/su
 import { BundleElement, DeviceListElement, RepairElement, SealedElement, childElements, publishIq, xml } from '../src/wire/index.js';
 import { ATTACKER_DEVICE_ID, JID, RealSystem, type Pick } from '../model/l0/real.js';
 import { type Action, type DeviceName, type ModelOptions, type Observation, type SystemState, enabled, initialState, step } from '../model/l0/system.js';
-import { bindSession, inboxes, sessionShapes, unboundSessions } from '../model/l0/observe.js';
+import { bindDevice, bindSession, inboxes, sessionShapes, unboundSessions } from '../model/l0/observe.js';
 import { formatAction, parseActions } from '../model/l0/format.js';
 import { fcParams } from './support/property.js';
 
@@ -57,6 +57,7 @@ async function runAction(box: Box, real: RealSystem, action: Action): Promise<vo
   const expected = step(box.state, action);
   const observation = await real.step(action, pickOf(box.state, action));
   let next = expected.state;
+  for (const [name, id] of Object.entries(real.deviceIds()) as [DeviceName, number][]) if (next.deviceIds[name] === undefined) next = bindDevice(next, name, id);
   for (const created of unboundSessions(next)) {
     const id = real.activeSessionId(created.device, created.peer);
     if (id === undefined) throw new Error(`${formatAction(action)}: the model started session ${created.sid} of ${created.device} with ${created.peer}; the implementation has none`);
@@ -94,7 +95,9 @@ class SystemCommand implements fc.AsyncCommand<Box, RealSystem> {
 
 async function setup(seed: string, options: ModelOptions): Promise<{ model: Box; real: RealSystem }> {
   const real = await RealSystem.create(seed);
-  return { model: { state: initialState(real.now(), options) }, real };
+  let state = initialState(real.now(), options);
+  for (const [name, id] of Object.entries(real.deviceIds()) as [DeviceName, number][]) state = bindDevice(state, name, id);
+  return { model: { state }, real };
 }
 
 /**
@@ -147,7 +150,10 @@ const ALL_ACTIONS: fc.Arbitrary<Action>[] = [
   device.map((d) => ({ kind: 'compromise', device: d })),
   ...Array<fc.Arbitrary<Action>>(2).fill(fc.record({ kind: fc.constant('forge' as const), device, target: device })),
   fc.constantFrom<Action>({ kind: 'add-device' }, { kind: 'wait' }),
-  fc.record({ kind: fc.constant('serve-list' as const), account: fc.constantFrom('alice' as const, 'bob' as const), mode: fc.constantFrom('honest' as const, 'honest' as const, 'stale' as const, 'forged' as const) }),
+  fc.oneof(
+    fc.record({ kind: fc.constant('serve-list' as const), account: fc.constantFrom('alice' as const, 'bob' as const), mode: fc.constantFrom('honest' as const, 'honest' as const, 'stale' as const, 'forged' as const) }),
+    fc.record({ kind: fc.constant('serve-bundle' as const), device, mode: fc.constantFrom('honest' as const, 'forged' as const) }),
+  ),
 ];
 /** `SEAL_L0_PROFILE=sessions`: three devices, no server lies, denser session interplay (restores, forgeries, reorderings). */
 const sessionDevice = fc.constantFrom<DeviceName>('A1', 'B1', 'B2');
@@ -347,6 +353,34 @@ describe('L0 system: scenarios', () => {
       'send B1 => send-failed:stale-device-list',
       'send B2 => send-failed:authentication-failed',
       'send A1 => send-failed:authentication-failed',
+    ]);
+  });
+
+  it('a bundle that is not the listed device\'s is rejected: no session with it, and a repair does not replace the session', async () => {
+    // @req identity.device-list-keys
+    // @req offline.repair-reset
+    const { observed } = await scenario(`
+      serve-bundle B2 forged; send A1
+      serve-bundle B2 honest; send A1; deliver B1 m1; send B1; deliver A1 m2
+      restore B1; send A1; deliver B1 m3
+      serve-bundle B1 forged; deliver A1 r0:B1>A1:no-session
+      send A1; serve-bundle B1 honest; wait; send A1; deliver B1 m4; deliver B1 m5`);
+    expect(observed.filter((o) => !o.includes('=> done'))).toEqual([
+      'send A1 => send-failed:identity-key-changed',
+      'send A1 => sent m1 to B1,B2',
+      'deliver B1 m1 => opened m1 from A1',
+      'send B1 => sent m2 to A1,B2',
+      'deliver A1 m2 => opened m2 from B1',
+      'send A1 => sent m3 to B1,B2',
+      'deliver B1 m3 => error:no-session',
+      // The server forged the bundle of the device that asked for repair: A1 keeps its session.
+      'deliver A1 r0:B1>A1:no-session => repair',
+      'send A1 => sent m4 to B1,B2',
+      'send A1 => sent m5 to B1,B2',
+      // B1 lost its session; it signalled already (one signal per REPAIR_SIGNAL_INTERVAL)…
+      'deliver B1 m4 => error:no-session',
+      // …and after the wait it signals again.
+      'deliver B1 m5 => error:no-session',
     ]);
   });
 

@@ -14,6 +14,8 @@ export function formatAction(action: Action): string {
       return action.kind;
     case 'serve-list':
       return `${action.kind} ${action.account} ${action.mode}`;
+    case 'serve-bundle':
+      return `${action.kind} ${action.device} ${action.mode}`;
     case 'forge':
       return `${action.kind} ${action.device} ${action.target}`;
     case 'deliver':
@@ -42,6 +44,9 @@ export function parseActions(text: string): Action[] {
       case 'serve-list':
         if ((a !== 'alice' && a !== 'bob') || (b !== 'honest' && b !== 'stale' && b !== 'forged')) throw new Error(`action "${t}": expected serve-list alice|bob honest|stale|forged`);
         return { kind, account: a, mode: b };
+      case 'serve-bundle':
+        if (b !== 'honest' && b !== 'forged') throw new Error(`action "${t}": expected serve-bundle <device> honest|forged`);
+        return { kind, device: device(a), mode: b };
       case 'forge':
         return { kind, device: device(a), target: device(b) };
       case 'deliver':

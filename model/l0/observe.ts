@@ -25,6 +25,11 @@ export function bindSession(state: SystemState, sid: number, id: string): System
   return { ...state, sessionIds: { ...state.sessionIds, [sid]: id } };
 }
 
+/** The state with the real id of device `name` (device lists are ordered by id). */
+export function bindDevice(state: SystemState, name: DeviceName, id: number): SystemState {
+  return { ...state, deviceIds: { ...state.deviceIds, [name]: id } };
+}
+
 /** Per existing device, the stanzas on their way to it, as sorted `label@via`. */
 export function inboxes(state: SystemState): Partial<Record<DeviceName, string[]>> {
   const out: Partial<Record<DeviceName, string[]>> = {};

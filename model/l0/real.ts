@@ -9,7 +9,8 @@
  * `offline`, `carbon`, `archive`, `injected`); `deliver`, `duplicate`, `replay` and `drop` then
  * hand it to `SealClient.receive` or discard it. The server's adversary hook serves stale or
  * forged device lists on request, and hands out each one-time prekey once (one per bundle
- * served), which removes the only random choice of the handshake from what the model must predict.
+ * served), which removes the only random choice of the handshake from what the model must predict;
+ * and on request it serves, for a device, the attacker's bundle under that device's id.
  *
  * Device lists are signed by an account key, which the test holds as the user would: after a
  * client adds its device to the list, the list is re-signed one second later.
@@ -26,7 +27,7 @@ import { createDeviceList } from '../../src/identity/devicelist.js';
 import type { DeviceId } from '../../src/identity/device.js';
 import type { BareJid } from '../../src/identity/jid.js';
 import { DEVICE_LIST_NODE, ITEM_ID, bundleNode, publishOptions } from '../../src/identity/pep.js';
-import type { DeviceState } from '../../src/identity/state.js';
+import { type DeviceState, bundleOf, createDeviceState } from '../../src/identity/state.js';
 import { CARBONS_NS, DELAY_NS, EmbeddedServer, FORWARD_NS, MAM_NS, SealClient, type XmppConnection, carbonsEnableIq, presence } from '../../src/net/index.js';
 import { type Ed25519KeyPair, generateEd25519KeyPair } from '../../src/suite/signature.js';
 import { type Rng, seededRng } from '../../src/suite/rng.js';
@@ -135,6 +136,8 @@ export class RealSystem {
   readonly server: EmbeddedServer;
   readonly devices = new Map<DeviceName, RealDevice>();
   readonly listMode: Record<Account, ListMode> = { alice: 'honest', bob: 'honest' };
+  /** Devices whose bundle the server replaces with the attacker's (same device id, the attacker's keys). */
+  readonly forgedBundles = new Set<DeviceName>();
   /** The attacker's copies of compromised devices' sessions. */
   readonly stolen = new Map<DeviceName, Map<string, PeerSession>>();
   clock = START_MS;
@@ -216,7 +219,13 @@ export class RealSystem {
       return undefined;
     }
     if (node.startsWith(BUNDLE_PREFIX)) {
-      const key = `${owner}/${node.slice(BUNDLE_PREFIX.length)}`;
+      const id = Number(node.slice(BUNDLE_PREFIX.length));
+      const name = this.nameOf(owner, id);
+      if (name !== 'X' && this.forgedBundles.has(name)) {
+        const mallory = { ...createDeviceState({ jid: owner as BareJid, now: this.now(), rng: seededRng(`mallory ${owner} ${id}`), oneTimePrekeys: 0 }), deviceId: id as DeviceId };
+        return xml('item', { id: ITEM_ID }, [BundleElement.toXml(bundleOf(mallory))]);
+      }
+      const key = `${owner}/${id}`;
       const served = this.#served.get(key) ?? new Set<number>();
       this.#served.set(key, served);
       const bundle = BundleElement.fromXml(payload);
@@ -271,6 +280,10 @@ export class RealSystem {
         return { kind: 'done' };
       case 'serve-list':
         this.listMode[action.account] = action.mode;
+        return { kind: 'done' };
+      case 'serve-bundle':
+        if (action.mode === 'forged') this.forgedBundles.add(action.device);
+        else this.forgedBundles.delete(action.device);
         return { kind: 'done' };
       default:
     }
@@ -416,6 +429,13 @@ export class RealSystem {
         };
       }
     }
+    return out;
+  }
+
+  /** The device ids (random), by model name. */
+  deviceIds(): Partial<Record<DeviceName, number>> {
+    const out: Partial<Record<DeviceName, number>> = {};
+    for (const [name, device] of this.devices) out[name] = device.client.state.deviceId;
     return out;
   }
 

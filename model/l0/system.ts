@@ -109,6 +109,10 @@ export interface SystemState {
   devices: Partial<Record<DeviceName, DeviceModel>>;
   lists: Record<Account, SignedList[]>;
   listMode: Record<Account, ListMode>;
+  /** Devices whose bundle the server replaces with one of the attacker's, under the same device id. */
+  forgedBundles: DeviceName[];
+  /** The real device ids (random), bound by the test: a device list is ordered by them. */
+  deviceIds: Partial<Record<DeviceName, number>>;
   offline: Record<Account, Stanza[]>;
   archive: Record<Account, Stanza[]>;
   /** The attacker's copies of compromised devices' sessions. */
@@ -131,6 +135,7 @@ export type Action =
   | { kind: 'forge'; device: DeviceName; target: DeviceName }
   | { kind: 'add-device' }
   | { kind: 'serve-list'; account: Account; mode: ListMode }
+  | { kind: 'serve-bundle'; device: DeviceName; mode: 'honest' | 'forged' }
   | { kind: 'wait' };
 
 /** What can be observed of one step (besides the stanzas in flight and the session states). */
@@ -168,7 +173,7 @@ function newDevice(s: SystemState, name: DeviceName): DeviceModel {
 /** The state after A1, B1 and B2 were created (in that order) and came online. */
 export function initialState(now: number, options: ModelOptions): SystemState {
   const s: SystemState = {
-    now, devices: {}, lists: { alice: [], bob: [] }, listMode: { alice: 'honest', bob: 'honest' }, offline: { alice: [], bob: [] }, archive: { alice: [], bob: [] },
+    now, devices: {}, lists: { alice: [], bob: [] }, listMode: { alice: 'honest', bob: 'honest' }, forgedBundles: [], deviceIds: {}, offline: { alice: [], bob: [] }, archive: { alice: [], bob: [] },
     stolen: {}, nextSym: 0, nextSid: 0, nextMessage: 0, nextForgery: 0, nextRepair: 0, sessionIds: {}, options,
   };
   for (const name of INITIAL_DEVICES) newDevice(s, name);
@@ -182,6 +187,7 @@ export function enabled(state: SystemState, action: Action): boolean {
   if (action.kind === 'wait') return true;
   if (action.kind === 'add-device') return state.devices.A2 === undefined;
   if (action.kind === 'serve-list') return state.listMode[action.account] !== action.mode;
+  if (action.kind === 'serve-bundle') return state.devices[action.device] !== undefined && state.forgedBundles.includes(action.device) !== (action.mode === 'forged');
   const device = state.devices[action.device];
   if (device === undefined) return false;
   switch (action.kind) {
@@ -227,6 +233,9 @@ function apply(s: SystemState, action: Action): Observation {
       return { kind: 'done' };
     case 'serve-list':
       s.listMode[action.account] = action.mode;
+      return { kind: 'done' };
+    case 'serve-bundle':
+      s.forgedBundles = action.mode === 'forged' ? [...s.forgedBundles, action.device] : s.forgedBundles.filter((d) => d !== action.device);
       return { kind: 'done' };
     default:
   }
@@ -306,7 +315,13 @@ function fetchList(s: SystemState, d: DeviceModel, owner: Account): DeviceName[]
   const newest = d.newestIssued[owner];
   if (newest !== undefined && list.issued < newest) fail('stale-device-list');
   d.newestIssued[owner] = list.issued;
-  return list.devices;
+  // A list is sorted by device id (spec identity.device-list); the ids are the real, random ones.
+  const id = (n: DeviceName): number => {
+    const bound = s.deviceIds[n];
+    if (bound === undefined) throw new Error(`model: the device id of ${n} is not bound`);
+    return bound;
+  };
+  return [...list.devices].sort((a, b) => id(a) - id(b));
 }
 
 // ---- sessions ----
@@ -315,14 +330,20 @@ function fresh(s: SystemState): () => Sym {
   return () => `k${s.nextSym++}`;
 }
 
-/** Starts an asynchronous handshake with `peer` from its bundle as served (one unused one-time prekey at most). */
-function startSession(s: SystemState, d: DeviceModel, peer: DeviceName, kind: 'pending' | 'healing'): void {
+/**
+ * Starts an asynchronous handshake with `peer` from its bundle as served (one unused one-time
+ * prekey at most), and returns the new session for the caller to store.
+ * @throws ModelFailure `identity-key-changed` when the server serves another identity's bundle for
+ *   the device: its key is not the one the device list names (spec identity.device-list-keys).
+ */
+function startSession(s: SystemState, d: DeviceModel, peer: DeviceName, kind: 'pending' | 'healing'): Session {
+  if (s.forgedBundles.includes(peer)) fail('identity-key-changed');
   const p = s.devices[peer]!;
   const otpk = p.published.find((k) => !p.served.includes(k.id));
   if (otpk !== undefined) p.served.push(otpk.id);
   const sid = s.nextSid++;
   const header: Header = { id: `h${sid}`, sid, initiator: d.name, otpk };
-  d.sessions[peer] = { kind, header, active: initiatorRatchet(sid, spk(peer), fresh(s)), alternate: undefined };
+  return { kind, header, active: initiatorRatchet(sid, spk(peer), fresh(s)), alternate: undefined };
 }
 
 function compareSessions(s: SystemState, a: number, b: number): number {
@@ -363,7 +384,7 @@ function send(s: SystemState, d: DeviceModel): Observation {
     for (const account of [to, ACCOUNT[d.name]]) {
       for (const peer of fetchList(s, d, account)) {
         if (peer === d.name) continue;
-        if (d.sessions[peer] === undefined) startSession(s, d, peer, 'pending');
+        if (d.sessions[peer] === undefined) d.sessions[peer] = startSession(s, d, peer, 'pending');
         recipients.push(peer);
       }
     }
@@ -434,8 +455,15 @@ function onRepair(s: SystemState, d: DeviceModel, signal: Extract<Stanza, { kind
     throw e;
   }
   if (!devices.includes(peer)) return { kind: 'repair', reset: false };
-  delete d.sessions[peer];
-  startSession(s, d, peer, 'healing');
+  let session: Session;
+  try {
+    session = startSession(s, d, peer, 'healing');
+  } catch (e) {
+    // A bundle that fails verification leaves the current session: a forged signal must not replace it.
+    if (e instanceof ModelFailure) return { kind: 'repair', reset: false };
+    throw e;
+  }
+  d.sessions[peer] = session;
   return { kind: 'repair', reset: true };
 }
 
