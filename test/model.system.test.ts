@@ -3,7 +3,7 @@
  * `fc.asyncModelRun` drive the abstract model of model/l0/system.ts and the real SealClient
  * instances on the embedded server (model/l0/real.ts) with the same actions: sends, deliveries in
  * any order, duplicates, replays, drops, devices going offline and online, a device added later,
- * a server serving stale or forged device lists, the archive, time passing, backups restored,
+ * a server serving stale or forged device lists and substituted bundles, the archive, time passing, backups restored,
  * and an attacker who steals a device's sessions and forges messages with them. After every
  * action the test compares what was observed (opened with which content and sender, duplicate,
  * not for this device, the typed error code, repair and reset, what a send was encrypted for),
