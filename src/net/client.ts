@@ -258,7 +258,9 @@ export class SealClient {
     }
     const reason = repairReason(result);
     const sender = result.kind === 'not-for-this-device' ? result.sender : senderOf(inner);
-    if (reason !== undefined && sender !== undefined) {
+    // A device's own messages come back from the archive without a key for it: nothing to repair.
+    const own = sender !== undefined && sender.jid === this.jid && sender.deviceId === this.state.deviceId;
+    if (reason !== undefined && sender !== undefined && !own) {
       const signal = signalRepair(this.repairs, sessionKey(sender.jid, sender.deviceId), this.#now());
       this.repairs = signal.log;
       if (signal.send) {
