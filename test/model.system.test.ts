@@ -31,7 +31,7 @@ import { fcParams } from './support/property.js';
 const RUNS = Number(process.env.SEAL_L0_RUNS ?? 12);
 const MAX_COMMANDS = Number(process.env.SEAL_L0_COMMANDS ?? 40);
 /** What the reference client does today where it departs from the spec (see the known-deviation tests below; none left in these options). */
-const AS_IMPLEMENTED: ModelOptions = {};
+const AS_IMPLEMENTED: ModelOptions = { repairOwnMessages: false };
 const SPEC: ModelOptions = { repairOwnMessages: false };
 
 interface Box { state: SystemState }
@@ -433,11 +433,10 @@ describe('L0 system: scenarios', () => {
 });
 
 /**
- * Where the reference client departs from the spec. Each test states the spec's requirement and
- * fails today; `it.fails` keeps the suite green and turns red when src/ is fixed, as a reminder
- * to make it a plain `it` (and, for the archive, to drop `repairOwnMessages` from AS_IMPLEMENTED).
+ * Where the reference client departed from the spec, found by this model; each was an `it.fails`
+ * until src/ was fixed and now guards the fix.
  */
-describe('L0 system: known deviations of src/net/client.ts from the spec', () => {
+describe('L0 system: deviations of src/net/client.ts from the spec, fixed', () => {
   /** The attacker's device for `bob`, with a valid bundle under its own identity key, published by the server. */
   async function attackerDevice(real: RealSystem, deviceId: number) {
     const mallory = { ...createDeviceState({ jid: JID.bob, now: real.now(), rng: seededRng('mallory'), oneTimePrekeys: 1 }), deviceId: deviceId as never };
@@ -452,7 +451,7 @@ describe('L0 system: known deviations of src/net/client.ts from the spec', () =>
     real.server.adversary.rewritePepItem = (o, n, item, requester) => (o === owner && n === node ? xml('item', { id: ITEM_ID }, [payload]) : previous(o, n, item, requester));
   }
 
-  it.fails('identity.key-change: a list re-signed by another account key, or no longer signed, must not silently add a device', async () => {
+  it('identity.key-change: a list re-signed by another account key, or no longer signed, must not silently add a device', async () => {
     // @req identity.key-change
     // Found while writing the forged-list actions: SealClient.devicesOf verifies a signed list with
     // the key inside the list and keeps no record of the account key it accepted before.

@@ -8,7 +8,8 @@
  * @see spec §offline
  * @module
  */
-import { isSealError } from '../errors.js';
+import { SealError, isSealError } from '../errors.js';
+import { toHex } from '../codec/bytes.js';
 import type { Rng } from '../suite/rng.js';
 import { ed25519PublicKeyOf } from '../suite/signature.js';
 import { SEAL_NS } from '../suite/suite.js';
@@ -64,6 +65,8 @@ export class SealClient {
   readonly #listeners: ((message: ReceivedMessage) => void)[] = [];
   /** Per account: the newest signed device list accepted (rollback protection). */
   readonly #newestIssued = new Map<string, number>();
+  /** Per account: the account key (hex) of the signed lists accepted so far, once there was one. */
+  readonly #accountKeys = new Map<string, string>();
   #id = 0;
   readonly #interactive = new Map<string, InitiatorAwaitingResponse | ResponderAwaitingFinish>();
   /** Interactive handshakes completed by this device (session ids, hex). */
@@ -125,11 +128,31 @@ export class SealClient {
     const list = await SealClient.#fetchList(this.connection, jid);
     if (list === undefined) return undefined;
     const verified = verifyDeviceList(jid, list, this.#newestIssued.get(jid));
-    if (verified.accountKey !== undefined) this.#newestIssued.set(jid, verified.issued);
+    const accountKey = verified.accountKey === undefined ? undefined : toHex(verified.accountKey);
+    const accepted = this.#accountKeys.get(jid);
+    // @req identity.key-change: a list signed by another account key, or no longer signed, is not
+    // used until the application has shown the change and calls acceptAccountKeyChange.
+    if (accepted !== undefined && accepted !== accountKey) {
+      throw new SealError('identity-key-changed', `${jid}: the device list is ${accountKey === undefined ? 'no longer signed' : 'signed by another account key'}; accept the change with acceptAccountKeyChange()`);
+    }
+    if (accountKey !== undefined) {
+      this.#accountKeys.set(jid, accountKey);
+      this.#newestIssued.set(jid, verified.issued);
+    }
     return verified;
   }
 
   /** The device ids on an account's current device list (verified, rollback-checked). */
+  /**
+   * Accepts that `jid`'s device list is now signed by another account key, or no longer signed,
+   * after the application has shown the user the change (spec identity.key-change). Until then
+   * every use of the list fails with `identity-key-changed`.
+   */
+  acceptAccountKeyChange(jid: BareJid): void {
+    this.#accountKeys.delete(jid);
+    this.#newestIssued.delete(jid);
+  }
+
   async devicesOf(jid: BareJid): Promise<DeviceId[]> {
     return (await this.#listOf(jid))?.devices.map((d) => d.id) ?? [];
   }
@@ -280,7 +303,14 @@ export class SealClient {
     const decision = acceptRepair(this.repairs, sessionKey(peer, signal.device), this.#now());
     this.repairs = decision.log;
     if (!decision.reset) return;
-    const list = await this.#listOf(peer);
+    let list: VerifiedDeviceList | undefined;
+    try {
+      list = await this.#listOf(peer);
+    } catch (e) {
+      // A changed account key waits for the application; the current session stays.
+      if (isSealError(e)) return;
+      throw e;
+    }
     const device = list?.devices.find((d) => d.id === signal.device)?.id;
     if (list === undefined || device === undefined) return;
     let session: PeerSession;
