@@ -4,8 +4,8 @@
  * specified passes at the default bound, every sanity query is reached (so the property is not
  * satisfied vacuously, and the attacker demonstrably does what the exceptions allow), and every
  * mutant assigned to it is caught with a printed counterexample. Two mutants that each remove
- * one of two redundant bindings must not be caught. Three findings: the protocol as written
- * fails, the proposed fix passes.
+ * one of two redundant bindings must not be caught. Three fixed findings are regressions: the
+ * spec's rule as it was fails its property, the spec now passes and still delivers.
  *
  * `SEAL_L1_DEPTH=k npx vitest run test/model.symbolic.test.ts` explores k actions deeper.
  *
@@ -20,14 +20,16 @@
  *   downgrade detection: @req identity.prekey-signatures
  *   delivery: @req envelope.skip-bounds
  *   fan-out to trusted devices: @req identity.device-list-rollback
+ *   fixed findings: @req identity.device-list-keys, @req identity.trust-listed-key,
+ *     @req handshake.replay-without-one-time-prekey, @req envelope.ratchet-init
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Exploration, explore, formatTrace } from '../model/l1/explorer.js';
 import { SPEC, mutated } from '../model/l1/options.js';
-import { progress, secrecy } from '../model/l1/properties.js';
-import { CATALOGUE, FINDINGS, REDUNDANT, SCENARIOS, type ScenarioName, deeper, extraDepth } from '../model/l1/scenarios.js';
+import { type Property, progress, secrecy } from '../model/l1/properties.js';
+import { CATALOGUE, FIXED, REDUNDANT, SCENARIOS, type ScenarioName, asItWas, asSpecified, deeper, extraDepth } from '../model/l1/scenarios.js';
 import { ROOT } from './support/environment.js';
 
 const EXTRA = extraDepth();
@@ -52,7 +54,7 @@ describe('L1: bounded symbolic (Dolev-Yao) model', () => {
   it('cites only requirement ids that the spec defines', () => {
     const xml = readFileSync(path.join(ROOT, 'spec/seal.xml'), 'utf8');
     const ids = new Set([...xml.matchAll(/class='req'>\[([^\]]+)\]/g)].map((m) => m[1]));
-    const cited = CATALOGUE.flatMap((e) => e.reqs);
+    const cited = [...CATALOGUE.flatMap((e) => e.reqs), ...FIXED.flatMap((f) => f.reqs)];
     expect(cited.length).toBeGreaterThan(0);
     expect(cited.filter((id) => !ids.has(id))).toEqual([]);
   });
@@ -132,21 +134,60 @@ describe('L1: bounded symbolic (Dolev-Yao) model', () => {
     }
   });
 
-  describe('findings: the spec as written fails, the proposed fix passes', () => {
-    for (const f of FINDINGS) {
+  describe('fixed findings: the spec as it was fails, the spec now passes', () => {
+    it('each differs from the protocol as specified only in the rule it fixed and in scaled bounds', () => {
+      for (const f of FIXED) {
+        const changed = (o: object) => Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== (SPEC as unknown as Record<string, unknown>)[k]);
+        expect(changed(asItWas(f)).sort(), f.name).toEqual([...Object.keys(f.asItWas), ...Object.keys(f.bounds)].sort());
+        expect(changed(asSpecified(f)), f.name).toEqual(Object.keys(f.bounds));
+      }
+    });
+
+    it(
+      'with the handshake log scaled to capacity 1, the delivery and forward-secrecy scenarios still hold and deliver',
+      () => {
+        // @req handshake.replay-without-one-time-prekey: rejection and rotation under honest traffic.
+        for (const name of ['delivery', 'fs'] as const) {
+          const sc = deeper(SCENARIOS[name], EXTRA);
+          const properties = CATALOGUE.filter((e) => e.scenarios.includes(name)).map((e) => e.property);
+          const r = explore(sc, { ...SPEC, handshakeLogCapacity: 1 }, [...properties, progress], { depth: sc.depth });
+          console.log(`${name} with a handshake log of capacity 1: ${r.states} states`);
+          for (const p of properties) {
+            const v = r.violations[p.name];
+            if (v !== undefined) console.log(formatTrace(`VIOLATION of ${p.name}`, v));
+            expect(v, p.name).toBeUndefined();
+          }
+          expect(r.truncated).toBe(false);
+          expect(r.witnesses[`${progress.name}: ${progress.sanity[0]!.name}`], name).toBeDefined();
+        }
+      },
+      TIMEOUT,
+    );
+
+    for (const f of FIXED) {
       it(
         f.name,
         () => {
           const sc = deeper(SCENARIOS[f.scenario], EXTRA);
-          const asWritten = explore(sc, f.spec, [f.property], { depth: sc.depth, stopAtViolation: true });
-          const violation = asWritten.violations[f.property.name];
-          expect(violation, 'the finding no longer reproduces').toBeDefined();
-          console.log(formatTrace(`finding: ${f.name} (${f.property.name}, ${asWritten.states} states)`, violation!));
-          const fixed = explore(sc, f.fix, [f.property, secrecy], { depth: sc.depth });
-          console.log(`  with the fix: ${fixed.states} states, ${f.property.name} holds`);
-          expect(fixed.violations[f.property.name]).toBeUndefined();
+          const old = explore(sc, asItWas(f), [f.property], { depth: sc.depth, stopAtViolation: true });
+          const violation = old.violations[f.property.name];
+          expect(violation, 'the spec as it was no longer fails: the regression test lost its teeth').toBeDefined();
+          console.log(formatTrace(`fixed finding (${f.commit}): the spec as it was violates ${f.property.name} (${old.states} states)`, violation!));
+          const witnesses: Property = { name: 'fixed-finding witnesses', anchor: 'impl.models', check: () => undefined, sanity: f.witnesses };
+          const now = explore(sc, asSpecified(f), [f.property, secrecy, witnesses], { depth: sc.depth });
+          console.log(`  the spec now: ${now.states} states, ${f.property.name} holds`);
+          const v = now.violations[f.property.name];
+          if (v !== undefined) console.log(formatTrace(`VIOLATION of ${f.property.name}`, v));
+          expect(v).toBeUndefined();
+          expect(now.truncated).toBe(false);
           // The fix keeps the protocol working: a message is still accepted.
-          expect(fixed.witnesses[`${secrecy.name}: ${secrecy.sanity[0]!.name}`]).toBeDefined();
+          expect(now.witnesses[`${secrecy.name}: ${secrecy.sanity[0]!.name}`]).toBeDefined();
+          // And the new rule is exercised.
+          for (const s of f.witnesses) {
+            const t = now.witnesses[`${witnesses.name}: ${s.name}`];
+            expect(t, `not reached: ${s.name}`).toBeDefined();
+            console.log(`  reached ${s.name}\n      ${t!.actions.join(' → ')}`);
+          }
         },
         TIMEOUT,
       );

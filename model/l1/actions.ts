@@ -13,7 +13,7 @@
  */
 import { type Attack, bundleChoices, deliveries, interactiveDeliveries } from './attacker.js';
 import { mergeIncoming, open, send } from './envelope.js';
-import { initiateAsync, readInteractive2, readInteractive3, respondInteractive1, startInteractive, verifyBundle } from './handshake.js';
+import { LOG_FULL, initiateAsync, logFull, readInteractive2, readInteractive3, respondInteractive1, startInteractive, verifyBundle } from './handshake.js';
 import { type Term, num, pk, tup, verify } from './terms.js';
 import {
   type Budget,
@@ -90,7 +90,7 @@ export function compromise(w: World, dev: string, kind: CompromiseKind, sessionI
   if (kind === 'session' || kind === 'full') {
     d.sessions.forEach((s, i) => {
       if (sessionIndex >= 0 && i !== sessionIndex) return;
-      revealed.push(s.rk, s.dhs, ...(s.cks ? [s.cks] : []), ...(s.ckr ? [s.ckr] : []), ...s.skipped.map((k) => k.mk));
+      revealed.push(s.rk, ...(s.dhs ? [s.dhs] : []), ...(s.cks ? [s.cks] : []), ...(s.ckr ? [s.ckr] : []), ...s.skipped.map((k) => k.mk));
     });
   }
   if (kind === 'full') for (const p of d.pending) revealed.push(p.e, ...(p.role === 'initiator' ? [p.q] : [p.r, p.k3]));
@@ -119,16 +119,20 @@ export function compromise(w: World, dev: string, kind: CompromiseKind, sessionI
 
 /**
  * A device replaces its signed prekey and KEM prekey and deletes the old private keys (the model
- * collapses the grace period).
+ * collapses the grace period); the handshake log drops the entries of the deleted signed prekey
+ * (the spec before the fix kept them: its log did not record prekeys).
  *
  * @see spec §offline.prekeys (offline.rotate)
+ * @see spec §handshake.async (handshake.duplicate)
  */
 export function rotate(w: World, dev: string): World {
   const d = device(w, dev);
   const gen = d.gen + 1;
   const spk = freshAtomNamed(w, d, `spk${gen}`, 'dh');
   const kem = freshAtomNamed(w, d, `kem${gen}`, 'kem');
-  const next: Device = { ...d, spk, kem, gen };
+  const old = d.spk === undefined ? undefined : pk(d.spk).id;
+  const log = w.options.handshakeLogScope === 'global' ? d.log : d.log.filter((e) => e.spk !== old);
+  const next: Device = { ...d, spk, kem, gen, log };
   const world = withDevice(w, next);
   return { ...world, know: world.know.add([tup(spkStatement(d.sign, pk(spk)), kemStatement(d.sign, pk(kem)))]) };
 }
@@ -200,7 +204,7 @@ export function successors(w: World, sc: Scenario): Successor[] {
         const v = verifyBundle(w, x, y, b.value);
         const label = `${from} starts an async handshake with ${to} (${b.label})`;
         if (typeof v === 'string') {
-          rejected(label, v === 'no-kem' ? 'no-kem' : undefined);
+          rejected(label, v === 'no-kem' ? 'no-kem' : b.label.startsWith('forged bundle') ? 'forge-bundle' : undefined);
           continue;
         }
         const started = initiateAsync(w, x, y, v);
@@ -230,7 +234,7 @@ export function successors(w: World, sc: Scenario): Successor[] {
     if (r.kind === 'accepted') push(c.label, c.value.forged === undefined ? r.world : spend(r.world, 'forged'));
     else if (r.kind === 'duplicate') {
       if (notes.has('duplicate')) push(`${c.label} — duplicate`, note(w, 'duplicate'));
-    } else rejected(c.label, c.value.forged);
+    } else rejected(c.label, r.reason === LOG_FULL ? 'log-full' : c.value.forged);
   }
 
   for (const c of interactiveDeliveries(w, attacks, forge)) {
@@ -273,6 +277,13 @@ export function successors(w: World, sc: Scenario): Successor[] {
   }
 
   if (has(w, 'rotations')) for (const dev of sc.rotations ?? []) push(`${dev} rotates its signed and KEM prekeys (old ones deleted)`, spend(rotate(w, dev), 'rotations'));
+
+  // @req handshake.replay-without-one-time-prekey: a device whose signed prekey accepts no more
+  // handshakes without a one-time prekey rotates (not budgeted: the protocol requires it; any
+  // delay before it is explored too, during which such handshakes are rejected).
+  for (const d of w.devices) {
+    if (d.control === 'honest' && logFull(w.options, d)) push(`${d.name} rotates its signed and KEM prekeys (its handshake log is full for the signed prekey)`, rotate(w, d.name));
+  }
 
   if (has(w, 'revocations')) for (const r of sc.revocations ?? []) push(`${r.dev} is stolen and ${r.jid} publishes a list without it`, spend(revoke(w, r.jid, r.dev), 'revocations'));
 

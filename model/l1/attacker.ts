@@ -196,7 +196,8 @@ function forgedRatchet(w: World, y: Device): Candidate<Delivery>[] {
     const p = device(w, s.peer);
     const tries: { what: string; header: Term; mk: Term }[] = [];
     if (s.ckr !== undefined && s.dhr !== undefined) tries.push({ what: 'continuing its chain', header: tup(s.dhr, num(0), num(s.nr)), mk: chainStep(s.ckr).mk });
-    if (s.dhr !== pk(ATTACKER.r)) {
+    // A new DH ratchet key opens only on a session that still holds its own ratchet secret.
+    if (s.dhr !== pk(ATTACKER.r) && s.dhs !== undefined) {
       const step = rootStep(w.options, s.rk, dhPub(s.dhs, pk(ATTACKER.r)), pk(ATTACKER.r));
       tries.push({ what: 'with a new DH ratchet key', header: tup(pk(ATTACKER.r), num(s.nr), num(0)), mk: chainStep(step.ck).mk });
     }

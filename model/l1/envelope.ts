@@ -104,7 +104,7 @@ export function send(w: World, x: Device, toJid: string): World | undefined {
     sessions = sessions.map((o) => (o === s ? wrapped.session : o));
     entries.push({ to: r, header: s.header, rmsg: wrapped.rmsg });
     const ws = wrapped.session;
-    recipients.push({ dev: r, rk0: s.rk0, own: ws.dhs, remote: ws.dhr, opk: s.opk, responder: s.responder, spk: s.spk, kemKey: s.kemKey, forged: s.forged === true });
+    recipients.push({ dev: r, rk0: s.rk0, own: ws.dhs!, remote: ws.dhr, opk: s.opk, responder: s.responder, spk: s.spk, kemKey: s.kemKey, forged: s.forged === true });
   }
   if (entries.length === 0) return undefined;
   d = { ...d, sessions };
@@ -173,7 +173,10 @@ export function open(w: World, c: Delivery): Opened {
   let incoming: Session | undefined;
   if (c.header !== undefined) {
     const r = respondAsync(w, y, p, c.header);
-    if (r.kind === 'error' && !(r.reason === 'unknown-prekey' && candidates.length > 0)) return { kind: 'rejected', reason: r.reason };
+    // A header naming a prekey the device does not hold (also a signed prekey whose log is full)
+    // is ignored when a session with the sender exists, as the reference does (spec
+    // §offline.simultaneous (offline.simultaneous)).
+    if (r.kind === 'error' && !(r.reason.startsWith('unknown-prekey') && candidates.length > 0)) return { kind: 'rejected', reason: r.reason };
     if (r.kind === 'established') {
       incoming = c.forged === undefined ? r.session : { ...r.session, forged: true };
       dev = r.device;

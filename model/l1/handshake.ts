@@ -19,7 +19,7 @@ import type { ProtocolOptions } from './options.js';
 import { is } from './options.js';
 import { startInitiatorRatchet } from './ratchet.js';
 import { NONE, type Term, aead, aeadOpen, decaps, dhPub, hash, kdf, kem, label, num, pk, tup, verify } from './terms.js';
-import { type Device, type Pending, type Session, type World, L, freshAtom, statement, statementOf } from './world.js';
+import { type Device, type LogEntry, type Pending, type Session, type World, L, freshAtom, statement, statementOf } from './world.js';
 
 /** A device's identity as a handshake binds it. */
 export interface Party {
@@ -49,8 +49,9 @@ export function trustedKey(w: World, viewer: Device, peer: Device): Term | 'any'
   if ((w.setup.verified[viewer.name] ?? []).includes(peer.name)) return pk(peer.sign);
   const view = viewer.lists[peer.jid];
   if (view !== undefined && view.devices.includes(peer.name)) {
-    // The spec: a device on a list signed by a verified account key is trusted, whatever
-    // identity key its bundle presents (the list names device ids only).
+    // @req identity.trust-listed-key: a device on a list signed by a verified account key is
+    // trusted with the identity signing key that list names for it, and with no other (before
+    // the fix the list named device ids only, and any key was trusted).
     return w.options.listBindsDeviceKeys ? view.keys[peer.name] : 'any';
   }
   return undefined;
@@ -204,6 +205,41 @@ function secretOf(pub: Term): Term | undefined {
   return pub.op === 'pk' ? pub.args[0] : undefined;
 }
 
+/** The reason a header without one-time prekey is rejected when its signed prekey's log is full. */
+export const LOG_FULL = 'unknown-prekey: handshake log full';
+
+/** How many headers without a one-time prekey `d`'s log holds for its current signed prekey. */
+function withoutOneTime(d: Device): number {
+  const spk = d.spk === undefined ? undefined : pk(d.spk).id;
+  return d.log.filter((e) => !e.oneTime && e.spk === spk).length;
+}
+
+/**
+ * Whether device `d`'s current signed prekey accepts no more handshakes without a one-time
+ * prekey, so that `d` must rotate it.
+ *
+ * @see spec §handshake.async (handshake.replay-without-one-time-prekey)
+ */
+export function logFull(o: ProtocolOptions, d: Device): boolean {
+  return o.handshakeLogScope === 'retained-while-prekey-held' && d.spk !== undefined && withoutOneTime(d) >= o.handshakeLogCapacity;
+}
+
+/**
+ * The log after accepting a header. The spec now: every entry without a one-time prekey stays
+ * (rotation drops them with their signed prekey, see actions.ts), entries with one are kept up
+ * to the capacity, the oldest dropped first. The spec before the fix: the newest entries up to
+ * the capacity, whatever prekeys they used.
+ *
+ * @see spec §handshake.async (handshake.duplicate)
+ * @see spec §handshake.async (handshake.replay-without-one-time-prekey)
+ */
+function appendToLog(o: ProtocolOptions, log: readonly LogEntry[], entry: LogEntry): LogEntry[] {
+  const all = [...log, entry];
+  if (o.handshakeLogScope === 'global') return all.slice(-o.handshakeLogCapacity);
+  let excess = all.filter((e) => e.oneTime).length - o.handshakeLogCapacity;
+  return all.filter((e) => !(e.oneTime && excess-- > 0));
+}
+
 /** The outcome of processing a handshake header as responder. */
 export type AsyncResponse =
   | { readonly kind: 'established'; readonly device: Device; readonly session: Session }
@@ -220,13 +256,16 @@ export type AsyncResponse =
  */
 export function respondAsync(w: World, y: Device, p: Device, header: Term): AsyncResponse {
   const o = w.options;
-  // @req handshake.duplicate: the log (per device, or per initiator with the fix).
-  if (!is(o, 'no-replay-cache') && y.log.some((e) => e.header === header.id && (o.handshakeLogScope === 'global' || e.peer === p.name))) return { kind: 'duplicate' };
+  // @req handshake.duplicate
+  if (!is(o, 'no-replay-cache') && y.log.some((e) => e.header === header.id)) return { kind: 'duplicate' };
   if (header.op !== 'tup' || header.args.length !== 7) return { kind: 'error', reason: 'malformed' };
   const [stmt, spkPub, opkRef, kemRef, ekPub, ct, conf] = header.args as [Term, Term, Term, Term, Term, Term, Term];
   const party = checkStatement(w, y, p, stmt);
   if (party === undefined) return { kind: 'error', reason: 'authentication-failed' };
   if (y.spk === undefined || pk(y.spk) !== spkPub) return { kind: 'error', reason: 'unknown-prekey' };
+  // @req handshake.replay-without-one-time-prekey: no more handshakes without a one-time prekey
+  // to a signed prekey whose entries fill the log (the device rotates it, see actions.ts).
+  if (o.handshakeLogScope === 'retained-while-prekey-held' && opkRef === NONE && logFull(o, y)) return { kind: 'error', reason: LOG_FULL };
   let kemSecret: Term | undefined;
   if (kemRef === NONE) {
     if (!is(o, 'kem-optional')) return { kind: 'error', reason: 'unknown-prekey' };
@@ -271,13 +310,12 @@ export function respondAsync(w: World, y: Device, p: Device, header: Term): Asyn
   };
   // @req handshake.one-time-prekey-once
   const keep = is(o, 'no-opk-deletion') || opk === undefined;
-  const log = [...y.log, { peer: p.name, header: header.id }];
-  const trimmed = o.handshakeLogScope === 'global' ? log.slice(-o.handshakeLogCapacity) : log.filter((e, i) => log.slice(i + 1).filter((f) => f.peer === e.peer).length < o.handshakeLogCapacity);
+  const entry: LogEntry = { header: header.id, spk: spkPub.id, oneTime: opk !== undefined };
   const next: Device = {
     ...y,
     opks: keep ? y.opks : y.opks.filter((k) => k !== opk),
     usedOpks: opk === undefined || y.usedOpks.includes(opk) ? y.usedOpks : [...y.usedOpks, opk],
-    log: is(o, 'no-replay-cache') ? y.log : trimmed,
+    log: is(o, 'no-replay-cache') ? y.log : appendToLog(o, y.log, entry),
   };
   return { kind: 'established', device: next, session };
 }

@@ -1,8 +1,8 @@
 /**
  * L1 symbolic model, protocol options: the bounds the model uses (the spec's constants scaled
  * down so that the bounds are reached within a few actions), the deliberately broken protocol
- * variants (mutants) that the properties must catch, and the two fixes the model proposes for
- * what it found in the spec.
+ * variants (mutants) that the properties must catch, and the rules the spec had before the model's
+ * three findings were fixed (kept as options so that each finding stays a regression test).
  *
  * @see spec §envelope.constants
  * @see spec §handshake.constants
@@ -52,17 +52,32 @@ export type Mutant =
 /** The options of one protocol run. */
 export interface ProtocolOptions {
   readonly mutant: Mutant | undefined;
-  /** Most processed handshake headers a device remembers (the spec's MAX_PROCESSED_HANDSHAKES). */
+  /** MAX_PROCESSED_HANDSHAKES (scaled down where a run fills the log). */
   readonly handshakeLogCapacity: number;
-  /** `global`: one log per device, as the spec says; `per-peer`: one log per initiator device
-   * (the fix proposed for the log-eviction replay). */
-  readonly handshakeLogScope: 'global' | 'per-peer';
-  /** Draw the new sending ratchet key at receipt (Signal's DHRatchet) instead of at the next
-   * send, so the responder's session state never holds the signed prekey's private key (the fix
-   * proposed for the signed-prekey-in-session-state finding). */
-  readonly eagerRatchetKey: boolean;
+  /**
+   * `retained-while-prekey-held` (the spec, handshake.replay-without-one-time-prekey): an entry
+   * of a header without a one-time prekey stays for as long as the signed prekey it names is
+   * held, at most `handshakeLogCapacity` of them per signed prekey; when they are that many, a
+   * further header without one-time prekey to that signed prekey is rejected (`unknown-prekey`)
+   * and the device rotates its signed and KEM prekeys; entries of headers with a one-time prekey
+   * are kept up to `handshakeLogCapacity`, the oldest dropped first; rotation drops the entries
+   * of the signed prekey it deletes.
+   * `global` (the spec before the fix): one log of `handshakeLogCapacity` headers, the oldest
+   * dropped first, whatever prekeys they used.
+   */
+  readonly handshakeLogScope: 'global' | 'retained-while-prekey-held';
+  /**
+   * What a DH ratchet step on receipt does with the device's own ratchet key pair.
+   * `delete` (the spec, envelope.ratchet-init): its private key is deleted at the step (for a
+   * responder's first step, the signed prekey's private key held in the session); the new
+   * sending pair is drawn at the next send, and a further new remote key before that send is
+   * rejected. `keep` (the spec before the fix): the pair stays until the next send.
+   * `replace` (Signal's DHRatchet, not the spec): a new sending pair is drawn at once.
+   */
+  readonly ratchetKeyOnReceipt: 'keep' | 'delete' | 'replace';
   /** Device lists carry each device's identity signing key, and a device is trusted through the
-   * account key only with that key (the fix proposed for the account-key finding). */
+   * account key only with that key (the spec, identity.device-list-keys and
+   * identity.trust-listed-key); `false` is the spec before the fix (lists name device ids only). */
   readonly listBindsDeviceKeys: boolean;
   /** MAX_SKIP, scaled down. */
   readonly maxSkip: number;
@@ -77,7 +92,9 @@ export interface ProtocolOptions {
 export const L1_BOUNDS = {
   maxSkip: 1,
   maxSkippedKeys: 1,
-  /** The spec's MAX_PROCESSED_HANDSHAKES (§handshake.constants); the explorer never fills it. */
+  /** The spec's MAX_PROCESSED_HANDSHAKES (§handshake.constants); the explorer never fills it
+   * except where a run scales it down to 1 (the `logEviction` fixed finding, and `delivery` and
+   * `fs` in the test). */
   maxProcessedHandshakes: 1000,
 } as const;
 
@@ -91,9 +108,9 @@ if (!(ENVELOPE_CONSTANTS.MAX_SKIP <= ENVELOPE_CONSTANTS.MAX_SKIPPED_KEYS && L1_B
 export const SPEC: ProtocolOptions = {
   mutant: undefined,
   handshakeLogCapacity: L1_BOUNDS.maxProcessedHandshakes,
-  handshakeLogScope: 'global',
-  eagerRatchetKey: false,
-  listBindsDeviceKeys: false,
+  handshakeLogScope: 'retained-while-prekey-held',
+  ratchetKeyOnReceipt: 'delete',
+  listBindsDeviceKeys: true,
   maxSkip: L1_BOUNDS.maxSkip,
   maxSkippedKeys: L1_BOUNDS.maxSkippedKeys,
 };

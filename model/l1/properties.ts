@@ -270,8 +270,10 @@ export const sessionIndependence: Property = {
 };
 
 /**
- * Authentication part of session independence (a finding): with one session's state
- * compromised, a device accepts from an uncompromised device only what it sent.
+ * Authentication part of session independence (a fixed finding, `FIXED` in scenarios.ts): with
+ * one session's state compromised, a device accepts from an uncompromised device only what it
+ * sent — checked where the attacker cannot write on the compromised session itself (no
+ * `forge-ratchet`), since that session's keys do let it impersonate the peer there.
  */
 export const sessionIndependenceAuth: Property = {
   name: 'session independence (authentication)',

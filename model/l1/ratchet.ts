@@ -53,8 +53,10 @@ function wrapAd(s: Session, header: Term, context: Term): Term {
 
 /**
  * Encrypts `plaintext` (a content key) as the next message of the session; a session that has
- * received a new remote ratchet key first draws its new ratchet key pair.
+ * received a new remote ratchet key first draws its new ratchet key pair (the sending half of
+ * the DH ratchet step).
  *
+ * @see spec §envelope.ratchet (envelope.ratchet-init)
  * @returns `undefined` for a responder that has not received yet (it cannot send).
  */
 export function ratchetEncrypt(w: World, d: Device, s: Session, plaintext: Term, context: Term): { device: Device; session: Session; rmsg: Term } | undefined {
@@ -67,7 +69,9 @@ export function ratchetEncrypt(w: World, d: Device, s: Session, plaintext: Term,
     const step = rootStep(w.options, sess.rk, dhPub(r, sess.dhr), pk(r));
     sess = { ...sess, dhs: r, rk: step.rk, cks: step.ck };
   }
-  const { mk, ck } = chainStep(sess.cks!);
+  // A sending chain always comes with its ratchet key pair (drawn above, or the initiator's first).
+  if (sess.cks === undefined || sess.dhs === undefined) throw new Error('ratchet: a sending chain without its ratchet key pair');
+  const { mk, ck } = chainStep(sess.cks);
   const header = tup(pk(sess.dhs), num(sess.pn), num(sess.ns));
   const ct = aead(mk, L.nonce, plaintext, wrapAd(sess, header, context));
   return { device: dev, session: { ...sess, cks: ck, ns: sess.ns + 1 }, rmsg: tup(header, ct) };
@@ -128,10 +132,17 @@ export function ratchetDecrypt(w: World, d: Device, s: Session, rmsg: Term, cont
   if (!sameChain) {
     const skipped = skipKeys(o, sess, pn);
     if (typeof skipped === 'string') return { kind: 'error', reason: skipped };
+    // @req envelope.ratchet-init: a second new remote key before this device sent on its own new
+    // one finds no private ratchet key (an honest peer changes its key only after receiving ours).
+    if (skipped.dhs === undefined) return { kind: 'error', reason: 'authentication-failed' };
     const received = rootStep(o, skipped.rk, dhPub(skipped.dhs, rpub), rpub);
     sess = { ...skipped, dhr: rpub, rk: received.rk, ckr: received.ck, nr: 0, pn: skipped.ns, ns: 0, cks: undefined };
-    if (o.eagerRatchetKey) {
-      // Signal's DHRatchet: the new sending ratchet key pair right away (the proposed fix).
+    if (o.ratchetKeyOnReceipt === 'delete') {
+      // @req envelope.ratchet-init: the private key of the current ratchet key pair is deleted at
+      // the step (for a responder's first step, SPK_B's or R_B's); a new pair at the next send.
+      sess = { ...sess, dhs: undefined };
+    } else if (o.ratchetKeyOnReceipt === 'replace') {
+      // Signal's DHRatchet: the new sending ratchet key pair right away.
       let r: Term;
       [r, dev] = freshAtom(w, dev, 'r', 'dh');
       const sending = rootStep(o, sess.rk, dhPub(r, rpub), pk(r));
@@ -140,10 +151,10 @@ export function ratchetDecrypt(w: World, d: Device, s: Session, rmsg: Term, cont
   }
   const skipped = skipKeys(o, sess, n);
   if (typeof skipped === 'string') return { kind: 'error', reason: skipped };
-  // A header naming the initiator's first remote ratchet key (SPK_B or R_B, both public) before
-  // anything was received: no receiving chain. The reference throws a TypeError here, which
-  // openStanza reports as schema-violation; the model rejects it.
-  if (skipped.ckr === undefined) return { kind: 'error', reason: 'no receiving chain' };
+  // @req envelope.ratchet-init: a header naming the initiator's first remote ratchet key (SPK_B
+  // or R_B, both public, on which the responder never sends): no receiving chain, so it cannot
+  // authenticate (the reference throws authentication-failed too).
+  if (skipped.ckr === undefined) return { kind: 'error', reason: 'authentication-failed' };
   const step = chainStep(skipped.ckr);
   return finish(dev, { ...skipped, ckr: step.ck, nr: n + 1 }, step.mk);
 }

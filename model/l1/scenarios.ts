@@ -1,7 +1,7 @@
 /**
  * L1 symbolic model, the scenarios and the catalogue: which devices exist, which actions are
  * enabled and how often, how deep the search goes by default; which properties each scenario
- * checks; which mutant each property must catch; and the two findings with their fixes.
+ * checks; which mutant each property must catch; and the three fixed findings, kept as regressions.
  *
  * Depths are chosen so that the whole test file runs in well under a minute on a slow two-core
  * machine. `SEAL_L1_DEPTH=k` explores k actions deeper in every scenario (and raises the
@@ -26,6 +26,7 @@ import {
   secrecy,
   sessionIndependence,
   sessionIndependenceAuth,
+  type Witness,
   unknownKeyShare,
 } from './properties.js';
 import type { DeviceSpec } from './world.js';
@@ -219,7 +220,7 @@ export const SCENARIOS = {
     attacks: [],
     prefix: ['A starts an async handshake with B (bundle)', 'A starts an async handshake with B2 (bundle)', 'A sends m0 to bob', 'deliver m0 to B', 'deliver m0 to B2'],
   },
-  /** Finding 1: Bob's account key is verified; Alice starts with Bob's second device; the server forges its bundle. */
+  /** Fixed finding 1: Bob's account key is verified; Alice starts with Bob's second device; the server forges its bundle. */
   accountKey: {
     name: 'account-key',
     setup: { devices: [alice, bob, bob2], verified: { B: ['A'], B2: ['A'] }, accounts: [{ jid: 'bob', devices: ['B', 'B2'], verifiedBy: ['A'] }] },
@@ -228,8 +229,9 @@ export const SCENARIOS = {
     asyncStarts: [['A', 'B2']],
     sends: [['A', 'bob']],
     attacks: ['forge-bundle'],
+    notes: ['forge-bundle'],
   },
-  /** Finding 2: a handshake log that has overflowed (capacity 1 stands for MAX_PROCESSED_HANDSHAKES), and Eve, a contact of Bob's, who runs handshakes of her own. */
+  /** Fixed finding 2: a handshake log that fills (capacity 1 stands for MAX_PROCESSED_HANDSHAKES), and Eve, a contact of Bob's, who runs handshakes of her own. */
   logEviction: {
     name: 'log-eviction',
     setup: { devices: [alice, bob, eve], verified: { A: ['B'], B: ['A', 'E'] } },
@@ -238,8 +240,9 @@ export const SCENARIOS = {
     asyncStarts: [['A', 'B']],
     sends: [['A', 'bob']],
     attacks: ['strip-opk', 'forge-handshake'],
+    notes: ['duplicate', 'log-full'],
   },
-  /** Finding 3: a responder's session state leaks before it has sent in that session. */
+  /** Fixed finding 3: a responder's session state leaks before it has sent in that session. */
   spkInSession: {
     name: 'spk-in-session',
     setup: { devices: [alice, bob, carol], verified: { A: ['B'], B: ['A', 'C'], C: ['B'] } },
@@ -307,17 +310,78 @@ export const REDUNDANT: readonly { readonly mutant: Mutant; readonly property: P
   { mutant: 'identities-not-in-signature', property: unknownKeyShare, scenario: 'uks' },
 ];
 
-/** The findings: spec-as-written fails, the proposed fix passes. */
-export const FINDINGS: readonly { readonly name: string; readonly property: Property; readonly scenario: ScenarioName; readonly spec: ProtocolOptions; readonly fix: ProtocolOptions }[] = [
-  { name: 'a verified account key trusts whatever identity key a listed device presents', property: fanOut, scenario: 'accountKey', spec: SPEC, fix: { ...SPEC, listBindsDeviceKeys: true } },
+/**
+ * A finding that the spec has since fixed, kept as a regression: the spec's rule as it was (on
+ * top of SPEC) must violate the property in the scenario, and SPEC must satisfy it there and
+ * still deliver messages and reach the witnesses (the new rule is exercised, not bypassed).
+ */
+export interface FixedFinding {
+  readonly name: string;
+  readonly property: Property;
+  readonly scenario: ScenarioName;
+  /** The rule the spec had before the fix. */
+  readonly asItWas: Partial<Pick<ProtocolOptions, 'listBindsDeviceKeys' | 'handshakeLogScope' | 'ratchetKeyOnReceipt'>>;
+  /** Bounds scaled down so that the scenario reaches them (applied to both runs). */
+  readonly bounds: Partial<Pick<ProtocolOptions, 'handshakeLogCapacity'>>;
+  /** The requirement ids that now state the fix. */
+  readonly reqs: readonly string[];
+  /** The subject of the commit that fixed the spec and the reference code. */
+  readonly commit: string;
+  /** States the protocol as specified must reach in the scenario. */
+  readonly witnesses: readonly Witness[];
+}
+
+/** The protocol as specified, with a fixed finding's scaled bounds. */
+export function asSpecified(f: FixedFinding): ProtocolOptions {
+  return { ...SPEC, ...f.bounds };
+}
+
+/** The protocol as it was specified before a fixed finding (SPEC with the old rule back). */
+export function asItWas(f: FixedFinding): ProtocolOptions {
+  return { ...SPEC, ...f.bounds, ...f.asItWas };
+}
+
+/** The fixed findings: the spec as it was fails, the spec now passes. */
+export const FIXED: readonly FixedFinding[] = [
   {
-    name: 'a replayed first message without one-time prekey opens again once its header left the handshake log',
+    name: 'a verified account key trusted whatever identity key a listed device presented',
+    property: fanOut,
+    scenario: 'accountKey',
+    asItWas: { listBindsDeviceKeys: false },
+    bounds: {},
+    reqs: ['identity.device-list-keys', 'identity.trust-listed-key', 'identity.verify-bundle'],
+    commit: 'Device list binds each device id to its identity signing key',
+    witnesses: [{ name: "the server's bundle for B2 with its own identity key is refused", reached: (w) => w.notes.includes('rejected:forge-bundle') }],
+  },
+  {
+    name: 'a replayed first message without one-time prekey opened again once its header left the handshake log',
     property: authentication,
     scenario: 'logEviction',
-    spec: { ...SPEC, handshakeLogCapacity: 1 },
-    fix: { ...SPEC, handshakeLogCapacity: 1, handshakeLogScope: 'per-peer' },
+    asItWas: { handshakeLogScope: 'global' },
+    bounds: { handshakeLogCapacity: 1 },
+    reqs: ['handshake.duplicate', 'handshake.replay-without-one-time-prekey', 'offline.rotate'],
+    commit: 'Handshake log: a header without one-time prekey stays logged while its signed prekey is held',
+    witnesses: [
+      { name: 'a replayed first message is reported as a duplicate', reached: (w) => w.notes.includes('duplicate') },
+      { name: 'with the log full for its signed prekey, a handshake without one-time prekey is rejected', reached: (w) => w.notes.includes('rejected:log-full') },
+      { name: 'the responder rotates its signed and KEM prekeys when the log is full', reached: (w) => w.devices.some((d) => d.gen > 1) },
+    ],
   },
-  { name: "a responder's session state holds its signed prekey until it sends", property: sessionIndependenceAuth, scenario: 'spkInSession', spec: SPEC, fix: { ...SPEC, eagerRatchetKey: true } },
+  {
+    name: "a responder's session state held its signed prekey until it sent",
+    property: sessionIndependenceAuth,
+    scenario: 'spkInSession',
+    asItWas: { ratchetKeyOnReceipt: 'keep' },
+    bounds: {},
+    reqs: ['envelope.ratchet-init'],
+    commit: 'Ratchet: the private ratchet key is deleted at each DH step on receipt',
+    witnesses: [
+      {
+        name: "a compromise of the responder's session after its first DH step finds no private ratchet key",
+        reached: (w) => w.compromises.some((c) => c.kind === 'session' && w.devices.some((d) => d.name === c.dev && d.sessions.some((s) => s.rk0 === c.rk0 && s.role === 'responder' && s.dhs === undefined))),
+      },
+    ],
+  },
 ];
 
 /** Extra depth from SEAL_L1_DEPTH (default 0). */

@@ -68,8 +68,9 @@ export interface Session {
   readonly rk0: Term;
   readonly ad: Term;
   readonly rk: Term;
-  /** DHs: own ratchet secret. */
-  readonly dhs: Term;
+  /** DHs: own ratchet secret; `undefined` from a DH ratchet step on receipt until the next send
+   * draws a new pair (the spec deletes the old private key at the step). */
+  readonly dhs: Term | undefined;
   /** DHr: the peer's ratchet public key. */
   readonly dhr: Term | undefined;
   readonly cks: Term | undefined;
@@ -92,6 +93,18 @@ export interface Session {
   readonly kemKey: Term | undefined;
   /** Ground truth the devices do not know: the session was set up by an attacker-made message. */
   readonly forged?: true;
+}
+
+/**
+ * An entry of a device's handshake log: the header's id (its hash), the id of the signed prekey
+ * public key it names, and whether it used a one-time prekey.
+ *
+ * @see spec §handshake.async (handshake.duplicate)
+ */
+export interface LogEntry {
+  readonly header: number;
+  readonly spk: number;
+  readonly oneTime: boolean;
 }
 
 /** An interactive handshake in progress. */
@@ -126,8 +139,8 @@ export interface Device {
   /** One-time prekeys published and consumed (a server can still serve them). */
   readonly usedOpks: readonly Term[];
   readonly sessions: readonly Session[];
-  /** Processed handshake headers: the initiator device and the header's id. */
-  readonly log: readonly { readonly peer: string; readonly header: number }[];
+  /** Processed handshake headers, oldest first (the spec's HandshakeLogEntry). */
+  readonly log: readonly LogEntry[];
   readonly pending: readonly Pending[];
   /** Counter for fresh atoms. */
   readonly fresh: number;
@@ -482,7 +495,7 @@ export function stateKey(w: World): string {
         d.kem?.id ?? '_',
         d.opks.map((o) => o.id).join(','),
         d.fresh,
-        d.log.map((l) => `${l.peer}:${l.header}`).join(','),
+        d.log.map((l) => l.header).join(','),
         d.pending.map((p) => `${p.role[0]}${p.peer}:${p.e.id}`).join(','),
         Object.entries(d.lists)
           .map(([j, v]) => `${j}@${v.issued}>${v.newestServed}`)
