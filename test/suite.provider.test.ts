@@ -31,29 +31,14 @@ import {
   x25519PublicKeyOf,
 } from '../src/suite/index.js';
 import { VECTOR_KINDS, verify } from '../src/vectors/index.js';
-import { ROOT, missing, sharedFile } from './support/environment.js';
+import { ROOT } from './support/environment.js';
 import { codeOf } from './support/errors.js';
+import { type WycheproofTest, wycheproofCases, wycheproofMissing } from './support/wycheproof.js';
 
-interface WycheproofTest {
-  tcId: number;
-  comment?: string;
-  flags?: string[];
-  result: 'valid' | 'invalid' | 'acceptable';
-  [field: string]: unknown;
-}
-interface WycheproofGroup {
-  tests: WycheproofTest[];
-  [field: string]: unknown;
-}
 
-const skipped = missing('Wycheproof vectors', sharedFile('wycheproof', 'x25519_test.json').present, 'set SEAL_SHARED_DATA or place ../shared/data beside the checkout');
+const skipped = wycheproofMissing();
 
-function cases(name: string): { test: WycheproofTest; group: WycheproofGroup }[] {
-  const data = JSON.parse(readFileSync(sharedFile('wycheproof', name).file, 'utf8')) as { testGroups: WycheproofGroup[]; numberOfTests: number };
-  const all = data.testGroups.flatMap((group) => group.tests.map((test) => ({ test, group })));
-  expect(all.length).toBe(data.numberOfTests);
-  return all;
-}
+const cases = wycheproofCases;
 
 const hex = (test: WycheproofTest, field: string): Uint8Array => fromHex(test[field] as string, field);
 

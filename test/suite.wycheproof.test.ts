@@ -7,7 +7,6 @@
  * ZeroSharedSecret are rejected with `zero-shared-secret`; every other acceptable case (twist
  * points, non-canonical u) is accepted and must produce the expected shared secret.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../src/index.js';
 import {
@@ -27,44 +26,24 @@ import {
   mlKemPublicKey,
   x25519,
 } from '../src/suite/index.js';
-import { missing, sharedFile } from './support/environment.js';
 import { codeOf } from './support/errors.js';
+import { type WycheproofGroup, type WycheproofTest, wycheproofCases, wycheproofMissing } from './support/wycheproof.js';
 
-interface WycheproofTest {
-  tcId: number;
-  comment?: string;
-  flags?: string[];
-  result: 'valid' | 'invalid' | 'acceptable';
-  [field: string]: unknown;
-}
-interface WycheproofGroup {
-  tests: WycheproofTest[];
-  [field: string]: unknown;
-}
 
 const counts = new Map<string, number>();
-const skipped = missing('Wycheproof vectors', sharedFile('wycheproof', 'x25519_test.json').present, 'set SEAL_SHARED_DATA or place ../shared/data beside the checkout');
+const skipped = wycheproofMissing();
 
-function load(name: string): WycheproofGroup[] {
-  const { file } = sharedFile('wycheproof', name);
-  const data = JSON.parse(readFileSync(file, 'utf8')) as { testGroups: WycheproofGroup[]; numberOfTests: number };
-  const total = data.testGroups.reduce((n, g) => n + g.tests.length, 0);
-  expect(total).toBe(data.numberOfTests);
-  return data.testGroups;
-}
 
 /** Runs every test of a file; `check` throws (an expect failure) when a case disagrees. */
 function runFile(name: string, check: (test: WycheproofTest, group: WycheproofGroup) => void): void {
   let ran = 0;
-  for (const group of load(name)) {
-    for (const test of group.tests) {
-      try {
-        check(test, group);
-      } catch (e) {
-        throw new Error(`${name} tcId ${test.tcId} (${test.result}, ${test.comment ?? ''}): ${e instanceof Error ? e.message : String(e)}`);
-      }
-      ran++;
+  for (const { test, group } of wycheproofCases(name)) {
+    try {
+      check(test, group);
+    } catch (e) {
+      throw new Error(`${name} tcId ${test.tcId} (${test.result}, ${test.comment ?? ''}): ${e instanceof Error ? e.message : String(e)}`);
     }
+    ran++;
   }
   counts.set(name, ran);
 }
