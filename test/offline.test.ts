@@ -9,7 +9,9 @@ import { HANDSHAKE_CONSTANTS, initiateAsync, respondAsync, type HandshakeLog } f
 import { IDENTITY_CONSTANTS, bundleOf, createDeviceState, verifyBundle, type DeviceState } from '../src/identity/index.js';
 import { EMPTY_REPAIR_LOG, OFFLINE_CONSTANTS, acceptRepair, repairReason, replenishOneTimePrekeys, rotatePrekeys, signalRepair } from '../src/offline/index.js';
 import { SealError, seededRng } from '../src/index.js';
-import { RepairElement, parseXml, xml } from '../src/wire/index.js';
+import { BundleElement, RepairElement, childElements, parseXml, xml } from '../src/wire/index.js';
+import { EmbeddedServer, SealClient, presence } from '../src/net/index.js';
+import { bareJid, bundleNode } from '../src/identity/index.js';
 import { codeOf } from './support/errors.js';
 
 const NOW = 1795683600;
@@ -129,5 +131,37 @@ describe('§offline.repair', () => {
     expect(repairReason({ kind: 'error', error: new SealError('message-key-unavailable', 'x') })).toBe('message-key-unavailable');
     expect(repairReason({ kind: 'error', error: new SealError('redirected-stanza', 'x') })).toBeUndefined();
     expect(repairReason({ kind: 'error', error: new SealError('schema-violation', 'x') })).toBeUndefined();
+  });
+});
+
+describe('§offline prekey maintenance in SealClient', () => {
+  it('rotates the signed and KEM prekeys after a message when the signed prekey accepts no more handshakes without a one-time prekey', async () => {
+    // @req offline.rotate
+    // @req handshake.replay-without-one-time-prekey
+    let clock = Date.UTC(2026, 10, 26, 9);
+    const now = () => Math.floor((clock += 1000) / 1000);
+    const server = new EmbeddedServer({ clock: () => clock, rng: seededRng('maintenance server') });
+    const alice = bareJid('alice@example.org');
+    const bob = bareJid('bob@example.net');
+    server.createAccount(alice);
+    server.createAccount(bob);
+    const rng = seededRng('maintenance clients');
+    const a = await SealClient.create({ connection: server.connect(`${alice}/a`), now, rng, oneTimePrekeys: 2 });
+    const b = await SealClient.create({ connection: server.connect(`${bob}/b`), now, rng, oneTimePrekeys: 2 });
+    await b.connection.send(presence()); // available: the server delivers directly
+    const spk = b.state.signedPrekeys.at(-1)!.id;
+    const kem = b.state.kemPrekeys.at(-1)!.id;
+    // Fill the log of b's current signed prekey with entries of handshakes without a one-time prekey.
+    const prefix = toHex(new Uint8Array([spk >>> 24, (spk >>> 16) & 255, (spk >>> 8) & 255, spk & 255, 0]));
+    b.log = Array.from({ length: HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES }, (_, i) => prefix + toHex(seededRng(`entry ${i}`)(32)));
+    await a.send(bob, 'hello');
+    await server.network.flush();
+    expect(b.received.map((m) => m.body)).toEqual(['hello']);
+    expect(b.state.signedPrekeys.at(-1)!.id).not.toBe(spk);
+    expect(b.state.kemPrekeys.at(-1)!.id).not.toBe(kem);
+    expect(b.state.signedPrekeys.map((k) => k.id)).toContain(spk); // kept for the grace period
+    // The published bundle names the new prekeys.
+    const published = BundleElement.fromXml(childElements(server.pepItems(bob, bundleNode(b.state.deviceId))[0]!)[0]!);
+    expect(published.signedPrekey.id).toBe(b.state.signedPrekeys.at(-1)!.id);
   });
 });

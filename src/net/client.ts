@@ -26,7 +26,7 @@ import { type OpenResult, type PeerSession, openStanza, sealStanza, sessionKey }
 import { bare } from '../envelope/content.js';
 import { startRatchet } from '../envelope/ratchet.js';
 import { EMPTY_REPAIR_LOG, type RepairLog, acceptRepair, repairReason, signalRepair } from '../offline/repair.js';
-import { replenishOneTimePrekeys } from '../offline/prekeys.js';
+import { replenishOneTimePrekeys, rotatePrekeys } from '../offline/prekeys.js';
 import { BundleElement } from '../wire/bundle.js';
 import { type DeviceListValue, DeviceListElement } from '../wire/devices.js';
 import { StoreHint } from '../wire/marker.js';
@@ -272,9 +272,13 @@ export class SealClient {
       const message = { from: result.sender, body, time: result.time };
       this.received.push(message);
       for (const listener of this.#listeners) listener(message);
+      // Prekey maintenance after every accepted message: refill one-time prekeys, and rotate the
+      // signed and KEM prekeys when they are due or when the handshake log of the signed prekey
+      // is full (spec offline.rotate, handshake.replay-without-one-time-prekey).
       const refill = replenishOneTimePrekeys(this.state, this.#rng);
-      if (refill.changed) {
-        this.state = refill.state;
+      const rotated = rotatePrekeys(refill.state, this.#now(), this.#rng, this.log);
+      if (refill.changed || rotated.changed) {
+        this.state = rotated.state;
         await this.#publishBundle();
       }
       return 'ok';
