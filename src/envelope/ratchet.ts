@@ -159,13 +159,18 @@ export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, conte
   return { header, ciphertext, state: { ...state, sendingChain: step.chainKey, sendCount: state.sendCount + 1 } };
 }
 
+/** Throws `skip-limit` when reaching message `until` from `next` would skip more than MAX_SKIP keys. */
+function assertSkipWithinBound(next: number, until: number): void {
+  // @req envelope.skip-bounds
+  if (until - next > ENVELOPE_CONSTANTS.MAX_SKIP) {
+    throw new SealError('skip-limit', `ratchet: message ${until} would skip ${until - next} keys (at most ${ENVELOPE_CONSTANTS.MAX_SKIP})`);
+  }
+}
+
 /** Stores the keys from `state.receiveCount` up to `until` of the current receiving chain. */
 function skipKeys(state: RatchetState, until: number, now: number): RatchetState {
   if (state.receivingChain === undefined) return state;
-  // @req envelope.skip-bounds
-  if (until - state.receiveCount > ENVELOPE_CONSTANTS.MAX_SKIP) {
-    throw new SealError('skip-limit', `ratchet: message ${until} would skip ${until - state.receiveCount} keys (at most ${ENVELOPE_CONSTANTS.MAX_SKIP})`);
-  }
+  assertSkipWithinBound(state.receiveCount, until);
   let chainKey = state.receivingChain;
   const added: SkippedKey[] = [];
   const ratchetKey = toHex(state.remoteRatchetKey!);
@@ -232,7 +237,7 @@ export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, cip
     if (working.sendingRatchet === undefined) {
       // A second new remote ratchet key before this device sent: an honest peer only changes its
       // key after receiving this device's new one, so the message cannot authenticate.
-      if (header.counter > ENVELOPE_CONSTANTS.MAX_SKIP) throw new SealError('skip-limit', `ratchet: message ${header.counter} would skip ${header.counter} keys (at most ${ENVELOPE_CONSTANTS.MAX_SKIP})`);
+      assertSkipWithinBound(0, header.counter); // the check a new chain gets first
       throw new SealError('authentication-failed', 'ratchet: a new ratchet key from the peer before this device answered the previous one');
     }
     const received = rootStep(working.rootKey, x25519(working.sendingRatchet.secretKey, header.ratchetKey));

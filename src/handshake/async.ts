@@ -6,7 +6,7 @@
  * @see spec §handshake.async
  * @module
  */
-import { encode, fixed, optional, struct, u32 } from '../codec/binary.js';
+import { decode, encode, fixed, optional, struct, u32, u8 } from '../codec/binary.js';
 import { SealError } from '../errors.js';
 import { checkX25519PublicKey, generateX25519KeyPair, x25519, x25519PublicKeyOf } from '../suite/agreement.js';
 import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeyPairFromSeed } from '../suite/kem.js';
@@ -14,7 +14,7 @@ import { constantTimeEqual, deriveKey, sha256 } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
 import { assertSignedWithLabel, checkEd25519PublicKey } from '../suite/signature.js';
 import { LENGTHS, SymmetricKey, type X25519PublicKey } from '../suite/types.js';
-import { concatBytes, toHex, utf8Encode } from '../codec/bytes.js';
+import { concatBytes, fromHex, toHex, utf8Encode } from '../codec/bytes.js';
 import type { VerifiedBundle } from '../identity/bundle.js';
 import type { DeviceId } from '../identity/device.js';
 import type { BareJid } from '../identity/jid.js';
@@ -169,22 +169,26 @@ export function initiateAsync(input: { self: DeviceState; peer: VerifiedBundle; 
  */
 export type HandshakeLog = readonly string[];
 
+/** `struct { uint32 signed_prekey_id; uint8 one_time; opaque header_hash[32]; } HandshakeLogEntry`. @see spec §handshake.async */
+export const HandshakeLogEntryCodec = struct('HandshakeLogEntry', { signedPrekeyId: u32, oneTime: u8, headerHash: fixed(32, 'header_hash') });
+
 /** The log entry of a header: signed prekey id, whether it used a one-time prekey, its hash. @see spec §handshake.async */
 export function handshakeLogEntry(header: AsyncHeaderValue): string {
-  const prefix = new Uint8Array(5);
-  new DataView(prefix.buffer).setUint32(0, header.signedPrekeyId);
-  prefix[4] = header.oneTimePrekeyId === undefined ? 0 : 1;
-  return toHex(prefix) + toHex(sha256(encodeAsyncHeader(header)));
+  return toHex(encode(HandshakeLogEntryCodec, { signedPrekeyId: header.signedPrekeyId, oneTime: header.oneTimePrekeyId === undefined ? 0 : 1, headerHash: sha256(encodeAsyncHeader(header)) }));
 }
 
-const entrySignedPrekey = (entry: string): number => Number.parseInt(entry.slice(0, 8), 16);
-const entryUsedOneTimePrekey = (entry: string): boolean => entry.slice(8, 10) === '01';
+/** A stored log entry; a malformed one means the caller's stored state is corrupted. */
+function readEntry(entry: string): { signedPrekeyId: number; oneTime: number } {
+  try {
+    return decode(HandshakeLogEntryCodec, fromHex(entry, 'handshake log entry'));
+  } catch (e) {
+    throw new SealError('invalid-state', `handshake log: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 
 /** How many headers without a one-time prekey the log holds for signed prekey `id`. */
 function withoutOneTimePrekey(log: HandshakeLog, id: number): number {
-  let count = 0;
-  for (const entry of log) if (!entryUsedOneTimePrekey(entry) && entrySignedPrekey(entry) === id) count++;
-  return count;
+  return log.map(readEntry).filter((e) => e.oneTime === 0 && e.signedPrekeyId === id).length;
 }
 
 /**
@@ -193,9 +197,10 @@ function withoutOneTimePrekey(log: HandshakeLog, id: number): number {
  */
 function appendToHandshakeLog(log: HandshakeLog, entry: string, state: DeviceState): HandshakeLog {
   const held = new Set(state.signedPrekeys.map((k) => k.id));
-  const kept = [...log, entry].filter((e) => held.has(entrySignedPrekey(e)));
-  let excess = kept.filter(entryUsedOneTimePrekey).length - HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES;
-  return excess <= 0 ? kept : kept.filter((e) => !(entryUsedOneTimePrekey(e) && excess-- > 0));
+  const kept = [...log, entry].filter((e) => held.has(readEntry(e).signedPrekeyId));
+  const withOneTime = kept.filter((e) => readEntry(e).oneTime === 1);
+  const dropped = new Set(withOneTime.slice(0, Math.max(0, withOneTime.length - HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES)));
+  return dropped.size === 0 ? kept : kept.filter((e) => !dropped.has(e));
 }
 
 /**

@@ -285,7 +285,7 @@ export class SealClient {
     }
     const reason = repairReason(result);
     const sender = result.kind === 'not-for-this-device' ? result.sender : senderOf(inner);
-    // A device's own messages come back from the archive without a key for it: nothing to repair.
+    // @req offline.repair-signal: a device's own stanzas come back from the archive without a key for it; nothing to repair.
     const own = sender !== undefined && sender.jid === this.jid && sender.deviceId === this.state.deviceId;
     if (reason !== undefined && sender !== undefined && !own) {
       const signal = signalRepair(this.repairs, sessionKey(sender.jid, sender.deviceId), this.#now());

@@ -16,7 +16,7 @@
  */
 import * as z from 'zod/mini';
 import { concatBytes, fromHex, toHex, utf8Encode } from '../codec/bytes.js';
-import { initiateAsync, respondAsync } from '../handshake/async.js';
+import { HandshakeLogEntryCodec, initiateAsync, respondAsync } from '../handshake/async.js';
 import { HANDSHAKE_CONSTANTS } from '../handshake/constants.js';
 import { exportKey } from '../handshake/session.js';
 import { type DeviceState, bareJid, bundleOf, deviceId, generateDeviceId, identityKeysOf, verifyBundle } from '../identity/index.js';
@@ -32,7 +32,7 @@ import {
   x25519,
   x25519PublicKeyOf,
 } from '../suite/index.js';
-import { decode } from '../codec/binary.js';
+import { decode, encode } from '../codec/binary.js';
 import { AsyncHeaderCodec, type AsyncHeaderValue, BundleElement, encodeAsyncHeader, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
@@ -158,7 +158,7 @@ const asyncInitiate: GroupKind = {
     'the initiator of the asynchronous handshake: verifies bundleXml for responder (jid, deviceId) at now, then draws, in this order, oneTimePrekeyChoice (4 bytes, only when the bundle has one-time prekeys; the prekey at index uint32_be(choice) mod count), ephemeralSecretKey (32 bytes) and kemRandomness (the 32-byte message m of ML-KEM-768.Encaps, FIPS 203). ' +
     'DH1 = X25519(initiator agreement key, SPK), DH2 = X25519(EK, IK_B), DH3 = X25519(EK, SPK), DH4 = X25519(EK, OPK) only with a one-time prekey; inputKeyMaterial = DH1 || DH2 || DH3 [|| DH4] || kemSharedSecret; transcript = AsyncTranscript; ' +
     'handshakeSecret = DeriveKey("async handshake", inputKeyMaterial, context = transcript, 32); confirmation = DeriveKey("async confirmation", handshakeSecret, context = SHA-256(transcript), 32); sessionId = SHA-256(transcript); rootKey = DeriveKey("root key", handshakeSecret, context = sessionId, 32); exporterSecret = DeriveKey("exporter secret", handshakeSecret, context = sessionId, 32); associatedData = SessionBinding(initiator, responder). ' +
-    'header is the canonical AsyncHandshakeHeader, headerHash its SHA-256 (the entry of the responder\'s handshake log)',
+    'header is the canonical AsyncHandshakeHeader, headerHash its SHA-256 (the header_hash of the responder\'s HandshakeLogEntry)',
   inputs: z.strictObject({
     initiator: InitiatorInput,
     responder: PeerInput,
@@ -242,7 +242,8 @@ function fixtures() {
   const reuse = { choice: choice((c) => bigEndian32(c) % 3 === bigEndian32(first.choice) % 3), ...randomness() };
   const misboundJid = { choice: r(4), ...randomness() };
   const misboundDevice = { choice: r(4), ...randomness() };
-  const log = [toHex(r(32)), toHex(r(32))];
+  // Two other headers with one-time prekeys that the responder processed (signed prekey 6, the current one).
+  const log = [r(32), r(32)].map((headerHash) => toHex(encode(HandshakeLogEntryCodec, { signedPrekeyId: 6, oneTime: 1, headerHash })));
   const otherSigningKey = r(32);
   const otherEphemeral = r(32);
   return { alice, bob, first, second, third, grace, kemGrace, reuse, misboundJid, misboundDevice, log, otherSigningKey, otherEphemeral };
@@ -357,9 +358,9 @@ function flipBit(bytes: Uint8Array, index: number, bit = 0x01): Uint8Array {
 const asyncRespond: GroupKind = {
   type: 'AsyncRespond',
   description:
-    'the responder of the asynchronous handshake, as device responder (its complete secrets; prekey ids share one counter), with its handshake log (hex SHA-256 of the canonical headers it processed, newest last), for the canonical AsyncHandshakeHeader (header, hex) that arrived from initiatorJid in an envelope from initiatorDeviceId at now. ' +
-    'In this order: a header whose hash is in the log is a duplicate (no error, nothing changes); the initiator\'s keys and the ephemeral key are checked (invalid-key); the identity signature is verified with initiatorJid and initiatorDeviceId (authentication-failed); a recorded knownInitiatorSigningKey must match (identity-key-changed); the signed, KEM and one-time prekeys must be held (unknown-prekey) and the signed and KEM prekeys not past expires + PREKEY_GRACE_PERIOD (604800 s; expired-prekey); the confirmation is recomputed and compared (authentication-failed, which also covers a wrong KEM ciphertext, since ML-KEM decapsulation never fails). ' +
-    'An established session gives the session secret, the one-time prekey deleted from the state, and the log with the header\'s hash appended',
+    'the responder of the asynchronous handshake, as device responder (its complete secrets; prekey ids share one counter), with its handshake log (hex HandshakeLogEntry structs, uint32 signed_prekey_id || uint8 one_time || SHA-256 of the canonical header, oldest first), for the canonical AsyncHandshakeHeader (header, hex) that arrived from initiatorJid in an envelope from initiatorDeviceId at now. ' +
+    'In this order: a header whose HandshakeLogEntry is in the log is a duplicate (no error, nothing changes); the initiator\'s keys and the ephemeral key are checked (invalid-key); the identity signature is verified with initiatorJid and initiatorDeviceId (authentication-failed); a recorded knownInitiatorSigningKey must match (identity-key-changed); the signed, KEM and one-time prekeys must be held (unknown-prekey) and the signed and KEM prekeys not past expires + PREKEY_GRACE_PERIOD (604800 s; expired-prekey); the confirmation is recomputed and compared (authentication-failed, which also covers a wrong KEM ciphertext, since ML-KEM decapsulation never fails). ' +
+    'An established session gives the session secret, the one-time prekey deleted from the state, and the log with the header\'s entry appended (entries of signed prekeys no longer held dropped, entries with one_time 1 beyond MAX_PROCESSED_HANDSHAKES dropped oldest first; entries with one_time 0 stay while their signed prekey is held, and a header without a one-time prekey is rejected with unknown-prekey when MAX_PROCESSED_HANDSHAKES such entries name its signed prekey)',
   inputs: z.strictObject({
     responder: ResponderInput,
     log: z.array(Hex),
