@@ -5,6 +5,7 @@
  * @module
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { toHex } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { type CurveProvider, curveProvider, nobleCurveProvider, providerOutput } from './provider.js';
 import type { Rng } from './rng.js';
@@ -104,12 +105,6 @@ function canonicalPoint(bytes: Uint8Array): boolean {
   return (bytes[31]! & 0x80) === 0 || (y !== 1n && y !== P - 1n);
 }
 
-function hexOf(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
-}
-
 /**
  * Seal's own strictness checks on a signature (64 bytes) and a public key (32 bytes), made
  * before any provider sees them: R and A canonical, S < L, A not of small order.
@@ -118,7 +113,7 @@ function strictEncodings(publicKey: Uint8Array, signature: Uint8Array): boolean 
   // @req suite.ed25519-strict
   return (
     canonicalPoint(publicKey) &&
-    !SMALL_ORDER_ENCODINGS.has(hexOf(publicKey)) &&
+    !SMALL_ORDER_ENCODINGS.has(toHex(publicKey)) &&
     canonicalPoint(signature.subarray(0, 32)) &&
     littleEndian(signature.subarray(32)) < L
   );
