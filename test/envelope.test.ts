@@ -160,8 +160,8 @@ describe('§envelope', () => {
       const flip = (bytes: Uint8Array) => { const out = bytes.slice(); out[at % out.length]! ^= 1 << bit; return out; };
       const mutated = {
         ...value,
-        payload: field === 'payload' ? flip(value.payload) : value.payload,
-        commitment: field === 'commitment' ? flip(value.commitment) : value.commitment,
+        payload: field === 'payload' ? flip(value.payload!) : value.payload,
+        commitment: field === 'commitment' ? flip(value.commitment!) : value.commitment,
         recipients: value.recipients.map((r) => ({ ...r, keys: r.keys.map((k) => ({ ...k, data: field === 'key' ? flip(k.data) : k.data })) })),
       };
       const message = parseXml(stanza);

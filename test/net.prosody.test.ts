@@ -45,19 +45,20 @@ describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
     await until('offline delivery', () => bob.received.length === 3);
     expect(bob.received.map((m) => m.body)).toEqual(['one', 'two', 'three']);
     await bob.fetchArchive();
-    await until('archive results', () => bob.outcomes.filter((o) => o === 'duplicate').length >= 3);
+    await until('archive results', () => bob.events.filter((e) => e.kind === 'duplicate').length >= 3);
     expect(bob.received).toHaveLength(3);
     await bob.send('alice@localhost' as BareJid, 'got them');
     await until('the reply', () => alice.received.some((m) => m.body === 'got them'));
-    expect(alice.outcomes.filter((o) => o === 'error')).toEqual([]);
+    expect(alice.events.filter((e) => e.kind === 'failed')).toEqual([]);
     // Both online: an interactive handshake between the two full JIDs, then a message on it.
     await alice.startInteractive(bob.connection.jid, bob.state.deviceId);
-    await until('the interactive handshake', () => alice.interactiveSessions.length === 1 && bob.interactiveSessions.length === 1);
-    expect(alice.interactiveSessions[0]).toBe(bob.interactiveSessions[0]);
+    const interactive = (c: SealClient) => c.events.flatMap((e) => (e.kind === 'session-started' && e.handshake === 'interactive' ? [e.sessionId] : []));
+    await until('the interactive handshake', () => interactive(alice).length === 1 && interactive(bob).length === 1);
+    expect(interactive(alice)[0]).toBe(interactive(bob)[0]);
     await alice.send('bob@localhost' as BareJid, 'on the new session');
     await until('a message on the interactive session', () => bob.received.some((m) => m.body === 'on the new session'));
     // Bob adds a device: it joins his list and receives from then on.
-    const bobPhone = await SealClient.create({ connection: await connect('bob', 'phone'), now, rng, oneTimePrekeys: 5 });
+    const bobPhone = await SealClient.create({ connection: await connect('bob', 'phone'), now, rng, oneTimePrekeys: 5, accountSecret: bob.dangerouslyAccountSecret()! });
     await bobPhone.connection.send(presence());
     await alice.send('bob@localhost' as BareJid, 'to both of your devices');
     await until('the new device', () => bobPhone.received.some((m) => m.body === 'to both of your devices') && bob.received.some((m) => m.body === 'to both of your devices'));

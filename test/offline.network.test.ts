@@ -58,13 +58,13 @@ describe('§offline over the adversarial network', () => {
         const bodies = receiver.received.map((m) => m.body);
         expect(new Set(bodies).size).toBe(bodies.length); // no message accepted twice
         for (const body of bodies) expect(from.has(body)).toBe(true); // delivered ⊆ sent
-        expect(receiver.outcomes.filter((o) => o === 'error')).toEqual([]);
+        expect(receiver.events.filter((e) => e.kind === 'failed')).toEqual([]);
       }
       const lost = sent.a.size + sent.b.size - a.received.length - b.received.length;
       expect(lost).toBeLessThanOrEqual(stats.dropped);
       total += sent.a.size + sent.b.size;
       opened += a.received.length + b.received.length;
-      duplicates += [...a.outcomes, ...b.outcomes].filter((o) => o === 'duplicate').length;
+      duplicates += [...a.events, ...b.events].filter((e) => e.kind === 'duplicate').length;
       dropped += stats.dropped;
     }), { ...fcParams(RUNS), numRuns: RUNS });
     console.log(`adversarial network: ${total} messages sent, ${opened} opened exactly once, ${duplicates} duplicates recognised, ${dropped} stanzas dropped by the network`);

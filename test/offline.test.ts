@@ -2,6 +2,8 @@
  * §offline: the prekey lifecycle, simultaneous initiation converging within one round trip with
  * no message lost, and session repair that heals a lost session and cannot loop.
  */
+import { MemoryStore } from '../src/device/store.js';
+import { encodeHandshakeLog } from '../src/device/records.js';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/codec/bytes.js';
 import { mergeIncomingSession, openStanza, sealStanza, sessionKey, startRatchet, type OpenResult, type PeerSession } from '../src/envelope/index.js';
@@ -147,13 +149,18 @@ describe('§offline prekey maintenance in SealClient', () => {
     server.createAccount(bob);
     const rng = seededRng('maintenance clients');
     const a = await SealClient.create({ connection: server.connect(`${alice}/a`), now, rng, oneTimePrekeys: 2 });
-    const b = await SealClient.create({ connection: server.connect(`${bob}/b`), now, rng, oneTimePrekeys: 2 });
-    await b.connection.send(presence()); // available: the server delivers directly
-    const spk = b.state.signedPrekeys.at(-1)!.id;
-    const kem = b.state.kemPrekeys.at(-1)!.id;
-    // Fill the log of b's current signed prekey with entries of handshakes without a one-time prekey.
+    const store = new MemoryStore();
+    const first = await SealClient.create({ connection: server.connect(`${bob}/b`), store, now, rng, oneTimePrekeys: 2 });
+    await first.connection.close();
+    const spk = first.state.signedPrekeys.at(-1)!.id;
+    const kem = first.state.kemPrekeys.at(-1)!.id;
+    // Fill the log of b's current signed prekey with entries of handshakes without a one-time
+    // prekey, in the store, and restart the device over it.
     const prefix = toHex(new Uint8Array([spk >>> 24, (spk >>> 16) & 255, (spk >>> 8) & 255, spk & 255, 0]));
-    b.log = Array.from({ length: HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES }, (_, i) => prefix + toHex(seededRng(`entry ${i}`)(32)));
+    store.applySync({ put: [{ table: 'log', key: 'self', value: encodeHandshakeLog(Array.from({ length: HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES }, (_, i) => prefix + toHex(seededRng(`entry ${i}`)(32)))) }], delete: [] });
+    const b = await SealClient.create({ connection: server.connect(`${bob}/b`), store, now, rng });
+    expect(b.state.deviceId).toBe(first.state.deviceId);
+    await b.connection.send(presence()); // available: the server delivers directly
     await a.send(bob, 'hello');
     await server.network.flush();
     expect(b.received.map((m) => m.body)).toEqual(['hello']);

@@ -11,7 +11,7 @@ import { addDevice, bundleOf, bundleNode, createDeviceList, createDeviceState, D
 import { bareJid } from '../identity/jid.js';
 import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
-import { type PeerSession, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
+import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../suite/index.js';
 import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, RepairElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
@@ -87,5 +87,14 @@ export function specExamples(): Map<string, string> {
       StoreHint.toXml({}),
     ]),
   ));
+  // Juliet's second device opens msg-1 (its key's handshake header establishes the session) and
+  // confirms the session to Romeo's device. Drawn last, so the examples above keep their bytes.
+  const opened = openStanza({ stanza: sealed.stanza, self: juliet2, log: [], sessions: new Map(), now: EXAMPLE_TIME });
+  if (opened.kind !== 'ok') throw new Error(`spec examples: msg-1 does not open on Juliet's second device (${opened.kind})`);
+  const confirmation = sealKeyOnly({
+    to: 'romeo@montague.lit', from: 'juliet@capulet.lit/balcony', id: 'key-1', senderDeviceId: juliet2.deviceId,
+    recipients: [{ jid: romeo.jid, deviceId: romeo.deviceId }], sessions: opened.sessions, rng, now: EXAMPLE_TIME,
+  });
+  examples.set('A key-only message confirming a session', prettyXml(confirmation.stanza));
   return examples;
 }

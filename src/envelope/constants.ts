@@ -31,4 +31,5 @@ export const ENVELOPE_LABELS = {
   messageExpand: 'ratchet message',
   keyCommitment: 'key commitment',
   payload: 'payload',
+  keyOnly: 'key only',
 } as const;

@@ -1,10 +1,12 @@
 /**
  * Sealing and opening stanzas: the content is encrypted once under a fresh content key with a key
  * commitment; the content key is wrapped for every recipient device (the peer's devices and the
- * sender's own other devices) through that device pair's ratchet. Opening never throws: it
- * returns a tagged result, and state changes only when a message opens.
+ * sender's own other devices) through that device pair's ratchet. A key-only message wraps no
+ * content key and has no payload: it only advances (and confirms) sessions. Opening never throws:
+ * it returns a tagged result, and state changes only when a message opens.
  *
  * @see spec §envelope
+ * @see spec §envelope.key-only
  * @module
  */
 import { concatBytes, toHex } from '../codec/bytes.js';
@@ -88,7 +90,53 @@ function wrapContext(commitment: Uint8Array, payload: Uint8Array): Uint8Array {
   return concatBytes(commitment, sha256(payload));
 }
 
+/**
+ * The context of every wrapped key of a key-only message: `LabeledContent("Seal-v0 key only", "")`
+ * (21 bytes; a message's context is 64 bytes), so that a key-only wrap never authenticates as the
+ * wrap of a message's content key, nor the reverse.
+ */
+const KEY_ONLY_CONTEXT = labeledContent(ENVELOPE_LABELS.keyOnly, new Uint8Array(0));
+
+/** The plaintext of every wrapped key of a key-only message: 32 zero bytes (the length of a content key). */
+const KEY_ONLY_PLAINTEXT = new Uint8Array(32);
+
 const ZERO_NONCE = new Uint8Array(12);
+
+type KeyElement = SealedValue['recipients'][number]['keys'][number];
+
+/** Throws `length-out-of-range` unless 1..MAX_RECIPIENTS recipients are given. */
+function checkRecipientCount(recipients: readonly unknown[]): void {
+  if (recipients.length < 1 || recipients.length > ENVELOPE_CONSTANTS.MAX_RECIPIENTS) {
+    throw new SealError('length-out-of-range', `recipients: expected 1..${ENVELOPE_CONSTANTS.MAX_RECIPIENTS}, got ${recipients.length}`);
+  }
+}
+
+/**
+ * Wraps `plaintext` for every recipient through its session, in recipient order, attaching the
+ * session's handshake header while it is unconfirmed; returns the key elements grouped by bare
+ * JID and the advanced sessions.
+ */
+function wrapForRecipients(
+  recipients: readonly { jid: BareJid; deviceId: DeviceId }[],
+  input: ReadonlyMap<string, PeerSession>,
+  plaintext: Uint8Array,
+  context: Uint8Array,
+  rng: Rng,
+): { recipients: SealedValue['recipients']; sessions: Map<string, PeerSession> } {
+  const sessions = new Map(input);
+  const byJid = new Map<string, KeyElement[]>();
+  for (const recipient of recipients) {
+    const key = sessionKey(recipient.jid, recipient.deviceId);
+    const session = sessions.get(key);
+    if (session === undefined) throw new SealError('no-session', `no session with device ${recipient.deviceId} of ${recipient.jid}`);
+    const wrapped = ratchetEncrypt(session.ratchet, plaintext, context, rng);
+    const handshake = headerToAttach(session.confirmation);
+    const data = encodeWrappedKey({ handshake, header: wrapped.header, ciphertext: wrapped.ciphertext });
+    sessions.set(key, { ...session, ratchet: wrapped.state });
+    byJid.set(recipient.jid, [...(byJid.get(recipient.jid) ?? []), { rid: recipient.deviceId, handshake: handshake !== undefined, data }]);
+  }
+  return { recipients: [...byJid].map(([jid, keys]) => ({ jid, keys })), sessions };
+}
 
 /**
  * Seals a message stanza for `recipients` (every device of the peer and the sender's own other
@@ -115,29 +163,16 @@ export function sealStanza(input: {
   now: number;
 }): { stanza: Element; sessions: Map<string, PeerSession> } {
   const { rng } = input;
-  if (input.recipients.length < 1 || input.recipients.length > ENVELOPE_CONSTANTS.MAX_RECIPIENTS) {
-    throw new SealError('length-out-of-range', `recipients: expected 1..${ENVELOPE_CONSTANTS.MAX_RECIPIENTS}, got ${input.recipients.length}`);
-  }
+  checkRecipientCount(input.recipients);
   // @req envelope.content-once
   const contentKey = new SymmetricKey(rng(32));
   const plaintext = buildContent({ content: input.content, to: bare(input.to), from: bare(input.from), time: input.now, rng });
   const commitment = keyCommitment(contentKey);
   const payload = aeadSeal(contentKey, ZERO_NONCE, plaintext, labeledContent(ENVELOPE_LABELS.payload, commitment));
-  const context = wrapContext(commitment, payload);
-  const sessions = new Map(input.sessions);
-  const byJid = new Map<string, SealedValue['recipients'][number]['keys'][number][]>();
   // @req envelope.fan-out
-  for (const recipient of input.recipients) {
-    const key = sessionKey(recipient.jid, recipient.deviceId);
-    const session = sessions.get(key);
-    if (session === undefined) throw new SealError('no-session', `no session with device ${recipient.deviceId} of ${recipient.jid}`);
-    const wrapped = ratchetEncrypt(session.ratchet, contentKey.dangerouslyExposeBytes(), context, rng);
-    const handshake = headerToAttach(session.confirmation);
-    const data = encodeWrappedKey({ handshake, header: wrapped.header, ciphertext: wrapped.ciphertext });
-    sessions.set(key, { ...session, ratchet: wrapped.state });
-    byJid.set(recipient.jid, [...(byJid.get(recipient.jid) ?? []), { rid: recipient.deviceId, handshake: handshake !== undefined, data }]);
-  }
-  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, recipients: [...byJid].map(([jid, keys]) => ({ jid, keys })), commitment, payload });
+  const wrapped = wrapForRecipients(input.recipients, input.sessions, contentKey.dangerouslyExposeBytes(), wrapContext(commitment, payload), rng);
+  const { sessions } = wrapped;
+  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, recipients: wrapped.recipients, commitment, payload });
   // @req envelope.markers
   const stanza = xml('message', { to: input.to, from: input.from, type: input.type ?? 'chat', ...(input.id === undefined ? {} : { id: input.id }) }, [
     sealed,
@@ -148,11 +183,58 @@ export function sealStanza(input: {
   return { stanza, sessions };
 }
 
+/**
+ * Seals a key-only message for `recipients` (each with an established session): a `<sealed/>`
+ * without `<payload/>` whose key elements each wrap 32 zero bytes under the key-only context,
+ * in a `type='chat'` message stanza with the storage hint and neither a `<body/>` nor the
+ * explicit-encryption marker. It advances each session by one message, and carries a session's
+ * handshake header while that session is unconfirmed, exactly as {@link sealStanza} does; it
+ * draws randomness only for a ratchet step (32 bytes per recipient whose ratchet makes a DH
+ * step, in recipient order).
+ *
+ * Implements requirements `envelope.key-only`, `envelope.key-only-stanza`.
+ *
+ * @param input.to the stanza's `to` (the recipients' bare JID).
+ * @param input.from the stanza's `from` (this account's JID).
+ * @param input.recipients 1..MAX_RECIPIENTS devices, each with a session in `sessions`.
+ * @param input.now unused by the message itself (a key-only message carries no time); taken so
+ *   that both seal functions accept the same inputs.
+ * @returns the `<message/>` stanza and the updated sessions.
+ * @throws SealError `no-session` for a recipient without a session; `length-out-of-range` for
+ *   no recipient or more than MAX_RECIPIENTS.
+ * @see spec §envelope.key-only
+ * @example
+ * ```ts
+ * const { stanza, sessions: next } = sealKeyOnly({ to: 'romeo@montague.lit', from: 'juliet@capulet.lit',
+ *   senderDeviceId: self.deviceId, recipients: [{ jid: romeo, deviceId: 1864894878 }], sessions, rng, now });
+ * ```
+ */
+export function sealKeyOnly(input: {
+  to: string;
+  from: string;
+  id?: string;
+  senderDeviceId: DeviceId;
+  recipients: readonly { jid: BareJid; deviceId: DeviceId }[];
+  sessions: ReadonlyMap<string, PeerSession>;
+  rng: Rng;
+  now: number;
+}): { stanza: Element; sessions: Map<string, PeerSession> } {
+  checkRecipientCount(input.recipients);
+  // @req envelope.key-only: 32 zero bytes under the key-only context; no commitment, no payload.
+  const wrapped = wrapForRecipients(input.recipients, input.sessions, KEY_ONLY_PLAINTEXT, KEY_ONLY_CONTEXT, input.rng);
+  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, recipients: wrapped.recipients });
+  // @req envelope.key-only-stanza: stored by servers, invisible to clients without Seal.
+  const stanza = xml('message', { to: input.to, from: input.from, type: 'chat', ...(input.id === undefined ? {} : { id: input.id }) }, [sealed, StoreHint.toXml({})]);
+  return { stanza, sessions: wrapped.sessions };
+}
+
 /** The result of {@link openStanza}; bad input gives `error`, never an exception. */
 export type OpenResult =
   | {
       readonly kind: 'ok';
       readonly sender: { readonly jid: BareJid; readonly deviceId: DeviceId };
+      /** `true` for a key-only message: no content, and `time` is the receiver's `now`. */
+      readonly keyOnly: boolean;
       readonly content: readonly Element[];
       readonly time: number;
       /** The sessions, device state and handshake log to store (only now do they change). */
@@ -167,11 +249,16 @@ export type OpenResult =
 /**
  * Opens a sealed message stanza as device `self`. A key flagged with a handshake header starts
  * (or, for a header already processed, continues) a session as the asynchronous handshake's
- * responder.
+ * responder. A key-only message (no `<payload/>`) opens the same way, with the key-only context,
+ * and must unwrap to 32 zero bytes; it yields `keyOnly: true`, no content and `time = now`, and
+ * has no affixes to check: its wrap binds "key only" and the session's associated data binds
+ * both devices' identities and bare JIDs.
  *
- * Implements requirements `envelope.open-transactional`, `envelope.commitment`.
+ * Implements requirements `envelope.open-transactional`, `envelope.commitment`,
+ * `envelope.key-only-open`.
  *
- * @see spec §envelope
+ * @see spec §envelope.open
+ * @see spec §envelope.key-only
  */
 export function openStanza(input: {
   stanza: Element;
@@ -225,7 +312,10 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
     }
   }
   if (session === undefined) throw new SealError('no-session', `no session with device ${senderDevice} of ${senderJid}`);
-  const context = wrapContext(sealed.commitment, sealed.payload);
+  const keyOnly = sealed.payload === undefined || sealed.commitment === undefined;
+  // @req envelope.key-only-open: a key-only wrap is opened only under the key-only context, so
+  // stripping a message's payload (or grafting one onto a key-only message) fails authentication.
+  const context = keyOnly ? KEY_ONLY_CONTEXT : wrapContext(sealed.commitment!, sealed.payload!);
   // The message belongs to the session its handshake just created, or else to the active or the
   // other kept session; each attempt works on a copy.
   // Try first the session whose chains know the header's ratchet key, so that the error reported
@@ -250,14 +340,21 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   }
   if (result === undefined) throw firstError;
   if (result.kind === 'duplicate') return { kind: 'duplicate' };
-  const contentKey = new SymmetricKey(result.plaintext);
-  // @req envelope.commitment
-  if (!constantTimeEqual(keyCommitment(contentKey), sealed.commitment)) throw new SealError('authentication-failed', 'payload: key commitment does not match');
-  const plaintext = aeadOpen(contentKey, ZERO_NONCE, sealed.payload, labeledContent(ENVELOPE_LABELS.payload, sealed.commitment));
-  const opened = openContent(plaintext, { to, from });
+  let opened: { content: readonly Element[]; time: number };
+  if (keyOnly) {
+    // @req envelope.key-only-open
+    if (!constantTimeEqual(result.plaintext, KEY_ONLY_PLAINTEXT)) throw new SealError('authentication-failed', 'key-only message: the wrapped value is not 32 zero bytes');
+    opened = { content: [], time: now };
+  } else {
+    const contentKey = new SymmetricKey(result.plaintext);
+    // @req envelope.commitment
+    if (!constantTimeEqual(keyCommitment(contentKey), sealed.commitment!)) throw new SealError('authentication-failed', 'payload: key commitment does not match');
+    const plaintext = aeadOpen(contentKey, ZERO_NONCE, sealed.payload!, labeledContent(ENVELOPE_LABELS.payload, sealed.commitment!));
+    opened = openContent(plaintext, { to, from });
+  }
   // @req envelope.open-transactional: only here, after everything verified, are new values returned.
   const sessions = new Map(input.sessions);
-  // A message on the active session confirms it; one on the other session changes nothing else.
+  // A message (key-only or not) on the active session confirms it; one on the other session changes nothing else.
   sessions.set(key, used === 'ratchet' ? { ...session, ratchet: result.state, confirmation: confirmedByReply(session.confirmation) } : { ...session, alternate: result.state });
-  return { kind: 'ok', sender: { jid: senderJid, deviceId: senderDevice }, content: opened.content, time: opened.time, sessions, state, log };
+  return { kind: 'ok', sender: { jid: senderJid, deviceId: senderDevice }, keyOnly, content: opened.content, time: opened.time, sessions, state, log };
 }

@@ -1,350 +1,308 @@
 /**
- * A Seal device over an XMPP connection: it publishes its bundle and device list through PEP,
- * establishes sessions with every device of a contact and its own other devices, seals and opens
- * messages (from live delivery, offline storage, carbons and the archive alike), answers failures
- * with repair signals, and heals sessions on request. This is the glue a client developer writes;
- * the protocol itself lives in the layers below.
+ * A Seal device over an XMPP connection: the IO shell around the device engine. It feeds the
+ * engine one input at a time (incoming stanzas, fetched device lists and bundles, the
+ * application's requests), commits each step to the store before anything else happens, then
+ * sends, publishes, fetches and hands events to the application. It holds no protocol rule:
+ * those are the engine's (src/device).
  *
- * @see spec §offline
+ * @see spec §device
  * @module
  */
-import { SealError, isSealError } from '../errors.js';
-import { toHex } from '../codec/bytes.js';
+import { SealError } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
-import { ed25519PublicKeyOf } from '../suite/signature.js';
-import { SEAL_NS } from '../suite/suite.js';
-import { verifyBundle } from '../identity/bundle.js';
-import { type VerifiedDeviceList, addDevice, verifyDeviceList } from '../identity/devicelist.js';
-import { type DeviceId, deviceId as toDeviceId } from '../identity/device.js';
+import type { Ed25519SecretKey } from '../suite/types.js';
+import type { DeviceId } from '../identity/device.js';
 import { bareJid, type BareJid } from '../identity/jid.js';
-import { DEVICE_LIST_NODE, ITEM_ID, bundleNode, publishOptions } from '../identity/pep.js';
-import { type DeviceState, bundleOf, createDeviceState } from '../identity/state.js';
-import { type HandshakeLog, initiateAsync } from '../handshake/async.js';
-import { type InitiatorAwaitingResponse, type ResponderAwaitingFinish, acceptInteractive, completeInitiator, completeResponder, startInteractive } from '../handshake/interactive.js';
-import type { SessionSecret } from '../handshake/session.js';
-import { type OpenResult, type PeerSession, openStanza, sealStanza, sessionKey } from '../envelope/envelope.js';
+import { DEVICE_LIST_NODE, bundleNode } from '../identity/pep.js';
+import type { DeviceState } from '../identity/state.js';
+import type { TrustLevel, TrustPolicy } from '../identity/trust.js';
+import type { PeerSession } from '../envelope/envelope.js';
 import { bare } from '../envelope/content.js';
-import { startRatchet } from '../envelope/ratchet.js';
-import { EMPTY_REPAIR_LOG, type RepairLog, acceptRepair, repairReason, signalRepair } from '../offline/repair.js';
-import { replenishOneTimePrekeys, rotatePrekeys } from '../offline/prekeys.js';
-import { BundleElement } from '../wire/bundle.js';
-import { type DeviceListValue, DeviceListElement } from '../wire/devices.js';
-import { StoreHint } from '../wire/marker.js';
-import { publishIq, retrieveIq } from '../wire/pep.js';
-import { RepairElement } from '../wire/repair.js';
-import { InteractiveMessageElement, type InteractiveMessageValue } from '../wire/handshake.js';
-import { type Element, childElements, xml } from '../wire/xml.js';
+import { SealEngine } from '../device/engine.js';
+import { MemoryStore, type SealStore, isEmptyCommit } from '../device/store.js';
+import type { DeviceAddress, DeviceInput, FetchRequest, KeyTrust, SealEvent, StepOutput, Via } from '../device/types.js';
+import { type Element, xml } from '../wire/xml.js';
 import type { XmppConnection } from './connection.js';
+import { fetchItem, publishItem } from './publish.js';
 
 /** A message a client opened. */
 export interface ReceivedMessage {
-  readonly from: { readonly jid: BareJid; readonly deviceId: DeviceId };
+  readonly from: DeviceAddress;
   readonly body: string;
   readonly time: number;
+  readonly via: Via;
+  readonly trust: KeyTrust;
+  readonly eventId: string;
 }
 
-/** What happened to one incoming stanza. */
-export type ReceiveOutcome = OpenResult['kind'] | 'repair' | 'ignored';
+/** Options of {@link SealClient.create}. */
+export interface SealClientOptions {
+  readonly connection: XmppConnection;
+  /** Where the device lives; a store that already holds a device restores it (same id, sessions, trust). Default: a new {@link MemoryStore}. */
+  readonly store?: SealStore;
+  readonly now: () => number;
+  readonly rng: Rng;
+  readonly oneTimePrekeys?: number;
+  /** The account key, for a device added to an account whose device list is signed. */
+  readonly accountSecret?: Ed25519SecretKey;
+  readonly policy?: TrustPolicy;
+  /** Called with errors of IO the application did not ask for (a failed publish, fetch or send while receiving). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Most fetch rounds one input may cause (a list, then bundles, then held stanzas…). */
+const MAX_FETCH_DEPTH = 6;
 
 /**
- * One Seal device of an account, talking to a server through an {@link XmppConnection}.
+ * One Seal device of an account, talking to a server through an {@link XmppConnection}, over a
+ * {@link SealStore}. Every method is serialized: one input at a time, so a send and a receive
+ * never race.
  *
- * @see spec §offline
+ * @see spec §device
+ * @example
+ * ```ts
+ * const alice = await SealClient.create({ connection, store, now: () => Date.now() / 1000 | 0, rng: randomBytes });
+ * alice.onMessage((m) => console.log(m.from.jid, m.body));
+ * await alice.send(bareJid('bob@example.org'), 'hello');
+ * ```
  */
 export class SealClient {
   readonly connection: XmppConnection;
   readonly jid: BareJid;
-  state: DeviceState;
-  log: HandshakeLog = [];
-  sessions = new Map<string, PeerSession>();
-  repairs: RepairLog = EMPTY_REPAIR_LOG;
+  readonly store: SealStore;
+  readonly engine: SealEngine;
+  /** Every message opened, in order (for demos and tests; applications use onMessage). */
   readonly received: ReceivedMessage[] = [];
-  readonly outcomes: ReceiveOutcome[] = [];
+  /** Every event, in order (for demos and tests; applications use onEvent). */
+  readonly events: SealEvent[] = [];
   readonly #now: () => number;
   readonly #rng: Rng;
-  readonly #listeners: ((message: ReceivedMessage) => void)[] = [];
-  /** Per account: the newest signed device list accepted (rollback protection). */
-  readonly #newestIssued = new Map<string, number>();
-  /** Per account: the account key (hex) of the signed lists accepted so far, once there was one. */
-  readonly #accountKeys = new Map<string, string>();
+  readonly #onError: (error: unknown) => void;
+  readonly #messageListeners: ((message: ReceivedMessage) => void)[] = [];
+  readonly #eventListeners: ((event: SealEvent) => void)[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
   #id = 0;
-  readonly #interactive = new Map<string, InitiatorAwaitingResponse | ResponderAwaitingFinish>();
-  /** Interactive handshakes completed by this device (session ids, hex). */
-  readonly interactiveSessions: string[] = [];
 
-  private constructor(connection: XmppConnection, state: DeviceState, now: () => number, rng: Rng) {
-    this.connection = connection;
-    this.jid = state.jid;
-    this.state = state;
-    this.#now = now;
-    this.#rng = rng;
-    connection.onStanza((stanza) => this.receive(stanza).then(() => undefined));
+  private constructor(options: SealClientOptions, store: SealStore, engine: SealEngine) {
+    this.connection = options.connection;
+    this.store = store;
+    this.engine = engine;
+    this.jid = engine.self.jid;
+    this.#now = options.now;
+    this.#rng = options.rng;
+    this.#onError = options.onError ?? (() => undefined);
+    options.connection.onStanza((stanza) => this.receive(stanza).then(() => undefined));
   }
 
   /**
-   * Creates a device for the connection's account, adds it to the account's device list and
-   * publishes its bundle.
+   * Restores the device in `store`, or, for an empty store, creates a device for the
+   * connection's account, adds it to the account's (signed) device list and publishes its
+   * bundle and the list. After a restore, stanzas committed but not sent are sent, and opened
+   * messages the application has not acknowledged are delivered again.
+   *
+   * @throws SealError `account-key-required` (a signed list and no account key), `invalid-state`
+   *   (a corrupted store); XmppError when publishing fails (after the identity.pep-errors recovery).
+   * @see spec §device.store
    */
-  static async create(options: { connection: XmppConnection; now: () => number; rng: Rng; oneTimePrekeys?: number }): Promise<SealClient> {
+  static async create(options: SealClientOptions): Promise<SealClient> {
+    const store = options.store ?? new MemoryStore();
+    const records = await store.load();
     const jid = bareJid(bare(options.connection.jid));
-    const existing = await SealClient.#fetchList(options.connection, jid);
-    const state = createDeviceState({ jid, now: options.now(), rng: options.rng, takenDeviceIds: existing?.devices.map((d) => d.id) ?? [], ...(options.oneTimePrekeys === undefined ? {} : { oneTimePrekeys: options.oneTimePrekeys }) });
-    const client = new SealClient(options.connection, state, options.now, options.rng);
-    await client.#publishBundle();
-    // @req identity.device-list-keys: the entry names this device's identity signing key.
-    const entry = { id: state.deviceId, added: options.now(), signingKey: ed25519PublicKeyOf(state.signingKey) };
-    const list: DeviceListValue = existing === undefined ? { issued: options.now(), devices: [entry] } : addDevice(jid, existing, entry, options.now());
-    await options.connection.iq(publishIq(client.#nextId(), DEVICE_LIST_NODE, ITEM_ID, DeviceListElement.toXml(list), publishOptions()));
+    if (records.length > 0) {
+      const engine = SealEngine.load(records, options.policy === undefined ? {} : { policy: options.policy });
+      if (engine.self.jid !== jid) throw new SealError('invalid-state', `store: holds a device of ${engine.self.jid}, not of ${jid}`);
+      const client = new SealClient(options, store, engine);
+      await client.#exclusive(async () => {
+        for (const out of engine.pendingOutbox()) await client.#sendOne(out.outboxId, out.stanza);
+        for (const event of engine.pendingInbox()) await client.#deliver(event);
+      });
+      return client;
+    }
+    const existing = await fetchItem(options.connection, jid, DEVICE_LIST_NODE);
+    const created = SealEngine.create({ jid, existingList: existing, now: options.now(), rng: options.rng, ...(options.accountSecret === undefined ? {} : { accountSecret: options.accountSecret }), ...(options.oneTimePrekeys === undefined ? {} : { oneTimePrekeys: options.oneTimePrekeys }), options: options.policy === undefined ? {} : { policy: options.policy } });
+    await store.commit(created.output.commit);
+    created.engine.adopt(created.state);
+    const client = new SealClient(options, store, created.engine);
+    for (const p of created.output.publish) await publishItem(options.connection, p.node, p.item);
     return client;
+  }
+
+  /** This device's state (keys and prekeys). */
+  get state(): DeviceState {
+    return this.engine.state.device;
+  }
+
+  /**
+   * The account key's secret, to give to a new device of the same account (spec
+   * device.account-key). Handle it as a password: whoever holds it can add devices to the
+   * account's signed list.
+   */
+  dangerouslyAccountSecret(): Ed25519SecretKey | undefined {
+    return this.engine.state.accountSecret;
+  }
+
+  /** The sessions with peer devices, by `jid/deviceId` (read-only view). */
+  get sessions(): ReadonlyMap<string, PeerSession> {
+    return new Map([...this.engine.state.peers].map(([k, p]) => [k, p.session]));
   }
 
   /** Registers a listener for opened messages. */
   onMessage(listener: (message: ReceivedMessage) => void): void {
-    this.#listeners.push(listener);
+    this.#messageListeners.push(listener);
+  }
+
+  /** Registers a listener for every event (opened, failed, decision-needed, …). */
+  onEvent(listener: (event: SealEvent) => void): void {
+    this.#eventListeners.push(listener);
   }
 
   #nextId(): string {
-    return `seal-${this.state.deviceId}-${++this.#id}`;
+    return `seal-${this.state.deviceId}-${++this.#id}-${Math.floor(this.#now())}`;
   }
 
-  static async #fetchList(connection: XmppConnection, jid: string): Promise<DeviceListValue | undefined> {
+  /** Runs `task` after every earlier one (per-device serialization). */
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * One engine step: compute, commit, adopt; then send, publish, deliver events and fetch what
+   * the engine asked for (feeding the answers back as further steps).
+   */
+  async #apply(input: DeviceInput, depth = 0): Promise<StepOutput> {
+    const { state, output } = this.engine.step(input, { now: this.#now(), rng: this.#rng });
+    // @req device.commit-first: nothing leaves the device before its state change is durable.
+    if (!isEmptyCommit(output.commit)) await this.store.commit(output.commit);
+    this.engine.adopt(state);
+    for (const out of output.send) await this.#sendOne(out.outboxId, out.stanza);
+    for (const p of output.publish) await publishItem(this.connection, p.node, p.item).catch((e: unknown) => this.#onError(e));
+    for (const event of output.events) await this.#deliver(event);
+    if (depth < MAX_FETCH_DEPTH) for (const f of output.fetch) await this.#fetch(f, depth + 1).catch((e: unknown) => this.#onError(e));
+    return output;
+  }
+
+  async #sendOne(outboxId: string, stanza: Element): Promise<void> {
     try {
-      const result = await connection.iq(retrieveIq(`list-${jid}`, jid, DEVICE_LIST_NODE, ITEM_ID));
-      const item = result.getChild('pubsub')?.getChild('items')?.getChild('item');
-      const payload = item === undefined ? undefined : childElements(item)[0];
-      return payload === undefined ? undefined : DeviceListElement.fromXml(payload);
+      await this.connection.send(stanza);
     } catch (e) {
-      if (e instanceof Error && 'condition' in e && (e as { condition: string }).condition === 'item-not-found') return undefined;
-      throw e;
+      // Stays in the outbox; sent again on the next start.
+      this.#onError(e);
+      return;
+    }
+    if (outboxId !== '') await this.#apply({ kind: 'sent', outboxId });
+  }
+
+  async #deliver(event: SealEvent): Promise<void> {
+    this.events.push(event);
+    for (const listener of this.#eventListeners) listener(event);
+    if (event.kind !== 'opened') return;
+    const message: ReceivedMessage = { from: event.from, body: event.body, time: event.time, via: event.via, trust: event.trust, eventId: event.eventId };
+    this.received.push(message);
+    for (const listener of this.#messageListeners) listener(message);
+    await this.#apply({ kind: 'delivered', eventId: event.eventId });
+  }
+
+  async #fetch(request: FetchRequest, depth: number): Promise<void> {
+    if (request.kind === 'device-list') {
+      const list = await fetchItem(this.connection, request.jid, DEVICE_LIST_NODE);
+      await this.#apply({ kind: 'device-list', jid: request.jid, list }, depth);
+    } else {
+      const bundle = await fetchItem(this.connection, request.jid, bundleNode(request.deviceId));
+      await this.#apply({ kind: 'bundle', jid: request.jid, deviceId: request.deviceId, bundle }, depth);
     }
   }
 
-  async #publishBundle(): Promise<void> {
-    await this.connection.iq(publishIq(this.#nextId(), bundleNode(this.state.deviceId), ITEM_ID, BundleElement.toXml(bundleOf(this.state)), publishOptions()));
-  }
-
-  /** An account's current device list, verified and rollback-checked, if it has one. */
-  async #listOf(jid: BareJid): Promise<VerifiedDeviceList | undefined> {
-    const list = await SealClient.#fetchList(this.connection, jid);
-    if (list === undefined) return undefined;
-    const verified = verifyDeviceList(jid, list, this.#newestIssued.get(jid));
-    const accountKey = verified.accountKey === undefined ? undefined : toHex(verified.accountKey);
-    const accepted = this.#accountKeys.get(jid);
-    // @req identity.key-change: a list signed by another account key, or no longer signed, is not
-    // used until the application has shown the change and calls acceptAccountKeyChange.
-    if (accepted !== undefined && accepted !== accountKey) {
-      throw new SealError('identity-key-changed', `${jid}: the device list is ${accountKey === undefined ? 'no longer signed' : 'signed by another account key'}; accept the change with acceptAccountKeyChange()`);
-    }
-    if (accountKey !== undefined) {
-      this.#accountKeys.set(jid, accountKey);
-      this.#newestIssued.set(jid, verified.issued);
-    }
-    return verified;
-  }
-
-  /** The device ids on an account's current device list (verified, rollback-checked). */
   /**
-   * Accepts that `jid`'s device list is now signed by another account key, or no longer signed,
-   * after the application has shown the user the change (spec identity.key-change). Until then
-   * every use of the list fails with `identity-key-changed`.
+   * Handles one incoming stanza (messages, carbons, archive results, PEP notifications, error
+   * bounces). Never throws: every failure is a `failed` event.
+   *
+   * @returns the events the stanza caused (directly; fetches it triggered add more to `events`).
+   * @see spec §device
    */
-  acceptAccountKeyChange(jid: BareJid): void {
-    this.#accountKeys.delete(jid);
-    this.#newestIssued.delete(jid);
-  }
-
-  async devicesOf(jid: BareJid): Promise<DeviceId[]> {
-    return (await this.#listOf(jid))?.devices.map((d) => d.id) ?? [];
-  }
-
-  /**
-   * Starts an asynchronous session with a device from its bundle, verified against the account's
-   * list (whose entry names the device's identity signing key).
-   */
-  async #startSession(jid: BareJid, device: DeviceId, list: VerifiedDeviceList): Promise<PeerSession> {
-    const result = await this.connection.iq(retrieveIq(this.#nextId(), jid, bundleNode(device), ITEM_ID));
-    const payload = childElements(result.getChild('pubsub')!.getChild('items')!.getChild('item')!)[0]!;
-    // @req identity.device-list-keys: a bundle whose key is not the listed one is rejected.
-    const bundle = verifyBundle(BundleElement.fromXml(payload), { jid, deviceId: device, now: this.#now(), deviceList: list });
-    const started = initiateAsync({ self: this.state, peer: bundle, rng: this.#rng });
-    return { ratchet: startRatchet(started.session, this.#rng), confirmation: { state: 'unconfirmed', header: started.header } };
-  }
-
-  /**
-   * Sends `body` to every device of `to` and to this account's other devices, starting sessions
-   * where none exist.
-   */
-  async send(to: BareJid, body: string): Promise<void> {
-    const recipients: { jid: BareJid; deviceId: DeviceId }[] = [];
-    for (const jid of [to, this.jid]) {
-      const list = await this.#listOf(jid);
-      for (const { id: device } of list?.devices ?? []) {
-        if (jid === this.jid && device === this.state.deviceId) continue;
-        if (!this.sessions.has(sessionKey(jid, device))) this.sessions.set(sessionKey(jid, device), await this.#startSession(jid, device, list!));
-        recipients.push({ jid, deviceId: device });
+  async receive(stanza: Element): Promise<readonly SealEvent[]> {
+    return this.#exclusive(async () => {
+      try {
+        return (await this.#apply({ kind: 'stanza', stanza })).events;
+      } catch (e) {
+        // @req device.receive-never-throws: a failing store or connection is reported, never thrown.
+        this.#onError(e);
+        return [];
       }
-    }
-    const sealed = sealStanza({ to, from: this.connection.jid, id: this.#nextId(), senderDeviceId: this.state.deviceId, content: [xml('body', {}, [body])], recipients, sessions: this.sessions, rng: this.#rng, now: this.#now() });
-    this.sessions = sealed.sessions;
-    await this.connection.send(sealed.stanza);
+    });
+  }
+
+  /** Fetches `jid`'s device list and gives it to the engine. */
+  async refreshDeviceList(jid: BareJid): Promise<void> {
+    await this.#exclusive(() => this.#fetch({ kind: 'device-list', jid }, 0));
+  }
+
+  /**
+   * Sends `body` (or content elements) to every usable device of `to` and to this account's other
+   * devices, fetching `to`'s and the own device list first and starting sessions where none exist.
+   *
+   * @throws SealError `no-devices` when `to` has no Seal device; `untrusted-key` when no device of
+   *   `to` can be used (keys wait for a decision, or are distrusted); XmppError when a fetch fails.
+   * @see spec §device
+   */
+  async send(to: BareJid, body: string | readonly Element[]): Promise<void> {
+    const content = typeof body === 'string' ? [xml('body', {}, [body])] : body;
+    await this.#exclusive(async () => {
+      await this.#fetch({ kind: 'device-list', jid: to }, 0);
+      if (to !== this.jid) await this.#fetch({ kind: 'device-list', jid: this.jid }, 0);
+      for (const f of this.engine.missingSessions(to, this.#now(), this.#rng)) await this.#fetch(f, 0);
+      await this.#apply({ kind: 'send', to, content, id: this.#nextId() });
+    });
   }
 
   /** Asks the server's archive (XEP-0313) for everything; results arrive as ordinary stanzas. */
   async fetchArchive(): Promise<void> {
-    await this.connection.iq(xml('iq', { type: 'set', id: this.#nextId() }, [xml('query', { xmlns: 'urn:xmpp:mam:2', queryid: this.#nextId() })]));
+    const queryid = `q-${this.#nextId()}-${Array.from(this.#rng(8), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    await this.#exclusive(() => this.#apply({ kind: 'archive-query', queryid }));
+    await this.connection.iq(xml('iq', { type: 'set', id: this.#nextId() }, [xml('query', { xmlns: 'urn:xmpp:mam:2', queryid })]));
   }
 
   /**
    * Starts an interactive handshake with the device `peerDevice` of the account at `peerFullJid`
-   * (both online). The session replaces the current one with that device when message 3 is done.
+   * (both online). The peer must present the key its list or a decision vouches for.
+   *
+   * @throws SealError `untrusted-key` when no pinned or listed key vouches for the device.
+   * @see spec §device.interactive-pinning
    */
   async startInteractive(peerFullJid: string, peerDevice: DeviceId): Promise<void> {
-    const peer = { jid: bareJid(bare(peerFullJid)), deviceId: peerDevice };
-    const started = startInteractive({ self: this.state, peer, rng: this.#rng, now: this.#now() });
-    this.#interactive.set(started.message.sid, started.state);
-    await this.#sendInteractive(peerFullJid, started.message);
+    await this.#exclusive(async () => {
+      const peer = bareJid(bare(peerFullJid));
+      if (this.engine.trustOf(peer)?.list === undefined) await this.#fetch({ kind: 'device-list', jid: peer }, 0);
+      await this.#apply({ kind: 'start-interactive', peer: peerFullJid, deviceId: peerDevice });
+    });
   }
 
-  async #sendInteractive(to: string, message: InteractiveMessageValue): Promise<void> {
-    await this.connection.send(xml('message', { to, type: 'chat', id: this.#nextId() }, [InteractiveMessageElement.toXml(message)]));
+  /**
+   * Records the user's decision about a key (hex): a device's (`{ deviceId }`) or the account
+   * key (`'account'`; `''` accepts that the account's list is no longer signed). Accepting a
+   * pending change opens the messages held for it.
+   *
+   * @see spec §identity.trust
+   */
+  async decide(jid: BareJid, target: { deviceId: DeviceId } | 'account', key: string, level: TrustLevel): Promise<void> {
+    await this.#exclusive(() => this.#apply({ kind: 'decide', jid, target, key, level }));
   }
 
-  #adoptSession(session: SessionSecret): void {
-    const key = sessionKey(session.peer.jid, session.peer.deviceId);
-    const previous = this.sessions.get(key);
-    this.sessions.set(key, { ratchet: startRatchet(session, this.#rng), confirmation: { state: 'confirmed' }, ...(previous === undefined ? {} : { alternate: previous.ratchet }) });
-    this.interactiveSessions.push(Array.from(session.sessionId, (b) => b.toString(16).padStart(2, '0')).join(''));
+  /** The device ids on an account's current device list (fetched and verified now). */
+  async devicesOf(jid: BareJid): Promise<DeviceId[]> {
+    await this.refreshDeviceList(jid);
+    return this.engine.trustOf(jid)?.list?.devices.map((d) => d.id) ?? [];
   }
 
-  async #onInteractive(stanza: Element, element: Element): Promise<void> {
-    const message = InteractiveMessageElement.fromXml(element);
-    const from = String(stanza.attrs.from ?? '');
-    const peer = { jid: bareJid(bare(from)), deviceId: toDeviceId(message.deviceId) };
-    const now = this.#now();
-    if (message.step === 1) {
-      const accepted = acceptInteractive({ self: this.state, peer, message, rng: this.#rng, now });
-      this.#interactive.set(message.sid, accepted.state);
-      await this.#sendInteractive(from, accepted.message);
-      return;
-    }
-    const pending = this.#interactive.get(message.sid);
-    this.#interactive.delete(message.sid);
-    if (pending?.step === 'initiator-awaiting-2' && message.step === 2) {
-      const done = completeInitiator({ state: pending, message, now });
-      this.#adoptSession(done.session);
-      await this.#sendInteractive(from, done.message);
-    } else if (pending?.step === 'responder-awaiting-3' && message.step === 3) {
-      this.#adoptSession(completeResponder({ state: pending, message, now }));
-    }
+  /** Lets the engine act on the clock (expire interactive handshakes and held stanzas, rotate prekeys). */
+  async tick(): Promise<void> {
+    await this.#exclusive(() => this.#apply({ kind: 'tick' }));
   }
 
-  /** Handles one incoming stanza: sealed messages (also inside carbons and archive results), repair signals, interactive handshakes. */
-  async receive(stanza: Element): Promise<ReceiveOutcome> {
-    const inner = unwrap(stanza);
-    if (inner === undefined) return 'ignored';
-    const interactive = inner.getChild('interactive', SEAL_NS);
-    // Interactive handshakes are live exchanges between two devices: copies (carbons, archive) are not for us.
-    if (interactive !== undefined && inner !== stanza) return 'ignored';
-    if (interactive !== undefined) {
-      try {
-        await this.#onInteractive(inner, interactive);
-      } catch (e) {
-        if (!isSealError(e)) throw e;
-        // A failed or timed-out interactive handshake leaves nothing behind; the asynchronous
-        // handshake remains available.
-      }
-      return 'ignored';
-    }
-    const repair = inner.getChild('repair', SEAL_NS);
-    if (repair !== undefined) {
-      await this.#onRepair(inner, repair);
-      this.outcomes.push('repair');
-      return 'repair';
-    }
-    if (inner.getChild('sealed', SEAL_NS) === undefined) return 'ignored';
-    const result = openStanza({ stanza: inner, self: this.state, log: this.log, sessions: this.sessions, now: this.#now() });
-    this.outcomes.push(result.kind);
-    if (result.kind === 'ok') {
-      this.sessions = result.sessions;
-      this.state = result.state;
-      this.log = result.log;
-      const body = result.content.find((c) => c.getName() === 'body')?.getText() ?? '';
-      const message = { from: result.sender, body, time: result.time };
-      this.received.push(message);
-      for (const listener of this.#listeners) listener(message);
-      // Prekey maintenance after every accepted message: refill one-time prekeys, and rotate the
-      // signed and KEM prekeys when they are due or when the handshake log of the signed prekey
-      // is full (spec offline.rotate, handshake.replay-without-one-time-prekey).
-      const refill = replenishOneTimePrekeys(this.state, this.#rng);
-      const rotated = rotatePrekeys(refill.state, this.#now(), this.#rng, this.log);
-      if (refill.changed || rotated.changed) {
-        this.state = rotated.state;
-        await this.#publishBundle();
-      }
-      return 'ok';
-    }
-    const reason = repairReason(result);
-    const sender = result.kind === 'not-for-this-device' ? result.sender : senderOf(inner);
-    // @req offline.repair-signal: a device's own stanzas come back from the archive without a key for it; nothing to repair.
-    const own = sender !== undefined && sender.jid === this.jid && sender.deviceId === this.state.deviceId;
-    if (reason !== undefined && sender !== undefined && !own) {
-      const signal = signalRepair(this.repairs, sessionKey(sender.jid, sender.deviceId), this.#now());
-      this.repairs = signal.log;
-      if (signal.send) {
-        await this.connection.send(xml('message', { to: sender.jid, type: 'chat', id: this.#nextId() }, [
-          RepairElement.toXml({ device: this.state.deviceId, sender: sender.deviceId, reason }),
-          StoreHint.toXml({}),
-        ]));
-      }
-    }
-    return result.kind;
-  }
-
-  async #onRepair(stanza: Element, element: Element): Promise<void> {
-    const signal = RepairElement.fromXml(element);
-    if (signal.sender !== this.state.deviceId) return;
-    const peer = bareJid(bare(String(stanza.attrs.from ?? '')));
-    const decision = acceptRepair(this.repairs, sessionKey(peer, signal.device), this.#now());
-    this.repairs = decision.log;
-    if (!decision.reset) return;
-    let list: VerifiedDeviceList | undefined;
-    try {
-      list = await this.#listOf(peer);
-    } catch (e) {
-      // A changed account key waits for the application; the current session stays.
-      if (isSealError(e)) return;
-      throw e;
-    }
-    const device = list?.devices.find((d) => d.id === signal.device)?.id;
-    if (list === undefined || device === undefined) return;
-    let session: PeerSession;
-    try {
-      session = await this.#startSession(peer, device, list);
-    } catch (e) {
-      // A bundle that fails verification (for example, one whose key is not the listed one)
-      // leaves the current session in place: a forged signal must not replace it.
-      if (isSealError(e)) return;
-      throw e;
-    }
-    this.sessions.set(sessionKey(peer, device), session);
-  }
-}
-
-/** The message inside a stanza: itself, or the forwarded message of a carbon or archive result. */
-function unwrap(stanza: Element): Element | undefined {
-  if (stanza.getName() !== 'message') return undefined;
-  const wrapper = stanza.getChild('sent', 'urn:xmpp:carbons:2') ?? stanza.getChild('received', 'urn:xmpp:carbons:2') ?? stanza.getChild('result', 'urn:xmpp:mam:2');
-  if (wrapper === undefined) return stanza;
-  return wrapper.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message');
-}
-
-function senderOf(stanza: Element): { jid: BareJid; deviceId: DeviceId } | undefined {
-  try {
-    const sid = Number(stanza.getChild('sealed', SEAL_NS)?.attrs.sid);
-    return { jid: bareJid(bare(String(stanza.attrs.from ?? ''))), deviceId: toDeviceId(sid) };
-  } catch (e) {
-    if (isSealError(e)) return undefined;
-    throw e;
+  /** Waits until every input given so far has been processed. */
+  async idle(): Promise<void> {
+    await this.#exclusive(async () => undefined);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * The network layer: the client connection interface Seal runs on, an in-memory XMPP server with
  * the semantics of real ones (offline storage, archive, carbons, PEP), a seeded adversarial
- * network between them, and the XMPP extension stanzas a client builds and reads.
+ * network between them, the XMPP extension stanzas a client builds and reads, and publishing
+ * Seal's PEP items. The Node-only adapter to real servers (`./real.js`, over @xmpp/client) is not
+ * re-exported here, so this entry stays browser-safe: import it as `xmpp-seal/net/real`.
  *
  * @see spec §offline
  * @see spec §identity.pep
@@ -12,5 +14,6 @@ export * from './stanzas.js';
 export * from './network.js';
 export * from './archive.js';
 export * from './pep.js';
+export * from './publish.js';
 export * from './server.js';
 export * from './client.js';

@@ -1,14 +1,20 @@
 /**
  * The real-server adapter: {@link XmppConnection} over @xmpp/client, so the same SealClient runs
  * against a real XMPP server (Prosody in CI) as against the embedded one. Node-specific; the only
- * part of src/net besides the embedded server that a browser bundle does not need.
+ * part of src/net besides the embedded server that a browser bundle does not need, so
+ * `src/net/index.ts` does not re-export it: import it as `xmpp-seal/net/real`.
+ *
+ * Nothing escapes it: a stanza handler's error is reported through `onError` and the next
+ * handler and stanza still run; an iq's error answer becomes an {@link XmppError} with its type,
+ * condition, application condition and text, which the PEP rules (`identity.pep-errors`) read.
  *
  * @see spec §offline
+ * @see spec §identity.pep
  * @module
  */
 import { client } from '@xmpp/client';
-import { type Element } from '../wire/xml.js';
-import { type XmppConnection, XmppError } from './connection.js';
+import { type Element, Element as ElementClass } from '../wire/xml.js';
+import { STANZA_ERRORS_NS, type XmppConnection, XmppError, type XmppErrorType } from './connection.js';
 
 /** Options of {@link connectToServer}. */
 export interface RealServerOptions {
@@ -18,45 +24,157 @@ export interface RealServerOptions {
   readonly username: string;
   readonly password: string;
   readonly resource: string;
+  /**
+   * Told of every error that would otherwise be lost: one a stanza handler threw or rejected
+   * with (with that stanza), or one the connection emitted (without a stanza). Default: ignored.
+   * What it throws is ignored too.
+   */
+  readonly onError?: (error: unknown, stanza?: Element) => void;
+}
+
+const ERROR_TYPES: readonly string[] = ['auth', 'cancel', 'continue', 'modify', 'wait'];
+
+/** Whether `value` is an XML element, by shape: xmpp.js may hand out elements of ltx's CommonJS build. */
+function isElement(value: unknown): value is Element {
+  if (typeof value !== 'object' || value === null) return false;
+  const shape = value as { name?: unknown; attrs?: unknown; children?: unknown; getChild?: unknown; getName?: unknown };
+  return typeof shape.name === 'string' && typeof shape.attrs === 'object' && shape.attrs !== null && Array.isArray(shape.children) && typeof shape.getChild === 'function' && typeof shape.getName === 'function';
+}
+
+/** A short description of a non-stanza failure, for {@link XmppError.text}. */
+function describe(e: unknown): string {
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : typeof e === 'string' ? e : 'unknown failure';
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * Maps what @xmpp/client rejects with to the {@link XmppError} that {@link XmppConnection}
+ * promises, keeping everything the answer said.
+ *
+ * - an {@link XmppError}: returned unchanged;
+ * - an xmpp.js `StanzaError` (what `iqCaller.request` rejects with, built by
+ *   `StanzaError.fromElement(<error/>)`): read from its `element`, the `<error/>` itself, exactly
+ *   as the embedded server's answers are read ({@link XmppError.fromStanza}): type (`wait`
+ *   included), defined condition, application condition (XEP-0060's `precondition-not-met`), text;
+ * - an object with a `condition` string but no element (built by hand): its `type` (default
+ *   `cancel`), `condition`, `application` (an element's name, or a string) and non-empty `text`;
+ * - anything else (a timeout, a closed socket): `cancel`/`undefined-condition`, its name and
+ *   message as the text and the original as `cause`.
+ *
+ * @param e - what a call into @xmpp/client threw or rejected with.
+ * @returns the stanza error; never throws.
+ * @see spec §identity.pep
+ * @example
+ * ```ts
+ * try { await xmpp.iqCaller.request(iq) } catch (e) { throw xmppErrorOf(e) }
+ * ```
+ */
+export function xmppErrorOf(e: unknown): XmppError {
+  if (e instanceof XmppError) return e;
+  if (typeof e === 'object' && e !== null) {
+    const shaped = e as { element?: unknown; condition?: unknown; type?: unknown; application?: unknown; text?: unknown };
+    const element = shaped.element;
+    if (isElement(element)) {
+      // @req identity.pep-errors: the `wait` type and the application condition survive, so the
+      // publish rules can tell a node to reconfigure from a server asking to wait.
+      const stanza = element.name === 'error' ? stanzaAround(element) : element;
+      if (stanza.getChild('error') !== undefined) return XmppError.fromStanza(stanza);
+    }
+    if (typeof shaped.condition === 'string' && shaped.condition !== '') {
+      const type = (typeof shaped.type === 'string' && ERROR_TYPES.includes(shaped.type) ? shaped.type : 'cancel') as XmppErrorType;
+      const app = shaped.application;
+      // xmpp.js takes the third child as the application condition even when it is the <text/>.
+      const application = isElement(app) ? (app.attrs.xmlns === STANZA_ERRORS_NS ? undefined : app.getName()) : typeof app === 'string' && app !== '' ? app : undefined;
+      const text = typeof shaped.text === 'string' && shaped.text !== '' ? shaped.text : undefined;
+      return new XmppError(type, shaped.condition, application, text);
+    }
+  }
+  const failure = new XmppError('cancel', 'undefined-condition', undefined, describe(e));
+  failure.cause = e;
+  return failure;
+}
+
+/** An `<iq type='error'/>` holding `error` (not re-parented: the caller's element is not touched). */
+function stanzaAround(error: Element): Element {
+  const stanza = new ElementClass('iq', { type: 'error' });
+  stanza.children.push(error);
+  return stanza;
 }
 
 /**
  * Connects to a real server and resolves when the session is online (before initial presence:
  * offline messages arrive only after the caller sends `<presence/>`, as on the embedded server).
  *
+ * Incoming messages and presences go to the handlers one after another, in order of arrival, as
+ * on the embedded network. A handler that throws or rejects is reported through
+ * `options.onError`; the other handlers still get that stanza and later stanzas still arrive.
+ * Every failure of `send` and `iq` is an {@link XmppError} (see {@link xmppErrorOf}); after
+ * `close()` they reject with `cancel`/`service-unavailable`, as on the embedded server.
+ *
+ * @throws whatever @xmpp/client's `start()` rejects with (unreachable server, failed login).
  * @see spec §offline
+ * @example
+ * ```ts
+ * const connection = await connectToServer({ service: 'xmpp://127.0.0.1:5222', domain: 'localhost', username: 'alice', password: 'pw', resource: 'laptop', onError: console.error });
+ * ```
  */
 export async function connectToServer(options: RealServerOptions): Promise<XmppConnection> {
+  const report = (error: unknown, stanza?: Element): void => {
+    try {
+      options.onError?.(error, stanza);
+    } catch {
+      // The reporter's own failure has nowhere left to go.
+    }
+  };
   const xmpp = client({ service: options.service, domain: options.domain, username: options.username, password: options.password, resource: options.resource });
   const handlers: ((stanza: Element) => void | Promise<void>)[] = [];
+  const deliver = async (stanza: Element): Promise<void> => {
+    for (const handler of [...handlers]) {
+      try {
+        await handler(stanza);
+      } catch (e) {
+        report(e, stanza);
+      }
+    }
+  };
+  // Never rejects: `deliver` catches every handler's error, so one failing handler neither stops
+  // the chain nor becomes an unhandled rejection.
   let chain = Promise.resolve();
+  let closed = false;
   xmpp.on('stanza', (stanza: Element) => {
     if (stanza.name !== 'message' && stanza.name !== 'presence') return;
-    // Handlers run one after another, in order of arrival, as on the embedded network.
-    chain = chain.then(async () => {
-      for (const handler of handlers) await handler(stanza);
-    });
+    chain = chain.then(() => deliver(stanza));
   });
-  xmpp.on('error', () => undefined);
+  xmpp.on('error', (e: unknown) => report(e));
   const address = await xmpp.start();
+  const jid = address.toString();
+  const checkOpen = (): void => {
+    if (closed) throw new XmppError('cancel', 'service-unavailable', undefined, `${jid}: connection closed`);
+  };
   return {
-    jid: address.toString(),
+    jid,
     async send(stanza: Element) {
-      await xmpp.send(stanza);
+      checkOpen();
+      try {
+        await xmpp.send(stanza);
+      } catch (e) {
+        throw xmppErrorOf(e);
+      }
     },
     async iq(request: Element) {
+      checkOpen();
       try {
         return (await xmpp.iqCaller.request(request)) as Element;
       } catch (e) {
-        const error = e as { condition?: string; element?: Element; type?: string };
-        const element = error.element?.getChild?.('error');
-        throw element !== undefined ? XmppError.fromStanza(error.element!) : new XmppError('cancel', error.condition ?? 'undefined-condition');
+        throw xmppErrorOf(e);
       }
     },
     onStanza(handler) {
       handlers.push(handler);
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await chain;
       await xmpp.stop();
     },

@@ -67,6 +67,20 @@ export interface ServerAdversary {
    * ```
    */
   rewritePepItem?: (owner: string, node: string, item: Element, requester: string) => Element | null | undefined;
+  /**
+   * Called for every PEP request (`<pubsub/>` of either namespace) before the service handles
+   * it: return an {@link XmppError} to answer the request with instead, leaving the node
+   * unchanged (a busy server's `wait`/`resource-constraint`, a refusal), or `undefined` to handle
+   * it normally. `request` is a copy of the `<pubsub/>` element; `requester` the bare JID asking.
+   *
+   * @example
+   * ```ts
+   * let busy = 1;
+   * server.adversary.refusePepRequest = (_owner, request) =>
+   *   request.getChild('publish') && busy-- > 0 ? new XmppError('wait', 'resource-constraint') : undefined;
+   * ```
+   */
+  refusePepRequest?: (owner: string, request: Element, requester: string) => XmppError | undefined;
 }
 
 /** Options of {@link EmbeddedServer}. */
@@ -476,6 +490,8 @@ export class EmbeddedServer {
     }
     if (payload.name === 'pubsub' && (ns === PUBSUB_NS || ns === PUBSUB_OWNER_NS)) {
       const owner = account;
+      const refusal = this.adversary.refusePepRequest?.(owner.bare, cloneElement(payload), session.bare);
+      if (refusal !== undefined) throw refusal;
       const outcome = owner.pep.handle(type, payload, session.bare, (node, item) => this.adversary.rewritePepItem?.(owner.bare, node, item, session.bare));
       if (outcome.event) this.#notifyPep(owner, outcome.event.node, outcome.event.element, outcome.event.mayRead);
       return outcome.payload ? [outcome.payload] : [];

@@ -66,7 +66,7 @@ export { DeviceInput, type DeviceIn, stateFromInputs, stateToInputs } from './sc
 export const DEVICE_NAMES = ['A1', 'A2', 'A3', 'B1', 'B2', 'B3'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
-/** The bodies of the three stanzas of the scenario. */
+/** The bodies of the three stanzas of the scenario with content (its key-only messages have none). */
 export const BODIES = {
   'seal-1': 'Hi Bob! This reaches your three devices and my own other two.',
   'seal-2': 'Hi Alice, replying from my phone.',
@@ -82,7 +82,7 @@ const initiation = (r: Rng) => ({ oneTimePrekeyChoice: r(4), ephemeralSecretKey:
 /**
  * Every secret and random value of the file, drawn in this fixed order: the six devices (created
  * a day before NOW, two one-time prekeys each), the two ratchet sequences, the fan-out scenario,
- * the negative cases.
+ * the negative cases, then the key-only messages of the scenario and their negative case.
  */
 export function fixtures() {
   const r = seededRng('vectors/envelope.json');
@@ -114,7 +114,14 @@ export function fixtures() {
     'seal-3': { ...seal('seal-3', BOB, ALICE), ratchetSecretKeys: { B1: r(32) } },
   };
   const negative = { otherContentKey: r(32), salamanderKey: r(32) };
-  return { devices, ratchet, initiations, seals, negative };
+  // Drawn last, so that every value above keeps its bytes: the key-only messages of the scenario
+  // (B2's confirmation to A1 makes a DH step; A2 starts a session with B3 and announces it).
+  // After opening key-1, A1's next send to B2 (in seal-3) makes a DH step as well.
+  const keyOnly = { 'key-1': { ratchetSecretKeys: { A1: r(32) } }, 'key-2': {}, 'key-3': {} };
+  const seal3 = { ...seals['seal-3'], ratchetSecretKeys: { ...seals['seal-3'].ratchetSecretKeys, B2: r(32) } };
+  const lateInitiations = { 'A2-B3': initiation(r) };
+  const keyOnlyNegative = { nonZeroValue: r(32) };
+  return { devices, ratchet, initiations: { ...initiations, ...lateInitiations }, seals: { ...seals, 'seal-3': seal3 }, negative, keyOnly, keyOnlyNegative };
 }
 
 export type Fixtures = ReturnType<typeof fixtures>;

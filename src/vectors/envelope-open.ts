@@ -2,21 +2,22 @@
  * `OpenNegative` of `vectors/envelope.json`: one device opening one stanza, from the device's
  * complete state (its secrets, its handshake log, and the stanzas it opened before, which give
  * its sessions), with each negative case breaking exactly one rule of §envelope on a stanza of
- * the SealOpen scenario.
+ * the SealOpen scenario (messages with content and key-only messages).
  *
  * @see spec §envelope.open
+ * @see spec §envelope.key-only
  * @module
  */
 import * as z from 'zod/mini';
 import { concatBytes } from '../codec/bytes.js';
 import { decodeBase64, encodeBase64 } from '../codec/base64.js';
 import { isSealError } from '../errors.js';
-import { type PeerSession, keyCommitment, openStanza, ratchetEncrypt, sessionKey } from '../envelope/index.js';
+import { ENVELOPE_LABELS, type PeerSession, keyCommitment, openStanza, ratchetEncrypt, sessionKey } from '../envelope/index.js';
 import type { DeviceState } from '../identity/index.js';
-import { SEAL_NS, SymmetricKey, sha256, x25519 } from '../suite/index.js';
+import { SEAL_NS, SymmetricKey, labeledContent, sha256, x25519 } from '../suite/index.js';
 import { type Element, decodeWrappedKey, encodeWrappedKey, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
-import { BOB, BODIES, DeviceInput, type DeviceIn, NOW, bodyOf, fixtures, flipBit, mustEqual, scriptedRng, stateFromInputs, stateToInputs } from './envelope-common.js';
+import { ALICE, BOB, BODIES, DeviceInput, type DeviceIn, NOW, bodyOf, fixtures, flipBit, mustEqual, scriptedRng, stateFromInputs, stateToInputs } from './envelope-common.js';
 import { runScenario, scenarioInputs } from './envelope-fanout.js';
 import type { Fields, GroupKind } from './kind.js';
 
@@ -40,7 +41,9 @@ function runOpen(i: Fields): Fields {
     case 'not-for-this-device':
       return { kind: 'not-for-this-device', sender: result.sender.jid, senderDeviceId: result.sender.deviceId };
     case 'ok':
-      return { kind: 'ok', sender: result.sender.jid, senderDeviceId: result.sender.deviceId, body: bodyOf(result.content) ?? '', time: result.time };
+      return result.keyOnly
+        ? { kind: 'ok', keyOnly: true, sender: result.sender.jid, senderDeviceId: result.sender.deviceId }
+        : { kind: 'ok', keyOnly: false, sender: result.sender.jid, senderDeviceId: result.sender.deviceId, body: bodyOf(result.content) ?? '', time: result.time };
   }
 }
 
@@ -84,12 +87,12 @@ const editRatchetHeader = (message: Element, device: DeviceState, change: (heade
 // ---------------------------------------------------------------------------------------------
 // Cases
 
-type Expect = { ok: keyof typeof BODIES } | { kind: 'duplicate' | 'not-for-this-device' } | { error: string };
+type Expect = { ok: keyof typeof BODIES } | { keyOnly: true } | { kind: 'duplicate' | 'not-for-this-device' } | { error: string };
 
 function describeOutcome(i: Fields): string {
   try {
     const out = runOpen(i);
-    return out.kind === 'ok' ? `ok:${String(out.body)}` : String(out.kind);
+    return out.kind === 'ok' ? (out.keyOnly === true ? 'ok:key-only' : `ok:${String(out.body)}`) : String(out.kind);
   } catch (e) {
     if (isSealError(e)) return `error:${e.code}`;
     throw e;
@@ -98,11 +101,12 @@ function describeOutcome(i: Fields): string {
 
 function openCases() {
   const f = fixtures();
-  const { A3, B1, B2 } = f.devices;
+  const { A3, B1, B2, B3 } = f.devices;
   const { trace } = runScenario(scenarioInputs(f));
   const s1 = trace.stanzas.get('seal-1')!;
   const s2 = trace.stanzas.get('seal-2')!;
   const s3 = trace.stanzas.get('seal-3')!;
+  const k2 = trace.stanzas.get('key-2')!;
 
   // The invisible salamander: A1 wraps another content key for B2, under the commitment and payload of seal-1.
   const payloadElement = sealedOf(parseXml(s1)).getChild('payload')!;
@@ -126,6 +130,20 @@ function openCases() {
   const b1Header = decodeWrappedKey(decodeBase64(keyElement(parseXml(s1), B1).getText()), true).header;
   const spk = B1.signedPrekeys[0]!.secretKey;
   mustEqual('DH with the top bit of the ratchet key flipped', x25519(spk, flipBit(b1Header.slice(0, 32), 31, 0x80)).dangerouslyExposeBytes(), x25519(spk, b1Header.slice(0, 32)).dangerouslyExposeBytes());
+
+  // A2's key-only message key-2 to B3, re-wrapped with another value than 32 zero bytes, under the key-only context.
+  const toB3 = trace.sessionsBefore.get('key-2')!.get(sessionKey(B3.jid, B3.deviceId))!;
+  if (toB3.confirmation.state !== 'unconfirmed') throw new Error('envelope vectors: the session of A2 with B3 should be unconfirmed');
+  const b3Handshake = toB3.confirmation.header;
+  const keyOnlyContext = labeledContent(ENVELOPE_LABELS.keyOnly, new Uint8Array(0));
+  const wrapKeyOnly = (value: Uint8Array) => {
+    const w = ratchetEncrypt(toB3.ratchet, value, keyOnlyContext, scriptedRng([]));
+    return encodeWrappedKey({ handshake: b3Handshake, header: w.header, ciphertext: w.ciphertext });
+  };
+  // The key-only context by its formula: re-wrapping 32 zero bytes gives B3's key element of key-2.
+  mustEqual('B3\'s key element of key-2', decodeBase64(keyElement(parseXml(k2), B3).getText()), wrapKeyOnly(new Uint8Array(32)));
+  const nonZero = edit(k2, (m) => editKey(m, B3, () => wrapKeyOnly(f.keyOnlyNegative.nonZeroValue)));
+  const payloadOfSeal1 = sealedOf(parseXml(s1)).getChild('payload')!;
 
   const input = (receiver: DeviceState, stanza: string, delivered: string[] = []): Fields => ({ receiver: stateToInputs(receiver), log: [], now: NOW, delivered, stanza });
   const cases: { comment: string; flags: string[]; inputs: Fields; expect: Expect }[] = [
@@ -192,9 +210,41 @@ function openCases() {
       inputs: input(B1, s3),
       expect: { error: 'no-session' },
     },
+    { comment: 'B3, fresh, opens the key-only message key-2 (its key carries A2\'s handshake header): the session is established, nothing is delivered', flags: ['KeyOnly'], inputs: input(B3, k2), expect: { keyOnly: true } },
+    { comment: 'B3 opens key-2 a second time (after opening it once): a duplicate, state unchanged', flags: ['KeyOnly', 'Duplicate'], inputs: input(B3, k2, [k2]), expect: { kind: 'duplicate' } },
+    {
+      comment: 'key-2 with B3\'s key wrapping 32 bytes that are not all zero (under the key-only context, so the ratchet message authenticates): a key-only message wraps 32 zero bytes',
+      flags: ['KeyOnlyNonZero'],
+      inputs: input(B3, nonZero),
+      expect: { error: 'authentication-failed' },
+    },
+    {
+      comment: 'key-2 with a <payload/> without commitment attribute: payload and commitment come together or not at all',
+      flags: ['PayloadWithoutCommitment'],
+      inputs: input(B3, edit(k2, (m) => void sealedOf(m).c('payload').t(payloadOfSeal1.getText()))),
+      expect: { error: 'schema-violation' },
+    },
+    {
+      comment: 'key-2 with the payload and commitment of seal-1 added: B3\'s key was wrapped under the key-only context, not under commitment || SHA-256(payload)',
+      flags: ['KeyOnlyWithPayload'],
+      inputs: input(B3, edit(k2, (m) => void sealedOf(m).c('payload', { commitment: String(payloadOfSeal1.attrs.commitment) }).t(payloadOfSeal1.getText()))),
+      expect: { error: 'authentication-failed' },
+    },
+    {
+      comment: 'seal-1 with its <payload/> removed: B1\'s key was wrapped under commitment || SHA-256(payload), so it does not open as a key-only message',
+      flags: ['PayloadStripped'],
+      inputs: input(B1, edit(s1, (m) => void sealedOf(m).remove('payload'))),
+      expect: { error: 'authentication-failed' },
+    },
+    {
+      comment: `key-2 with its outer from changed to ${ALICE.replace('alice', 'carol')}: a key-only message has no affixes, but A2's handshake binds its bare JID`,
+      flags: ['KeyOnly', 'WrongSender'],
+      inputs: input(B3, edit(k2, (m) => void (m.attrs.from = ALICE.replace('alice', 'carol')))),
+      expect: { error: 'authentication-failed' },
+    },
   ];
   for (const c of cases) {
-    const expected = 'ok' in c.expect ? `ok:${BODIES[c.expect.ok]}` : 'kind' in c.expect ? c.expect.kind : `error:${c.expect.error}`;
+    const expected = 'ok' in c.expect ? `ok:${BODIES[c.expect.ok]}` : 'keyOnly' in c.expect ? 'ok:key-only' : 'kind' in c.expect ? c.expect.kind : `error:${c.expect.error}`;
     const actual = describeOutcome(c.inputs);
     if (actual !== expected) throw new Error(`envelope vectors: "${c.comment}" gives ${actual}, expected ${expected}`);
   }
@@ -205,10 +255,11 @@ export const openNegative: GroupKind = {
   type: 'OpenNegative',
   description:
     'one device opening one stanza (openStanza at now) from its complete state: its secrets (receiver), its handshake log, and its sessions, which are those it obtains by opening the stanzas of delivered first, in order (each opens). ' +
-    'The stanzas are those of the SealOpen scenario, each negative case with exactly one change. The outputs are kind ok with the sender, body and time, or kind duplicate or not-for-this-device; an error result is recorded as the error code',
+    'The stanzas are those of the SealOpen scenario (messages with content and key-only messages), each negative case with exactly one change. The outputs are kind ok with keyOnly false, the sender, body and time, or with keyOnly true and the sender; or kind duplicate or not-for-this-device; an error result is recorded as the error code',
   inputs: z.strictObject({ receiver: DeviceInput, log: z.array(Hex), now: z.int(), delivered: z.array(z.string()), stanza: z.string() }),
   outputs: z.union([
-    z.strictObject({ kind: z.literal('ok'), sender: z.string(), senderDeviceId: z.int(), body: z.string(), time: z.int() }),
+    z.strictObject({ kind: z.literal('ok'), keyOnly: z.literal(false), sender: z.string(), senderDeviceId: z.int(), body: z.string(), time: z.int() }),
+    z.strictObject({ kind: z.literal('ok'), keyOnly: z.literal(true), sender: z.string(), senderDeviceId: z.int() }),
     z.strictObject({ kind: z.literal('duplicate') }),
     z.strictObject({ kind: z.literal('not-for-this-device'), sender: z.string(), senderDeviceId: z.int() }),
   ]),

@@ -1,9 +1,11 @@
 /**
  * The `<sealed/>` element: the sender device, one wrapped content key per recipient device
  * (grouped by bare JID, flagged when a handshake header is attached), the key commitment and
- * the encrypted payload; and the binary forms of a wrapped key.
+ * the encrypted payload (both absent in a key-only message); and the binary forms of a wrapped
+ * key.
  *
  * @see spec §envelope.wire
+ * @see spec §envelope.key-only
  * @module
  */
 import * as z from 'zod/mini';
@@ -16,7 +18,7 @@ import { base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
 import { AsyncHeaderCodec, type AsyncHeaderValue } from './handshake.js';
 import { binaryText, childElements, integerAttr, requiredAttr, xml } from './xml.js';
 
-/** Bytes of a ratchet message carrying a content key: 40-byte header + 32-byte key + 16-byte tag. */
+/** Bytes of a ratchet message carrying a content key (or a key-only message's 32 zero bytes): 40-byte header + 32 bytes + 16-byte tag. */
 export const RATCHET_MESSAGE_BYTES = 88;
 /** Most recipient devices of one stanza. */
 export const MAX_SEALED_RECIPIENTS = 256;
@@ -75,22 +77,31 @@ export function encodeWrappedKey(key: WrappedKey): Uint8Array {
 const KeySchema = z.object({ rid: DeviceIdSchema, handshake: z.boolean(), data: bytesWithin(1, 4096) });
 const KeysSchema = z.object({ jid: z.string().check(z.minLength(1), z.maxLength(MAX_JID_BYTES)), keys: z.array(KeySchema).check(z.minLength(1)) });
 
-/** Schema of a `<sealed/>` element. @see spec §envelope.wire */
-export const SealedSchema = z.object({
-  sid: DeviceIdSchema,
-  recipients: z.array(KeysSchema).check(z.minLength(1), z.refine((r) => r.reduce((n, k) => n + k.keys.length, 0) <= MAX_SEALED_RECIPIENTS, `at most ${MAX_SEALED_RECIPIENTS} keys`)),
-  commitment: bytesOf(32),
-  payload: bytesWithin(16, MAX_PAYLOAD_BYTES),
-});
-/** A `<sealed/>` element's value. */
+/**
+ * Schema of a `<sealed/>` element. `commitment` and `payload` are both present (a message) or
+ * both absent (a key-only message, whose key elements wrap no content key).
+ *
+ * @see spec §envelope.wire
+ * @see spec §envelope.key-only
+ */
+export const SealedSchema = z
+  .object({
+    sid: DeviceIdSchema,
+    recipients: z.array(KeysSchema).check(z.minLength(1), z.refine((r) => r.reduce((n, k) => n + k.keys.length, 0) <= MAX_SEALED_RECIPIENTS, `at most ${MAX_SEALED_RECIPIENTS} keys`)),
+    commitment: z.optional(bytesOf(32)),
+    payload: z.optional(bytesWithin(16, MAX_PAYLOAD_BYTES)),
+  })
+  .check(z.refine((v) => (v.commitment === undefined) === (v.payload === undefined), { message: 'commitment and payload: expected both or neither', path: ['payload'] }));
+/** A `<sealed/>` element's value; without `commitment` and `payload` it is a key-only message. */
 export type SealedValue = z.infer<typeof SealedSchema>;
 
 /**
  * `<sealed xmlns='urn:xmpp:seal:0' sid='SENDER DEVICE'>` with `<keys jid='…'><key rid='…'
  * [handshake='true']>base64</key>…</keys>` per recipient account and
- * `<payload commitment='…'>base64</payload>`.
+ * `<payload commitment='…'>base64</payload>`, or no `<payload/>` for a key-only message.
  *
  * @see spec §envelope.wire
+ * @see spec §envelope.key-only
  */
 export const SealedElement = defineElement<SealedValue>({
   name: 'sealed',
@@ -99,16 +110,16 @@ export const SealedElement = defineElement<SealedValue>({
   write: (v) =>
     xml('sealed', { xmlns: SEAL_NS, sid: String(v.sid) }, [
       ...v.recipients.map((r) => xml('keys', { jid: r.jid }, r.keys.map((k) => xml('key', { rid: String(k.rid), ...(k.handshake ? { handshake: 'true' } : {}) }, [base64(k.data)])))),
-      xml('payload', { commitment: base64(v.commitment) }, [base64(v.payload)]),
+      ...(v.payload === undefined || v.commitment === undefined ? [] : [xml('payload', { commitment: base64(v.commitment) }, [base64(v.payload)])]),
     ]),
   read: (element) => {
     const children = childElements(element);
     const payloads = children.filter((c) => c.getName() === 'payload');
     const keys = children.filter((c) => c.getName() === 'keys');
-    if (payloads.length !== 1 || keys.length + 1 !== children.length) throw new SealError('schema-violation', '<sealed>: expected <keys/> elements and one <payload/>');
+    if (payloads.length > 1 || keys.length + payloads.length !== children.length) throw new SealError('schema-violation', '<sealed>: expected <keys/> elements and at most one <payload/>');
     const total = keys.reduce((n, k) => n + childElements(k).length, 0);
     if (total > MAX_SEALED_RECIPIENTS) throw new SealError('length-out-of-range', `<sealed>: at most ${MAX_SEALED_RECIPIENTS} keys, got ${total}`);
-    const payload = payloads[0]!;
+    const payload = payloads[0];
     return {
       sid: integerAttr(element, 'sid'),
       recipients: keys.map((k) => ({
@@ -120,8 +131,8 @@ export const SealedElement = defineElement<SealedValue>({
           return { rid: integerAttr(key, 'rid'), handshake: flag === 'true', data: binaryText(key, 4096) };
         }),
       })),
-      commitment: binaryAttr(payload, 'commitment', 32),
-      payload: binaryText(payload, MAX_PAYLOAD_BYTES),
+      // A key-only message has neither; a <payload/> always has its commitment.
+      ...(payload === undefined ? {} : { commitment: binaryAttr(payload, 'commitment', 32), payload: binaryText(payload, MAX_PAYLOAD_BYTES) }),
     };
   },
 });

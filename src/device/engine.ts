@@ -1,0 +1,1097 @@
+/**
+ * The device engine: one Seal device as a sans-IO state machine. `step(input)` takes an incoming
+ * stanza, a send request, a fetched device list or bundle, a user's decision or the clock, and
+ * returns one store commit, the stanzas to send, the PEP items to publish, what to fetch, and
+ * typed events for the application. Every rule a client must follow lives here: key pinning and
+ * trust, forwarded-stanza checks, device-list rollback and account-key changes, key-only
+ * messages, repair, prekey maintenance and every bound. The IO shell ({@link SealClient}) only
+ * moves stanzas and calls `step`.
+ *
+ * @see spec §device
+ * @module
+ */
+import { toHex, fromHex } from '../codec/bytes.js';
+import { SealError, isSealError, type SealErrorCode } from '../errors.js';
+import type { Rng } from '../suite/rng.js';
+import { ed25519PublicKeyOf, generateEd25519KeyPair } from '../suite/signature.js';
+import { SEAL_NS } from '../suite/suite.js';
+import type { Ed25519SecretKey } from '../suite/types.js';
+import { verifyBundle } from '../identity/bundle.js';
+import { type VerifiedDeviceList, addDevice, createDeviceList, listedSigningKey, verifyDeviceList } from '../identity/devicelist.js';
+import { type DeviceId, deviceId as toDeviceId } from '../identity/device.js';
+import { type BareJid, bareJid } from '../identity/jid.js';
+import { DEVICE_LIST_NODE, bundleNode } from '../identity/pep.js';
+import { type DeviceState, bundleOf, createDeviceState, dangerouslyExportDeviceState, importDeviceState } from '../identity/state.js';
+import { type AccountTrust, type TrustLevel, type TrustPolicy, isTrusted } from '../identity/trust.js';
+import { type HandshakeLog, initiateAsync } from '../handshake/async.js';
+import { HANDSHAKE_CONSTANTS } from '../handshake/constants.js';
+import { type InteractiveState, acceptInteractive, completeInitiator, completeResponder, startInteractive } from '../handshake/interactive.js';
+import type { SessionSecret } from '../handshake/session.js';
+import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey } from '../envelope/envelope.js';
+import { ENVELOPE_CONSTANTS } from '../envelope/constants.js';
+import type { RatchetState } from '../envelope/ratchet.js';
+import { startRatchet } from '../envelope/ratchet.js';
+import { replenishOneTimePrekeys, rotatePrekeys } from '../offline/prekeys.js';
+import { BundleElement } from '../wire/bundle.js';
+import { DeviceListElement } from '../wire/devices.js';
+import { InteractiveMessageElement, type InteractiveMessageValue } from '../wire/handshake.js';
+import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
+import { type Element, parseXml, xml } from '../wire/xml.js';
+import { DEVICE_CONSTANTS } from './constants.js';
+import { bareOf, classifyIncoming } from './forwarded.js';
+import { type EngineRecords, decodeEngineRecords, diffRecords } from './persist.js';
+import type { StoreRecord } from './store.js';
+import type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, RepairReason } from './state.js';
+import type { DecisionReason, DeviceAddress, DeviceInput, EngineOptions, FetchRequest, OutgoingStanza, PublishRequest, SealEvent, StepOutput, Via } from './types.js';
+
+
+/** The failures a new session can fix. @see spec §offline.repair */
+const REPAIRABLE: ReadonlySet<string> = new Set(['no-session', 'not-for-this-device', 'authentication-failed', 'unknown-prekey', 'expired-prekey', 'skip-limit']);
+
+function emptyTrust(): AccountTrust {
+  return { devices: {} };
+}
+
+function emptyAccount(jid: BareJid): AccountRecord {
+  return { jid, trust: emptyTrust(), list: undefined, pendingAccount: undefined, pendingDevices: {} };
+}
+
+function canSend(r: RatchetState): boolean {
+  return r.sendingChain !== undefined || r.remoteRatchetKey !== undefined;
+}
+
+/**
+ * One engine step in progress: copies of the state's maps that the rules change, the outputs
+ * collected so far. `finish()` turns it into the next state and the step output.
+ */
+class Step {
+  device: DeviceState;
+  accountSecret: Ed25519SecretKey | undefined;
+  log: HandshakeLog;
+  repairs: { [peer: string]: number };
+  seq: number;
+  readonly peers: Map<string, PeerRecord>;
+  readonly accounts: Map<string, AccountRecord>;
+  readonly held: Map<string, HeldStanza>;
+  readonly outbox: Map<string, string>;
+  readonly inbox: Map<string, InboxEvent>;
+  readonly interactive: Map<string, { readonly state: InteractiveState; readonly peerFullJid: string }>;
+  readonly queries: Set<string>;
+  readonly pendingRepairs: Map<string, RepairReason>;
+  /** The text of the last list element accepted per account (memory only: a refetch of the same list costs no verification). */
+  readonly listTexts: Map<string, string>;
+  readonly send: OutgoingStanza[] = [];
+  readonly publish: PublishRequest[] = [];
+  readonly fetch: FetchRequest[] = [];
+  readonly events: SealEvent[] = [];
+  bundleChanged = false;
+
+  constructor(
+    readonly base: EngineState,
+    readonly now: number,
+    readonly rng: Rng,
+    readonly policy: TrustPolicy,
+  ) {
+    this.device = base.device;
+    this.accountSecret = base.accountSecret;
+    this.log = base.log;
+    this.repairs = { ...base.repairs };
+    this.seq = base.seq;
+    this.peers = new Map(base.peers);
+    this.accounts = new Map(base.accounts);
+    this.held = new Map(base.held);
+    this.outbox = new Map(base.outbox);
+    this.inbox = new Map(base.inbox);
+    this.interactive = new Map(base.interactive);
+    this.queries = new Set(base.queries);
+    this.pendingRepairs = new Map(base.pendingRepairs);
+    this.listTexts = new Map(base.listTexts);
+  }
+
+  get self(): DeviceAddress {
+    return { jid: this.device.jid, deviceId: this.device.deviceId };
+  }
+
+  nextSeq(): string {
+    this.seq += 1;
+    return String(this.seq).padStart(12, '0');
+  }
+
+  finish(): { state: EngineState; output: StepOutput } {
+    if (this.bundleChanged) this.publish.push({ node: bundleNode(this.device.deviceId), item: BundleElement.toXml(bundleOf(this.device)) });
+    const repairs: { [peer: string]: number } = {};
+    for (const [k, t] of Object.entries(this.repairs)) if (this.now - t < DEVICE_CONSTANTS.REPAIR_INTERVAL) repairs[k] = t;
+    const state: EngineState = {
+      device: this.device,
+      accountSecret: this.accountSecret,
+      log: this.log,
+      repairs: sameTimestamps(repairs, this.base.repairs) ? this.base.repairs : repairs,
+      seq: this.seq,
+      peers: this.peers,
+      accounts: this.accounts,
+      held: this.held,
+      outbox: this.outbox,
+      inbox: this.inbox,
+      interactive: this.interactive,
+      queries: this.queries,
+      pendingRepairs: this.pendingRepairs,
+      listTexts: this.listTexts,
+    };
+    const fetch = dedupeFetches(this.fetch);
+    return { state, output: { commit: diffRecords(this.base, state), send: this.send, publish: this.publish, fetch, events: this.events } };
+  }
+
+  // ---------------------------------------------------------------- accounts and trust
+
+  account(jid: BareJid): AccountRecord {
+    return this.accounts.get(jid) ?? emptyAccount(jid);
+  }
+
+  setAccount(record: AccountRecord): void {
+    if (!this.accounts.has(record.jid) && this.accounts.size >= DEVICE_CONSTANTS.MAX_ACCOUNTS) {
+      throw new SealError('length-out-of-range', `device engine: at most ${DEVICE_CONSTANTS.MAX_ACCOUNTS} accounts are tracked`);
+    }
+    this.accounts.set(record.jid, record);
+  }
+
+  /** Whether a device with identity key `keyHex` may be used (identity.trust-*). */
+  usable(jid: BareJid, id: DeviceId, keyHex: string): boolean {
+    const account = this.account(jid);
+    const pinned = account.trust.devices[id];
+    // @req device.pinning: only the pinned key of a device is ever used.
+    if (pinned === undefined || pinned.key !== keyHex) return false;
+    if (jid === this.device.jid) return pinned.level !== 'distrusted';
+    // @req identity.trust-distrusted
+    // @req identity.trust-listed-key
+    return isTrusted({ [jid]: account.trust }, this.policy, jid, id, fromHex(keyHex, 'key'), account.list);
+  }
+
+  keyTrust(jid: BareJid, id: DeviceId): 'verified' | 'trusted' {
+    const account = this.account(jid);
+    const pinned = account.trust.devices[id];
+    if (pinned?.level === 'verified') return 'verified';
+    const listed = account.list === undefined ? undefined : listedSigningKey(account.list, id);
+    if (listed !== undefined && pinned !== undefined && toHex(listed) === pinned.key && account.trust.accountKey?.level === 'verified' && account.list?.accountKey !== undefined) return 'verified';
+    return 'trusted';
+  }
+
+  pin(jid: BareJid, id: DeviceId, keyHex: string, level: TrustLevel = 'undecided'): void {
+    const account = this.account(jid);
+    const previous = account.trust.devices[id];
+    const pendingDevices = { ...account.pendingDevices };
+    delete pendingDevices[id];
+    this.setAccount({ ...account, trust: { ...account.trust, devices: { ...account.trust.devices, [id]: { key: keyHex, level } } }, pendingDevices });
+    // @req device.session-binding: sessions bound to another key are discarded with the old pin.
+    const peer = this.peers.get(sessionKey(jid, id));
+    if (previous !== undefined && previous.key !== keyHex && peer !== undefined && peer.signingKey !== keyHex) this.peers.delete(sessionKey(jid, id));
+  }
+
+  askDecision(jid: BareJid, id: DeviceId | undefined, reason: DecisionReason, key: string, previousKey: string | undefined): void {
+    if (id !== undefined) {
+      const account = this.account(jid);
+      if (account.pendingDevices[id] === key) return;
+      this.setAccount({ ...account, pendingDevices: { ...account.pendingDevices, [id]: key } });
+    }
+    this.events.push({ kind: 'decision-needed', jid, deviceId: id, reason, key, previousKey });
+  }
+
+  // ---------------------------------------------------------------- device lists
+
+  /**
+   * A device list fetched from, or notified by, `jid`'s PEP service.
+   *
+   * Implements requirements `identity.device-list-rollback`, `identity.key-change`,
+   * `device.account-key`.
+   */
+  onDeviceList(jid: BareJid, element: Element | undefined): void {
+    if (element === undefined) {
+      // No list: the held stanzas of the account wait for a decision.
+      this.reprocessHeld(jid, 'awaiting-device-list');
+      this.dropPendingRepairs(jid);
+      return;
+    }
+    const account = this.account(jid);
+    const text = element.toString();
+    if (this.listTexts.get(jid) === text && account.list !== undefined && account.pendingAccount === undefined) {
+      // The list accepted last time, fetched again: nothing to verify or change.
+      this.afterList(jid, account.list);
+      return;
+    }
+    let verified: VerifiedDeviceList;
+    try {
+      const value = DeviceListElement.fromXml(element);
+      const accepted = account.trust.accountKey?.key;
+      const listKey = value.account === undefined ? undefined : toHex(value.account.accountKey);
+      // @req identity.device-list-rollback: the newest issued time per accepted account key.
+      const newest = accepted !== undefined && listKey === accepted && account.list?.accountKey !== undefined ? account.list.issued : undefined;
+      verified = verifyDeviceList(jid, value, newest);
+    } catch (e) {
+      this.fail(e, undefined, undefined, undefined);
+      this.reprocessHeld(jid, 'awaiting-device-list');
+      return;
+    }
+    const accepted = account.trust.accountKey;
+    const listKey = verified.accountKey === undefined ? '' : toHex(verified.accountKey);
+    if (accepted !== undefined && accepted.key !== listKey) {
+      // @req identity.key-change: a list under another account key, or no longer signed, waits for the user.
+      const pending = account.pendingAccount;
+      if (pending === undefined || pending.key !== listKey || pending.list.issued < verified.issued) {
+        this.setAccount({ ...account, pendingAccount: { key: listKey, list: verified } });
+        if (pending?.key !== listKey) this.events.push({ kind: 'decision-needed', jid, deviceId: undefined, reason: listKey === '' ? 'account-key-removed' : 'account-key-changed', key: listKey, previousKey: accepted.key });
+      }
+      this.reprocessHeld(jid, 'awaiting-device-list');
+      return;
+    }
+    if (accepted === undefined && listKey !== '') {
+      // @req device.account-key: the first account key seen for an account is recorded (trust on first use).
+      this.setAccount({ ...account, trust: { ...account.trust, accountKey: { key: listKey, level: 'undecided' } } });
+    }
+    this.applyList(jid, verified);
+    this.listTexts.set(jid, text);
+  }
+
+  applyList(jid: BareJid, verified: VerifiedDeviceList): void {
+    let account = this.account(jid);
+    const old = account.list;
+    const signedByAccepted = verified.accountKey !== undefined && account.trust.accountKey !== undefined && toHex(verified.accountKey) === account.trust.accountKey.key && account.trust.accountKey.level !== 'distrusted';
+    this.setAccount({ ...account, list: verified, pendingAccount: undefined });
+    for (const d of verified.devices) {
+      if (jid === this.device.jid && d.id === this.device.deviceId) continue;
+      account = this.account(jid);
+      const key = toHex(d.signingKey);
+      const pinned = account.trust.devices[d.id];
+      if (pinned === undefined) {
+        this.pin(jid, d.id, key);
+        if (old !== undefined) this.events.push({ kind: 'device-added', jid, deviceId: d.id });
+      } else if (pinned.key !== key) {
+        if (signedByAccepted) {
+          // @req identity.key-change: the account key that signs the list vouches for the new key.
+          this.pin(jid, d.id, key);
+          this.events.push({ kind: 'key-changed', jid, deviceId: d.id, key, previousKey: pinned.key, acceptedBy: 'account-key' });
+        } else {
+          this.askDecision(jid, d.id, 'key-changed', key, pinned.key);
+        }
+      }
+    }
+    for (const d of old?.devices ?? []) {
+      if (!verified.devices.some((n) => n.id === d.id)) this.events.push({ kind: 'device-removed', jid, deviceId: d.id });
+    }
+    this.afterList(jid, verified);
+  }
+
+  /** What waited for `jid`'s list: held stanzas, and repairs (a listed device gets a new session from its bundle). */
+  afterList(jid: BareJid, verified: VerifiedDeviceList): void {
+    this.reprocessHeld(jid, 'awaiting-device-list');
+    for (const [peer, reason] of [...this.pendingRepairs]) {
+      const [pj, pd] = splitPeer(peer);
+      if (pj !== jid) continue;
+      if (listedSigningKey(verified, pd) === undefined) this.pendingRepairs.delete(peer);
+      else {
+        this.pendingRepairs.set(peer, reason);
+        this.fetch.push({ kind: 'bundle', jid, deviceId: toDeviceId(pd) });
+      }
+    }
+  }
+
+  dropPendingRepairs(jid: BareJid): void {
+    for (const peer of [...this.pendingRepairs.keys()]) if (splitPeer(peer)[0] === jid) this.pendingRepairs.delete(peer);
+  }
+
+  // ---------------------------------------------------------------- bundles and new sessions
+
+  /** A bundle fetched for `jid`'s device `id`: starts a session with it when one is wanted. */
+  onBundle(jid: BareJid, id: DeviceId, element: Element | undefined): void {
+    const peer = sessionKey(jid, id);
+    const repair = this.pendingRepairs.get(peer);
+    this.pendingRepairs.delete(peer);
+    if (element === undefined) return;
+    const account = this.account(jid);
+    if (account.list === undefined || listedSigningKey(account.list, id) === undefined) return;
+    const existing = this.peers.get(peer);
+    if (existing !== undefined && repair === undefined) return;
+    let bundle: ReturnType<typeof verifyBundle>;
+    try {
+      // @req identity.device-list-keys: the bundle's key must be the one the list names.
+      bundle = verifyBundle(BundleElement.fromXml(element), { jid, deviceId: id, now: this.now, deviceList: account.list });
+    } catch (e) {
+      this.fail(e, { jid, deviceId: id }, undefined, undefined);
+      return;
+    }
+    const key = toHex(bundle.signingKey);
+    const pinned = account.trust.devices[id];
+    if (pinned === undefined) this.pin(jid, id, key);
+    else if (pinned.key !== key) {
+      this.askDecision(jid, id, 'key-changed', key, pinned.key);
+      return;
+    }
+    if (!this.usable(jid, id, key)) {
+      if (this.account(jid).trust.devices[id]?.level !== 'distrusted') this.askDecision(jid, id, 'undecided-key', key, undefined);
+      return;
+    }
+    const started = initiateAsync({ self: this.device, peer: bundle, rng: this.rng, knownPeerSigningKey: fromHex(key, 'key') });
+    const ratchet = startRatchet(started.session, this.rng);
+    const previous = existing?.session.ratchet;
+    this.peers.set(peer, {
+      jid,
+      deviceId: id,
+      signingKey: key,
+      session: { ratchet, confirmation: { state: 'unconfirmed', header: started.header }, ...(previous === undefined ? {} : { alternate: previous }) },
+      alternateSince: previous === undefined ? undefined : this.now,
+      activeSent: false,
+      activeOpened: false,
+      receivedSinceSend: 0,
+    });
+    this.events.push({ kind: 'session-started', peer: { jid, deviceId: id }, handshake: 'async', role: 'initiator', sessionId: toHex(started.session.sessionId) });
+    if (repair !== undefined) {
+      // @req offline.repair-reset: the repair is the new session itself, announced by a key-only message.
+      this.sendKeyOnly(jid, id);
+      this.events.push({ kind: 'repair-sent', peer: { jid, deviceId: id }, reason: repair });
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Which bundles must be fetched before a message to `to` reaches every usable device. */
+  missingSessions(to: BareJid): FetchRequest[] {
+    const wanted: FetchRequest[] = [];
+    for (const jid of to === this.device.jid ? [to] : [to, this.device.jid]) {
+      for (const d of this.account(jid).list?.devices ?? []) {
+        if (jid === this.device.jid && d.id === this.device.deviceId) continue;
+        if (this.peers.has(sessionKey(jid, d.id))) continue;
+        if (!this.usable(jid, d.id, toHex(d.signingKey))) continue;
+        wanted.push({ kind: 'bundle', jid, deviceId: d.id });
+      }
+    }
+    return wanted;
+  }
+
+  /** Recipients of a message to `to`: every usable listed device with a session, and this account's other devices. */
+  recipients(to: BareJid): DeviceAddress[] {
+    const out: DeviceAddress[] = [];
+    for (const jid of to === this.device.jid ? [to] : [to, this.device.jid]) {
+      for (const d of this.account(jid).list?.devices ?? []) {
+        if (jid === this.device.jid && d.id === this.device.deviceId) continue;
+        const peer = this.peers.get(sessionKey(jid, d.id));
+        // @req device.session-binding: a session is used only with the key it is bound to.
+        if (peer === undefined || peer.signingKey !== toHex(d.signingKey) || !this.usable(jid, d.id, peer.signingKey)) continue;
+        out.push({ jid, deviceId: d.id });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Seals `content` for `to`.
+   *
+   * Implements requirement `device.send-no-device`.
+   */
+  onSend(to: BareJid, content: readonly Element[], id: string): void {
+    const list = this.account(to).list;
+    // @req device.send-no-device: no silent success for a contact without Seal.
+    if (list === undefined || list.devices.every((d) => to === this.device.jid && d.id === this.device.deviceId)) {
+      throw new SealError('no-devices', `${to}: publishes no Seal device list (or no other device)`);
+    }
+    const recipients = this.recipients(to);
+    if (!recipients.some((r) => r.jid === to)) {
+      throw new SealError('untrusted-key', `${to}: no device of the account can be encrypted to (no session, or every key waits for a decision or is distrusted)`);
+    }
+    this.sealFor(recipients, (sessions) => sealStanza({ to, from: this.device.jid, id, senderDeviceId: this.device.deviceId, content, recipients, sessions, rng: this.rng, now: this.now }), to);
+  }
+
+  /** Seals with the sessions of `recipients` (using the previous session of a peer whose new one cannot send yet) and records the effects. */
+  sealFor(recipients: readonly DeviceAddress[], seal: (sessions: Map<string, PeerSession>) => { stanza: Element; sessions: Map<string, PeerSession> }, _to: string): void {
+    const view = new Map<string, PeerSession>();
+    const usedAlternate = new Set<string>();
+    for (const r of recipients) {
+      const key = sessionKey(r.jid, r.deviceId);
+      const peer = this.peers.get(key)!;
+      if (!canSend(peer.session.ratchet) && peer.session.alternate !== undefined && canSend(peer.session.alternate)) {
+        view.set(key, { ratchet: peer.session.alternate, confirmation: { state: 'confirmed' } });
+        usedAlternate.add(key);
+      } else view.set(key, peer.session);
+    }
+    const sealed = seal(view);
+    for (const r of recipients) {
+      const key = sessionKey(r.jid, r.deviceId);
+      const peer = this.peers.get(key)!;
+      const next = sealed.sessions.get(key)!;
+      const session: PeerSession = usedAlternate.has(key) ? { ...peer.session, alternate: next.ratchet } : next;
+      this.peers.set(key, this.pruneAlternate({ ...peer, session, activeSent: peer.activeSent || !usedAlternate.has(key), receivedSinceSend: 0 }));
+    }
+    this.enqueue(sealed.stanza);
+  }
+
+  /**
+   * Sends a key-only message to one device.
+   *
+   * Implements requirement `device.key-only`.
+   */
+  sendKeyOnly(jid: BareJid, id: DeviceId): void {
+    const recipients = [{ jid, deviceId: id }];
+    const peer = this.peers.get(sessionKey(jid, id));
+    if (peer === undefined || (!canSend(peer.session.ratchet) && !(peer.session.alternate !== undefined && canSend(peer.session.alternate)))) return;
+    // @req device.key-only
+    this.sealFor(recipients, (sessions) => sealKeyOnly({ to: jid, from: this.device.jid, id: `seal-k-${this.device.deviceId}-${this.seq + 1}`, senderDeviceId: this.device.deviceId, recipients, sessions, rng: this.rng, now: this.now }), jid);
+  }
+
+  enqueue(stanza: Element): void {
+    const outboxId = this.nextSeq();
+    // @req device.outbox: a stanza is committed before it is handed to the server.
+    this.outbox.set(outboxId, stanza.toString());
+    this.send.push({ outboxId, stanza });
+  }
+
+  pruneAlternate(peer: PeerRecord): PeerRecord {
+    const session = peer.session;
+    if (session.alternate === undefined) return peer.alternateSince === undefined ? peer : { ...peer, alternateSince: undefined };
+    const since = peer.alternateSince ?? this.now;
+    // @req offline.previous-session: kept until the new session carried messages both ways, or for SKIPPED_KEY_MAX_AGE.
+    if ((peer.activeSent && peer.activeOpened) || this.now - since > ENVELOPE_CONSTANTS.SKIPPED_KEY_MAX_AGE) {
+      const { alternate: _dropped, ...rest } = session;
+      return { ...peer, session: rest, alternateSince: undefined };
+    }
+    return peer.alternateSince === undefined ? { ...peer, alternateSince: since } : peer;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  onStanza(stanza: Element): void {
+    const incoming = classifyIncoming(stanza, this.device.jid, this.queries);
+    switch (incoming.kind) {
+      case 'ignored':
+        return;
+      case 'forged':
+        // @req offline.forwarded-carbons
+        this.events.push({ kind: 'failed', code: 'forged-forward', message: incoming.reason, from: undefined, via: undefined, stanzaId: stanzaIdOf(stanza) });
+        return;
+      case 'bounce':
+        // @req device.no-repair-for-bounces: an error bounce is reported, never answered.
+        this.events.push({ kind: 'bounced', stanzaId: incoming.stanzaId, to: incoming.to, condition: incoming.condition });
+        return;
+      case 'device-list-notification': {
+        let jid: BareJid;
+        try {
+          jid = bareJid(incoming.jid);
+        } catch (e) {
+          this.fail(e, undefined, undefined, stanzaIdOf(stanza));
+          return;
+        }
+        this.onDeviceList(jid, incoming.list);
+        return;
+      }
+      case 'message':
+        this.onMessage(incoming.message, incoming.via, false);
+        return;
+      default: {
+        const never: never = incoming;
+        return never;
+      }
+    }
+  }
+
+  fail(e: unknown, from: DeviceAddress | undefined, via: Via | undefined, stanzaId: string | undefined): SealErrorCode {
+    const error = isSealError(e) ? e : new SealError('schema-violation', 'input could not be processed');
+    this.events.push({ kind: 'failed', code: error.code, message: error.message, from, via, stanzaId });
+    return error.code;
+  }
+
+  /**
+   * Whether a handshake from `jid`'s device `id` presenting identity key `keyHex` may be
+   * processed now, must wait (for a device list or the user), or is refused.
+   *
+   * Implements requirements `device.pinning` and `device.unlisted-device`.
+   */
+  admit(jid: BareJid, id: DeviceId, keyHex: string, listFetched: boolean): 'ok' | 'hold-list' | 'hold-decision' | 'refuse' {
+    const account = this.account(jid);
+    const pinned = account.trust.devices[id];
+    if (pinned !== undefined) {
+      if (pinned.key === keyHex) {
+        if (this.usable(jid, id, keyHex)) return 'ok';
+        if (pinned.level === 'distrusted') return 'refuse';
+        this.askDecision(jid, id, 'undecided-key', keyHex, undefined);
+        return 'hold-decision';
+      }
+      // @req device.pinning: another key for a known device id never replaces its sessions by itself.
+      if (!listFetched) return 'hold-list';
+      this.askDecision(jid, id, 'key-changed', keyHex, pinned.key);
+      return 'hold-decision';
+    }
+    const listed = account.list === undefined ? undefined : listedSigningKey(account.list, id);
+    if (listed !== undefined && toHex(listed) === keyHex) {
+      this.pin(jid, id, keyHex);
+      return this.admit(jid, id, keyHex, listFetched);
+    }
+    // @req device.unlisted-device: a device on none of the account's lists (a server can invent one) waits.
+    if (!listFetched) return 'hold-list';
+    this.askDecision(jid, id, listed === undefined ? 'unlisted-device' : 'key-changed', keyHex, listed === undefined ? undefined : toHex(listed));
+    return 'hold-decision';
+  }
+
+  hold(message: Element, via: Via, from: DeviceAddress, reason: HeldStanza['reason']): void {
+    const mine = [...this.held.values()].filter((h) => h.from.jid === from.jid);
+    // @req device.bounds: held stanzas are bounded per account and in total; the oldest goes first.
+    if (mine.length >= DEVICE_CONSTANTS.MAX_HELD_PER_ACCOUNT) this.dropHeld(mine[0]!);
+    if (this.held.size >= DEVICE_CONSTANTS.MAX_HELD_STANZAS) this.dropHeld(this.held.values().next().value!);
+    const seq = this.nextSeq();
+    this.held.set(seq, { seq, stanza: message.toString(), via, from, reason, received: this.now });
+    this.events.push({ kind: 'held', from, reason });
+    if (reason === 'awaiting-device-list') this.fetch.push({ kind: 'device-list', jid: from.jid });
+  }
+
+  dropHeld(held: HeldStanza): void {
+    this.held.delete(held.seq);
+    this.events.push({ kind: 'failed', code: 'untrusted-key', message: `held stanza from device ${held.from.deviceId} of ${held.from.jid} dropped (no decision in time, or too many held)`, from: held.from, via: held.via, stanzaId: undefined });
+  }
+
+  /** Processes again the held stanzas of `jid` (optionally only those of one device or reason). */
+  reprocessHeld(jid: BareJid, reason: HeldStanza['reason'] | undefined, deviceId?: DeviceId): void {
+    for (const held of [...this.held.values()]) {
+      if (held.from.jid !== jid || (reason !== undefined && held.reason !== reason) || (deviceId !== undefined && held.from.deviceId !== deviceId)) continue;
+      this.held.delete(held.seq);
+      let message: Element;
+      try {
+        message = parseXml(held.stanza);
+      } catch (e) {
+        this.fail(e, held.from, held.via, undefined);
+        continue;
+      }
+      this.onMessage(message, held.via, true);
+    }
+  }
+
+  onMessage(message: Element, via: Via, listFetched: boolean): void {
+    const stanzaId = stanzaIdOf(message);
+    const interactive = message.getChild('interactive', SEAL_NS);
+    if (interactive !== undefined) {
+      // Interactive handshakes are live exchanges between two devices: copies are not for this device.
+      if (via === 'live') this.onInteractive(message, interactive, listFetched);
+      return;
+    }
+    const sealedElement = message.getChild('sealed', SEAL_NS);
+    if (sealedElement === undefined) return;
+    let from: DeviceAddress;
+    let keyOnly: boolean;
+    let handshakeKey: string | undefined;
+    let mine: boolean;
+    try {
+      const sealed = SealedElement.fromXml(sealedElement);
+      from = { jid: bareJid(bareOf(String(message.attrs.from ?? ''))), deviceId: toDeviceId(sealed.sid) };
+      keyOnly = sealed.payload === undefined;
+      const key = sealed.recipients.find((r) => r.jid === this.device.jid)?.keys.find((k) => k.rid === this.device.deviceId);
+      mine = key !== undefined;
+      const wrapped = key === undefined ? undefined : decodeWrappedKey(key.data, key.handshake);
+      handshakeKey = wrapped?.handshake === undefined ? undefined : toHex(wrapped.handshake.initiator.signingKey);
+    } catch (e) {
+      this.fail(e, undefined, via, stanzaId);
+      return;
+    }
+    // A device's own stanzas come back through the archive (and a server may reflect them): nothing to open.
+    if (from.jid === this.device.jid && from.deviceId === this.device.deviceId) return;
+    if (!mine) {
+      // @req device.key-only: a key-only message for another device is not this device's business.
+      if (keyOnly) return;
+      this.events.push({ kind: 'failed', code: 'not-for-this-device', message: `not encrypted for device ${this.device.deviceId}`, from, via, stanzaId });
+      this.maybeRepair(from, 'not-for-this-device', via);
+      return;
+    }
+    const key = sessionKey(from.jid, from.deviceId);
+    const existing = this.peers.get(key);
+    if (handshakeKey !== undefined) {
+      const verdict = this.admit(from.jid, from.deviceId, handshakeKey, listFetched);
+      if (verdict === 'hold-list') return this.hold(message, via, from, 'awaiting-device-list');
+      if (verdict === 'hold-decision') return this.hold(message, via, from, 'awaiting-decision');
+      if (verdict === 'refuse') {
+        this.events.push({ kind: 'failed', code: 'untrusted-key', message: `device ${from.deviceId} of ${from.jid}: its key is distrusted`, from, via, stanzaId });
+        return;
+      }
+    } else if (existing !== undefined && !this.usable(from.jid, from.deviceId, existing.signingKey)) {
+      // @req identity.trust-distrusted: no message is accepted as authentic from a distrusted device.
+      this.events.push({ kind: 'failed', code: 'untrusted-key', message: `device ${from.deviceId} of ${from.jid}: its key is not trusted`, from, via, stanzaId });
+      return;
+    }
+    const pinned = this.account(from.jid).trust.devices[from.deviceId]?.key;
+    const sessions = new Map<string, PeerSession>(existing === undefined ? [] : [[key, existing.session]]);
+    const result = openStanza({ stanza: message, self: this.device, log: this.log, sessions, now: this.now, knownSigningKey: (j, d) => (j === from.jid && d === from.deviceId && pinned !== undefined ? fromHex(pinned, 'key') : undefined) });
+    if (result.kind === 'duplicate') {
+      this.events.push({ kind: 'duplicate', from, via, stanzaId });
+      return;
+    }
+    if (result.kind === 'not-for-this-device') return;
+    if (result.kind === 'error') {
+      const code = this.fail(result.error, from, via, stanzaId);
+      this.maybeRepair(from, code, via);
+      return;
+    }
+    const established = result.log !== this.log;
+    const next = result.sessions.get(key)!;
+    this.device = result.state;
+    this.log = result.log;
+    const onActive = existing === undefined || next.ratchet !== existing.session.ratchet;
+    const replacedConfirmed = established && existing !== undefined && existing.session.confirmation.state === 'confirmed';
+    const alternateChanged = next.alternate !== existing?.session.alternate;
+    const record: PeerRecord = this.pruneAlternate({
+      jid: from.jid,
+      deviceId: from.deviceId,
+      signingKey: pinned ?? handshakeKey!,
+      session: next,
+      alternateSince: alternateChanged ? (next.alternate === undefined ? undefined : this.now) : existing?.alternateSince,
+      activeSent: alternateChanged ? false : (existing?.activeSent ?? false),
+      activeOpened: (alternateChanged ? false : (existing?.activeOpened ?? false)) || onActive,
+      receivedSinceSend: (existing?.receivedSinceSend ?? 0) + (onActive ? 1 : 0),
+    });
+    this.peers.set(key, record);
+    if (established) {
+      this.events.push({ kind: 'session-started', peer: from, handshake: 'async', role: 'responder', sessionId: toHex((onActive ? next.ratchet : (next.alternate ?? next.ratchet)).sessionId) });
+      if (replacedConfirmed) this.events.push({ kind: 'repair-received', peer: from });
+    }
+    if (!result.keyOnly) {
+      const eventId = this.nextSeq();
+      const event: InboxEvent = {
+        kind: 'opened',
+        eventId,
+        stanzaId,
+        from,
+        to: bareJid(bareOf(String(message.attrs.to ?? this.device.jid))),
+        via,
+        trust: this.keyTrust(from.jid, from.deviceId),
+        content: result.content,
+        body: result.content.find((c) => c.getName() === 'body')?.getText() ?? '',
+        time: result.time,
+      };
+      // @req device.inbox: the opened message is committed before the application sees it.
+      this.inbox.set(eventId, event);
+      this.events.push(event);
+    }
+    // @req device.key-only: a new session is confirmed at once, and one-way traffic gets a heartbeat.
+    if (established && via !== 'archive') this.sendKeyOnly(from.jid, from.deviceId);
+    else if (this.peers.get(key)!.receivedSinceSend >= DEVICE_CONSTANTS.HEARTBEAT_INTERVAL) this.sendKeyOnly(from.jid, from.deviceId);
+    this.maintainPrekeys();
+  }
+
+  maintainPrekeys(): void {
+    // @req offline.replenish
+    // @req offline.rotate
+    const refill = replenishOneTimePrekeys(this.device, this.rng);
+    const rotated = rotatePrekeys(refill.state, this.now, this.rng, this.log);
+    if (refill.changed || rotated.changed) {
+      this.device = rotated.state;
+      this.bundleChanged = true;
+    }
+  }
+
+  /**
+   * After a failed message, starts a new session with the sending device when a new session can
+   * fix the failure: never for archive results, error bounces, replays and old keys
+   * (`message-key-unavailable`) or the device itself; only for a device on the sender account's
+   * verified list, and at most once per REPAIR_INTERVAL per device.
+   *
+   * Implements requirements `offline.repair-signal` and `offline.repair-reset`.
+   */
+  maybeRepair(from: DeviceAddress, reason: RepairReason, via: Via): void {
+    // @req offline.repair-signal
+    if (via === 'archive' || !REPAIRABLE.has(reason)) return;
+    if (from.jid === this.device.jid && from.deviceId === this.device.deviceId) return;
+    const peer = sessionKey(from.jid, from.deviceId);
+    const last = this.repairs[peer];
+    // @req device.bounds: repairs are rate-limited per listed device, and pending ones are bounded.
+    if ((last !== undefined && this.now - last < DEVICE_CONSTANTS.REPAIR_INTERVAL) || this.pendingRepairs.has(peer)) return;
+    if (this.pendingRepairs.size >= DEVICE_CONSTANTS.MAX_PENDING_REPAIRS) return;
+    const account = this.account(from.jid);
+    const listed = account.list === undefined ? undefined : listedSigningKey(account.list, from.deviceId);
+    if (account.trust.devices[from.deviceId]?.level === 'distrusted') return;
+    this.pendingRepairs.set(peer, reason);
+    if (listed === undefined) {
+      this.fetch.push({ kind: 'device-list', jid: from.jid });
+      return;
+    }
+    this.repairs[peer] = this.now;
+    this.fetch.push({ kind: 'bundle', jid: from.jid, deviceId: from.deviceId });
+  }
+
+  // ---------------------------------------------------------------- interactive handshakes
+
+  /** The key an interactive peer must present: the pinned one, or the one its list names. */
+  interactiveKey(jid: BareJid, id: DeviceId): string | undefined {
+    const account = this.account(jid);
+    const pinned = account.trust.devices[id];
+    if (pinned !== undefined) return this.usable(jid, id, pinned.key) ? pinned.key : undefined;
+    const listed = account.list === undefined ? undefined : listedSigningKey(account.list, id);
+    if (listed === undefined) return undefined;
+    this.pin(jid, id, toHex(listed));
+    return this.usable(jid, id, toHex(listed)) ? toHex(listed) : undefined;
+  }
+
+  /**
+   * Implements requirement `device.interactive-pinning`.
+   */
+  onStartInteractive(peerFullJid: string, id: DeviceId): void {
+    const jid = bareJid(bareOf(peerFullJid));
+    const known = this.interactiveKey(jid, id);
+    // @req device.interactive-pinning: the initiator completes XX only with a key a list or decision vouches for.
+    if (known === undefined) throw new SealError('untrusted-key', `device ${id} of ${jid}: no pinned or listed key to authenticate an interactive handshake`);
+    const started = startInteractive({ self: this.device, peer: { jid, deviceId: id }, rng: this.rng, now: this.now });
+    this.addInteractive(started.message.sid, started.state, peerFullJid);
+    this.sendInteractive(peerFullJid, started.message);
+  }
+
+  addInteractive(sid: string, state: InteractiveState, peerFullJid: string): void {
+    // @req device.bounds: pending interactive handshakes are bounded and expire.
+    if (this.interactive.size >= DEVICE_CONSTANTS.MAX_PENDING_INTERACTIVE) this.interactive.delete(this.interactive.keys().next().value!);
+    this.interactive.set(sid, { state, peerFullJid });
+  }
+
+  sendInteractive(to: string, message: InteractiveMessageValue): void {
+    // Interactive messages are live and useless after a restart: sent without the outbox.
+    this.send.push({ outboxId: '', stanza: xml('message', { to, type: 'chat', id: `seal-i-${message.sid}-${message.step}` }, [InteractiveMessageElement.toXml(message)]) });
+  }
+
+  onInteractive(message: Element, element: Element, listFetched: boolean): void {
+    const fromFull = String(message.attrs.from ?? '');
+    let value: InteractiveMessageValue;
+    let from: DeviceAddress;
+    try {
+      value = InteractiveMessageElement.fromXml(element);
+      from = { jid: bareJid(bareOf(fromFull)), deviceId: toDeviceId(value.deviceId) };
+    } catch (e) {
+      this.fail(e, undefined, 'live', stanzaIdOf(message));
+      return;
+    }
+    try {
+      if (value.step === 1) {
+        const account = this.account(from.jid);
+        if (account.trust.devices[from.deviceId] === undefined && (account.list === undefined || listedSigningKey(account.list, from.deviceId) === undefined)) {
+          // @req device.unlisted-device
+          if (!listFetched) return this.hold(message, 'live', from, 'awaiting-device-list');
+          this.events.push({ kind: 'failed', code: 'untrusted-key', message: `device ${from.deviceId} of ${from.jid}: on no device list`, from, via: 'live', stanzaId: stanzaIdOf(message) });
+          return;
+        }
+        const known = this.interactiveKey(from.jid, from.deviceId);
+        // @req device.interactive-pinning: the responder checks the initiator's key in message 3 against the pinned or listed one.
+        if (known === undefined) throw new SealError('untrusted-key', `device ${from.deviceId} of ${from.jid}: its key is not trusted`);
+        const accepted = acceptInteractive({ self: this.device, peer: from, message: value, rng: this.rng, now: this.now, knownPeerSigningKey: fromHex(known, 'key') });
+        this.addInteractive(value.sid, accepted.state, fromFull);
+        this.sendInteractive(fromFull, accepted.message);
+        return;
+      }
+      const pending = this.interactive.get(value.sid);
+      if (pending === undefined || bareOf(pending.peerFullJid) !== from.jid || pending.state.peer.deviceId !== from.deviceId) return;
+      this.interactive.delete(value.sid);
+      if (pending.state.step === 'initiator-awaiting-2' && value.step === 2) {
+        const known = this.interactiveKey(from.jid, from.deviceId);
+        if (known === undefined) throw new SealError('untrusted-key', `device ${from.deviceId} of ${from.jid}: its key is not trusted`);
+        // @req device.interactive-pinning
+        const done = completeInitiator({ state: pending.state, message: value, now: this.now, knownPeerSigningKey: fromHex(known, 'key') });
+        this.sendInteractive(fromFull, done.message);
+        this.adoptInteractive(done.session, 'initiator');
+        // The responder can send only after it has received on the new session.
+        this.sendKeyOnly(from.jid, from.deviceId);
+      } else if (pending.state.step === 'responder-awaiting-3' && value.step === 3) {
+        this.adoptInteractive(completeResponder({ state: pending.state, message: value, now: this.now }), 'responder');
+      }
+    } catch (e) {
+      this.fail(e, from, 'live', stanzaIdOf(message));
+    }
+  }
+
+  adoptInteractive(session: SessionSecret, role: 'initiator' | 'responder'): void {
+    const jid = session.peer.jid;
+    const id = session.peer.deviceId;
+    const key = toHex(session.peer.signingKey);
+    // @req device.session-binding
+    if (this.account(jid).trust.devices[id]?.key !== key) throw new SealError('identity-key-changed', `device ${id} of ${jid}: interactive handshake with another key than the pinned one`);
+    const peer = sessionKey(jid, id);
+    const existing = this.peers.get(peer);
+    const previous = existing?.session.ratchet;
+    this.peers.set(peer, {
+      jid,
+      deviceId: id,
+      signingKey: key,
+      session: { ratchet: startRatchet(session, this.rng), confirmation: { state: 'confirmed' }, ...(previous === undefined ? {} : { alternate: previous }) },
+      alternateSince: previous === undefined ? undefined : this.now,
+      activeSent: false,
+      activeOpened: false,
+      receivedSinceSend: 0,
+    });
+    this.events.push({ kind: 'session-started', peer: { jid, deviceId: id }, handshake: 'interactive', role, sessionId: toHex(session.sessionId) });
+  }
+
+  // ---------------------------------------------------------------- decisions, clock, acknowledgements
+
+  /**
+   * The user's decision about a key.
+   *
+   * Implements requirement `identity.key-change` (an accepted change records the new key and its list's time).
+   */
+  onDecide(jid: BareJid, target: { deviceId: DeviceId } | 'account', key: string, level: TrustLevel): void {
+    const account = this.account(jid);
+    if (target === 'account') {
+      const pending = account.pendingAccount;
+      if (pending !== undefined && pending.key === key) {
+        if (level === 'distrusted') {
+          this.setAccount({ ...account, pendingAccount: undefined, trust: key === '' ? account.trust : { ...account.trust, accountKey: { key, level } } });
+          return;
+        }
+        // @req identity.key-change: the accepted key and the newest time are recorded, so an older or unsigned list is refused from now on.
+        const trust: AccountTrust = key === '' ? { devices: account.trust.devices } : { ...account.trust, accountKey: { key, level } };
+        this.setAccount({ ...account, trust, pendingAccount: undefined });
+        this.applyList(jid, pending.list);
+        return;
+      }
+      if (account.trust.accountKey?.key === key) this.setAccount({ ...account, trust: { ...account.trust, accountKey: { key, level } } });
+      return;
+    }
+    const id = target.deviceId;
+    if (account.pendingDevices[id] === key) {
+      const pendingDevices = { ...account.pendingDevices };
+      delete pendingDevices[id];
+      this.setAccount({ ...account, pendingDevices });
+      if (level === 'distrusted') {
+        this.dropHeldOf(jid, id);
+        return;
+      }
+      const previous = account.trust.devices[id]?.key;
+      this.pin(jid, id, key, level);
+      if (previous !== undefined && previous !== key) this.events.push({ kind: 'key-changed', jid, deviceId: id, key, previousKey: previous, acceptedBy: 'user' });
+      this.reprocessHeld(jid, undefined, id);
+      return;
+    }
+    const pinned = account.trust.devices[id];
+    if (pinned?.key !== key) return;
+    this.pin(jid, id, key, level);
+    if (level === 'distrusted') this.dropHeldOf(jid, id);
+    else this.reprocessHeld(jid, 'awaiting-decision', id);
+  }
+
+  dropHeldOf(jid: BareJid, id: DeviceId): void {
+    for (const held of [...this.held.values()]) if (held.from.jid === jid && held.from.deviceId === id) this.held.delete(held.seq);
+  }
+
+  onTick(): void {
+    for (const [sid, pending] of [...this.interactive]) {
+      // @req handshake.interactive-timeout
+      if (this.now - pending.state.started > HANDSHAKE_CONSTANTS.INTERACTIVE_TIMEOUT) this.interactive.delete(sid);
+    }
+    for (const held of [...this.held.values()]) if (this.now - held.received > DEVICE_CONSTANTS.HELD_MAX_AGE) this.dropHeld(held);
+    for (const [k, peer] of [...this.peers]) {
+      const pruned = this.pruneAlternate(peer);
+      if (pruned !== peer) this.peers.set(k, pruned);
+    }
+    this.maintainPrekeys();
+  }
+
+  onArchiveQuery(queryid: string): void {
+    // @req device.bounds
+    if (this.queries.size >= DEVICE_CONSTANTS.MAX_ARCHIVE_QUERIES) this.queries.delete(this.queries.values().next().value!);
+    this.queries.add(queryid);
+  }
+}
+
+function stanzaIdOf(stanza: Element): string | undefined {
+  return typeof stanza.attrs.id === 'string' ? stanza.attrs.id : undefined;
+}
+
+function splitPeer(peer: string): [string, number] {
+  const slash = peer.lastIndexOf('/');
+  return [peer.slice(0, slash), Number(peer.slice(slash + 1))];
+}
+
+function sameTimestamps(a: { readonly [k: string]: number }, b: { readonly [k: string]: number }): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function dedupeFetches(fetch: readonly FetchRequest[]): FetchRequest[] {
+  const seen = new Set<string>();
+  return fetch.filter((f) => {
+    const k = f.kind === 'device-list' ? `l ${f.jid}` : `b ${f.jid}/${f.deviceId}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * One Seal device as a sans-IO state machine over a {@link SealStore}'s records.
+ *
+ * `step(input)` computes the next state without changing the engine; the caller commits
+ * `output.commit` to the store and then calls `adopt(next)`, so an engine never runs ahead of
+ * its store. {@link SealClient} does exactly this, one input at a time.
+ *
+ * @see spec §device
+ * @example
+ * ```ts
+ * const { engine, output } = SealEngine.create({ jid, existingList: undefined, now, rng });
+ * await store.commit(output.commit);
+ * ```
+ */
+export class SealEngine {
+  #state: EngineState;
+  readonly policy: TrustPolicy;
+
+  private constructor(state: EngineState, options: EngineOptions) {
+    this.#state = state;
+    this.policy = options.policy ?? 'blind-trust-before-verification';
+  }
+
+  /** The current state (read-only; for the shell's queries and for tests). */
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  /** This device's address. */
+  get self(): DeviceAddress {
+    return { jid: this.#state.device.jid, deviceId: this.#state.device.deviceId };
+  }
+
+  /**
+   * Creates a new device of account `jid`: its keys, and the account's device list with this
+   * device added, signed by the account key. The first device of an account creates the account
+   * key; a later device must be given it (`accountSecret`) when the account's list is signed.
+   *
+   * Implements requirements `device.account-key` and `identity.account-signature`.
+   *
+   * @param existingList - the account's current device list element, if it has one.
+   * @throws SealError `account-key-required` when the list is signed and no account key is given;
+   *   `authentication-failed` when it is given but is not the key that signs the list; any error
+   *   of verifying the existing list.
+   * @see spec §device.account-key
+   */
+  static create(input: { jid: BareJid; existingList: Element | undefined; now: number; rng: Rng; accountSecret?: Ed25519SecretKey; oneTimePrekeys?: number; options?: EngineOptions }): { engine: SealEngine; output: StepOutput; state: EngineState } {
+    const existing = input.existingList === undefined ? undefined : verifyDeviceList(input.jid, DeviceListElement.fromXml(input.existingList));
+    // @req device.account-key
+    if (existing?.accountKey !== undefined && input.accountSecret === undefined) {
+      throw new SealError('account-key-required', `${input.jid}: the device list is signed by an account key; a new device needs it to add itself`);
+    }
+    if (existing?.accountKey !== undefined && input.accountSecret !== undefined && toHex(ed25519PublicKeyOf(input.accountSecret)) !== toHex(existing.accountKey)) {
+      throw new SealError('authentication-failed', `${input.jid}: the given account key is not the one that signs the device list`);
+    }
+    const accountSecret = input.accountSecret ?? generateEd25519KeyPair(input.rng).secretKey;
+    const device = createDeviceState({ jid: input.jid, now: input.now, rng: input.rng, takenDeviceIds: existing?.devices.map((d) => d.id) ?? [], ...(input.oneTimePrekeys === undefined ? {} : { oneTimePrekeys: input.oneTimePrekeys }) });
+    const entry = { id: device.deviceId, added: input.now, signingKey: ed25519PublicKeyOf(device.signingKey) };
+    const signer = { secretKey: accountSecret };
+    const list = existing === undefined ? createDeviceList(input.jid, [entry], input.now, signer) : addDevice(input.jid, { issued: existing.issued, devices: [...existing.devices] }, entry, input.now, signer);
+    const verified = verifyDeviceList(input.jid, list);
+    const empty: EngineState = emptyState(device, accountSecret);
+    const engine = new SealEngine(empty, input.options ?? {});
+    const step = new Step({ ...empty, accountSecret: undefined, device: { ...device } }, input.now, input.rng, engine.policy);
+    step.device = device;
+    step.accountSecret = accountSecret;
+    const ownKey = toHex(ed25519PublicKeyOf(accountSecret));
+    step.setAccount({ ...emptyAccount(input.jid), trust: { devices: {}, accountKey: { key: ownKey, level: 'verified' } } });
+    step.applyList(input.jid, verified);
+    step.publish.push({ node: bundleNode(device.deviceId), item: BundleElement.toXml(bundleOf(device)) });
+    step.publish.push({ node: DEVICE_LIST_NODE, item: DeviceListElement.toXml(list) });
+    const { state, output } = step.finish();
+    // The commit is computed against a state without a device, so that it holds every record.
+    return { engine, output: { ...output, events: [] }, state };
+  }
+
+  /**
+   * Restores a device from its store's records.
+   *
+   * @throws SealError `invalid-state` or `unknown-version` when a record is corrupted or of
+   *   another version (identity.state-validate).
+   * @see spec §device.store
+   */
+  static load(records: readonly StoreRecord[], options: EngineOptions = {}): SealEngine {
+    const decoded: EngineRecords = decodeEngineRecords(records);
+    return new SealEngine({ ...decoded, interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map() }, options);
+  }
+
+  /**
+   * Computes the effect of one input. Never throws for an incoming stanza, a fetched item, a
+   * decision, an acknowledgement or the clock: failures are `failed` events and change nothing.
+   * A `send` or `start-interactive` request that cannot be honoured throws a SealError (and
+   * changes nothing).
+   *
+   * @see spec §device
+   */
+  step(input: DeviceInput, env: { now: number; rng: Rng }): { state: EngineState; output: StepOutput } {
+    const step = new Step(this.#state, env.now, env.rng, this.policy);
+    try {
+      switch (input.kind) {
+        case 'stanza':
+          step.onStanza(input.stanza);
+          break;
+        case 'device-list':
+          step.onDeviceList(input.jid, input.list);
+          break;
+        case 'bundle':
+          step.onBundle(input.jid, input.deviceId, input.bundle);
+          break;
+        case 'send':
+          step.onSend(input.to, input.content, input.id);
+          break;
+        case 'decide':
+          step.onDecide(input.jid, input.target, input.key, input.level);
+          break;
+        case 'start-interactive':
+          step.onStartInteractive(input.peer, input.deviceId);
+          break;
+        case 'archive-query':
+          step.onArchiveQuery(input.queryid);
+          break;
+        case 'sent':
+          step.outbox.delete(input.outboxId);
+          break;
+        case 'delivered':
+          step.inbox.delete(input.eventId);
+          break;
+        case 'tick':
+          step.onTick();
+          break;
+        default: {
+          const never: never = input;
+          return never;
+        }
+      }
+    } catch (e) {
+      if (input.kind === 'send' || input.kind === 'start-interactive') {
+        if (isSealError(e)) throw e;
+        throw new SealError('invalid-state', `${input.kind}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      // @req device.receive-never-throws: whatever the input, the state stays and a typed event reports it.
+      const failed = new Step(this.#state, env.now, env.rng, this.policy);
+      failed.fail(e, undefined, undefined, input.kind === 'stanza' ? stanzaIdOf(input.stanza) : undefined);
+      return { state: this.#state, output: { ...failed.finish().output, commit: { put: [], delete: [] }, send: [], publish: [], fetch: [] } };
+    }
+    return step.finish();
+  }
+
+  /** Makes `state` (from a step whose commit is now durable) the current state. */
+  adopt(state: EngineState): void {
+    this.#state = state;
+  }
+
+  /** The bundles to fetch before a message to `to` reaches every usable device. @see spec §device */
+  missingSessions(to: BareJid, now: number, rng: Rng): FetchRequest[] {
+    return new Step(this.#state, now, rng, this.policy).missingSessions(to);
+  }
+
+  /** The stanzas committed to the outbox but not yet acknowledged as sent (after a restart, send them again). */
+  pendingOutbox(): OutgoingStanza[] {
+    return [...this.#state.outbox].map(([outboxId, text]) => ({ outboxId, stanza: parseXml(text) }));
+  }
+
+  /** Opened messages the application has not acknowledged (after a restart, deliver them again). */
+  pendingInbox(): InboxEvent[] {
+    return [...this.#state.inbox.values()];
+  }
+
+  /** The recorded trust of an account (for display). */
+  trustOf(jid: BareJid): AccountRecord | undefined {
+    return this.#state.accounts.get(jid);
+  }
+
+  /** The persisted form of the device state (its private keys). */
+  dangerouslyExportDevice(): string {
+    return dangerouslyExportDeviceState(this.#state.device);
+  }
+}
+
+/** An engine state with nothing but a device. */
+export function emptyState(device: DeviceState, accountSecret: Ed25519SecretKey | undefined): EngineState {
+  return { device, accountSecret, log: [], repairs: {}, seq: 0, peers: new Map(), accounts: new Map(), held: new Map(), outbox: new Map(), inbox: new Map(), interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map() };
+}
+
+export { importDeviceState };

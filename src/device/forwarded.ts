@@ -1,0 +1,91 @@
+/**
+ * Reading the transport around a stanza: carbons (XEP-0280), archive results (XEP-0313), PEP
+ * notifications (XEP-0163) and error bounces, with the checks that keep any other account from
+ * injecting a forwarded stanza (the CVE-2017-5589 class).
+ *
+ * @see spec §offline.forwarded
+ * @module
+ */
+import { DEVICE_LIST_NODE } from '../identity/pep.js';
+import type { BareJid } from '../identity/jid.js';
+import { type Element, childElements } from '../wire/xml.js';
+import type { Via } from './types.js';
+
+const CARBONS_NS = 'urn:xmpp:carbons:2';
+const MAM_NS = 'urn:xmpp:mam:2';
+const FORWARD_NS = 'urn:xmpp:forward:0';
+const PUBSUB_EVENT_NS = 'http://jabber.org/protocol/pubsub#event';
+const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+/** What an incoming stanza is, once its transport has been read. @see spec §offline.forwarded */
+export type IncomingStanza =
+  | { readonly kind: 'message'; readonly via: Via; readonly message: Element }
+  | { readonly kind: 'bounce'; readonly stanzaId: string | undefined; readonly to: string; readonly condition: string }
+  | { readonly kind: 'device-list-notification'; readonly jid: string; readonly list: Element | undefined }
+  | { readonly kind: 'forged'; readonly reason: string }
+  | { readonly kind: 'ignored' };
+
+/** The bare part of a JID (everything before the first `/`). */
+export function bareOf(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash === -1 ? jid : jid.slice(0, slash);
+}
+
+/**
+ * Classifies an incoming stanza for the account `self`. A carbon is accepted only when its
+ * wrapper comes from `self` (the bare JID, no resource); an archive result only when it comes
+ * from `self` or has no `from` (the account's own archive) and names one of this device's
+ * outstanding query ids. The stanza inside is then read with its own `from` and `to`, as the
+ * account's own server reported them.
+ *
+ * Implements requirements `offline.forwarded-carbons` and `offline.forwarded-archive`.
+ *
+ * @param queries - the `queryid`s of this device's archive queries that have not ended.
+ * @see spec §offline.forwarded
+ */
+export function classifyIncoming(stanza: Element, self: BareJid, queries: ReadonlySet<string>): IncomingStanza {
+  if (stanza.getName() !== 'message') return { kind: 'ignored' };
+  const from = typeof stanza.attrs.from === 'string' ? stanza.attrs.from : undefined;
+  if (stanza.attrs.type === 'error') {
+    const error = stanza.getChild('error');
+    const condition = error === undefined ? 'undefined-condition' : (childElements(error).find((c) => c.getNS() === STANZAS_NS && c.getName() !== 'text')?.getName() ?? 'undefined-condition');
+    return { kind: 'bounce', stanzaId: typeof stanza.attrs.id === 'string' ? stanza.attrs.id : undefined, to: from ?? '', condition };
+  }
+  const carbons = childElements(stanza).filter((c) => c.getNS() === CARBONS_NS && (c.getName() === 'sent' || c.getName() === 'received'));
+  const results = childElements(stanza).filter((c) => c.getNS() === MAM_NS && c.getName() === 'result');
+  if (carbons.length + results.length > 1) return { kind: 'forged', reason: 'more than one forwarding wrapper' };
+  const carbon = carbons[0];
+  if (carbon !== undefined) {
+    // @req offline.forwarded-carbons: only the account's own bare JID sends carbons (XEP-0280 §11).
+    if (from !== self) return { kind: 'forged', reason: `carbon from ${from ?? '(no from)'}, not from ${self}` };
+    const inner = forwardedMessage(carbon);
+    if (inner === undefined) return { kind: 'forged', reason: 'carbon without a forwarded message' };
+    return { kind: 'message', via: carbon.getName() === 'sent' ? 'carbon-sent' : 'carbon-received', message: inner };
+  }
+  const result = results[0];
+  if (result !== undefined) {
+    // @req offline.forwarded-archive: the account's own archive, and only for this device's own query.
+    if (from !== undefined && from !== self) return { kind: 'forged', reason: `archive result from ${from}, not from ${self}` };
+    const queryid = result.attrs.queryid;
+    if (typeof queryid !== 'string' || !queries.has(queryid)) return { kind: 'forged', reason: 'archive result for a query this device did not send' };
+    const inner = forwardedMessage(result);
+    if (inner === undefined) return { kind: 'forged', reason: 'archive result without a forwarded message' };
+    return { kind: 'message', via: 'archive', message: inner };
+  }
+  const event = stanza.getChild('event', PUBSUB_EVENT_NS);
+  if (event !== undefined) {
+    const items = event.getChild('items');
+    if (items?.attrs.node !== DEVICE_LIST_NODE || from === undefined) return { kind: 'ignored' };
+    const item = items.getChild('item');
+    const payload = item === undefined ? undefined : childElements(item)[0];
+    return { kind: 'device-list-notification', jid: bareOf(from), list: payload };
+  }
+  return { kind: 'message', via: 'live', message: stanza };
+}
+
+function forwardedMessage(wrapper: Element): Element | undefined {
+  const forwarded = childElements(wrapper).filter((c) => c.getName() === 'forwarded' && c.getNS() === FORWARD_NS);
+  if (forwarded.length !== 1) return undefined;
+  const messages = childElements(forwarded[0]!).filter((c) => c.getName() === 'message');
+  return messages.length === 1 ? messages[0] : undefined;
+}

@@ -1,0 +1,151 @@
+/**
+ * The vocabulary of the device engine: what goes in (a stanza with its transport facts, a send
+ * request, a fetched device list or bundle, a user's trust decision, the clock), and what comes
+ * out (stanzas to send, PEP items to publish, items to fetch, typed events for the application).
+ *
+ * @see spec §device
+ * @module
+ */
+import type { SealErrorCode } from '../errors.js';
+import type { TrustLevel, TrustPolicy } from '../identity/trust.js';
+import type { DeviceId } from '../identity/device.js';
+import type { BareJid } from '../identity/jid.js';
+import type { Element } from '../wire/xml.js';
+import type { StoreCommit } from './store.js';
+
+/** A device of an account. */
+export interface DeviceAddress {
+  readonly jid: BareJid;
+  readonly deviceId: DeviceId;
+}
+
+/**
+ * How a stanza reached this device: delivered to it (`live`, which includes offline storage),
+ * a carbon copy of a message another of the account's clients sent (`carbon-sent`) or received
+ * (`carbon-received`), or a result of this device's archive query (`archive`).
+ *
+ * @see spec §offline.forwarded
+ */
+export type Via = 'live' | 'carbon-sent' | 'carbon-received' | 'archive';
+
+/**
+ * The trust state of the key that opened a message: `verified` by the user (or through a
+ * verified account key's list), or `trusted` under blind trust before verification.
+ *
+ * @see spec §identity.trust
+ */
+export type KeyTrust = 'verified' | 'trusted';
+
+/** Why a key needs the user's decision. @see spec §device.pinning */
+export type DecisionReason = 'key-changed' | 'unlisted-device' | 'undecided-key' | 'account-key-changed' | 'account-key-removed';
+
+/**
+ * What the application learns. Every event is typed; `opened` events carry an `eventId` and are
+ * kept in the store until the application acknowledges them ({@link DeviceInput} `delivered`),
+ * so a crash between the commit and the application loses nothing.
+ *
+ * @see spec §device.events
+ */
+export type SealEvent =
+  | {
+      readonly kind: 'opened';
+      readonly eventId: string;
+      /** The stanza's id attribute, if any. */
+      readonly stanzaId: string | undefined;
+      readonly from: DeviceAddress;
+      /** The encrypted `to` affix: the bare JID the sender addressed. */
+      readonly to: BareJid;
+      readonly via: Via;
+      readonly trust: KeyTrust;
+      /** The decrypted content elements (XEP-0420 `<content/>` children). */
+      readonly content: readonly Element[];
+      /** The text of the first `<body/>` of the content, or `''`. */
+      readonly body: string;
+      /** The sender's timestamp (seconds), from the encrypted `<time/>` affix. */
+      readonly time: number;
+    }
+  | { readonly kind: 'duplicate'; readonly from: DeviceAddress | undefined; readonly via: Via; readonly stanzaId: string | undefined }
+  | { readonly kind: 'failed'; readonly code: SealErrorCode | 'not-for-this-device'; readonly message: string; readonly from: DeviceAddress | undefined; readonly via: Via | undefined; readonly stanzaId: string | undefined }
+  | { readonly kind: 'bounced'; readonly stanzaId: string | undefined; readonly to: string; readonly condition: string }
+  | { readonly kind: 'held'; readonly from: DeviceAddress; readonly reason: 'awaiting-device-list' | 'awaiting-decision' }
+  | {
+      readonly kind: 'decision-needed';
+      readonly jid: BareJid;
+      /** The device, or `undefined` for the account key. */
+      readonly deviceId: DeviceId | undefined;
+      readonly reason: DecisionReason;
+      /** The key (hex) the user is asked about; `''` when an account's list is no longer signed. */
+      readonly key: string;
+      /** The key (hex) recorded before, if any. */
+      readonly previousKey: string | undefined;
+    }
+  | { readonly kind: 'key-changed'; readonly jid: BareJid; readonly deviceId: DeviceId; readonly key: string; readonly previousKey: string; readonly acceptedBy: 'user' | 'account-key' }
+  | { readonly kind: 'device-added'; readonly jid: BareJid; readonly deviceId: DeviceId }
+  | { readonly kind: 'device-removed'; readonly jid: BareJid; readonly deviceId: DeviceId }
+  | { readonly kind: 'session-started'; readonly peer: DeviceAddress; readonly handshake: 'async' | 'interactive'; readonly role: 'initiator' | 'responder'; /** The session id (hex), the same on both sides. */ readonly sessionId: string }
+  | { readonly kind: 'repair-sent'; readonly peer: DeviceAddress; readonly reason: SealErrorCode | 'not-for-this-device' }
+  | { readonly kind: 'repair-received'; readonly peer: DeviceAddress };
+
+/**
+ * An input to the engine.
+ *
+ * - `stanza`: an incoming `<message/>` as the server delivered it (the engine reads carbons,
+ *   archive results, PEP notifications and error bounces itself);
+ * - `device-list` / `bundle`: the answer to a {@link FetchRequest} (`undefined`: the node or
+ *   item does not exist);
+ * - `send`: a message for `to`'s devices and this account's other devices;
+ * - `decide`: the user's decision about a key the engine asked about (or any key);
+ * - `start-interactive`: begin an interactive handshake with an online device;
+ * - `archive-query`: register the `queryid` of an archive query this device is about to send;
+ * - `sent` / `delivered`: acknowledgements that an outbox stanza reached the server and that the
+ *   application has taken an `opened` event;
+ * - `tick`: the clock moved (expires pending interactive handshakes and held stanzas).
+ *
+ * @see spec §device
+ */
+export type DeviceInput =
+  | { readonly kind: 'stanza'; readonly stanza: Element }
+  | { readonly kind: 'device-list'; readonly jid: BareJid; readonly list: Element | undefined }
+  | { readonly kind: 'bundle'; readonly jid: BareJid; readonly deviceId: DeviceId; readonly bundle: Element | undefined }
+  | { readonly kind: 'send'; readonly to: BareJid; readonly content: readonly Element[]; readonly id: string }
+  | { readonly kind: 'decide'; readonly jid: BareJid; readonly target: { readonly deviceId: DeviceId } | 'account'; readonly key: string; readonly level: TrustLevel }
+  | { readonly kind: 'start-interactive'; readonly peer: string; readonly deviceId: DeviceId }
+  | { readonly kind: 'archive-query'; readonly queryid: string }
+  | { readonly kind: 'sent'; readonly outboxId: string }
+  | { readonly kind: 'delivered'; readonly eventId: string }
+  | { readonly kind: 'tick' };
+
+/** Something the shell must fetch and feed back as a `device-list` or `bundle` input. @see spec §device */
+export type FetchRequest = { readonly kind: 'device-list'; readonly jid: BareJid } | { readonly kind: 'bundle'; readonly jid: BareJid; readonly deviceId: DeviceId };
+
+/** A PEP item the shell must publish (with the identity.pep-errors rule). @see spec §identity.pep */
+export interface PublishRequest {
+  readonly node: string;
+  readonly item: Element;
+}
+
+/** A stanza to hand to the server, with the outbox id to acknowledge once it is sent. */
+export interface OutgoingStanza {
+  readonly outboxId: string;
+  readonly stanza: Element;
+}
+
+/**
+ * The result of one engine step. The shell commits `commit` atomically, then sends `send`,
+ * publishes `publish`, fetches `fetch` and hands `events` to the application, in that order.
+ *
+ * @see spec §device.store
+ */
+export interface StepOutput {
+  readonly commit: StoreCommit;
+  readonly send: readonly OutgoingStanza[];
+  readonly publish: readonly PublishRequest[];
+  readonly fetch: readonly FetchRequest[];
+  readonly events: readonly SealEvent[];
+}
+
+/** Options of an engine. */
+export interface EngineOptions {
+  /** How undecided keys are treated (default: blind trust before verification). @see spec §identity.trust */
+  readonly policy?: TrustPolicy;
+}
