@@ -20,6 +20,7 @@ import { Hex } from './format.js';
 import { DeviceInput, type DeviceIn, bodyOf, hex, scriptedRng, stateFromInputs } from './envelope-common.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
 import { type Expect, offlineCases } from './offline-scenarios.js';
+import { forwardedStanza } from './offline-forwarded.js';
 
 const Initiated = z.strictObject({
   peer: z.string(),
@@ -155,6 +156,6 @@ export const offlineVectors: VectorKind = {
   section: 'offline',
   version: 1,
   description:
-    'Seal-v0 store-and-forward delivery as a passive client sees it: a receiving device\'s complete state and the stanzas a server delivers to it (an offline backlog shuffled and then repeated from the archive, a gap beyond MAX_SKIP, tampered re-deliveries, a simultaneous initiation, a new device reading the archive, a handshake to rotated prekeys within and after the grace period), with the result of opening each in order',
-  groups: [passiveClient],
+    'Seal-v0 store-and-forward delivery as a passive client sees it: a receiving device\'s complete state and the stanzas a server delivers to it (an offline backlog shuffled and then repeated from the archive, a gap beyond MAX_SKIP, tampered re-deliveries, a simultaneous initiation, a new device reading the archive, a handshake to rotated prekeys within and after the grace period), with the result of opening each in order; and how a device reads carbons, archive results, bounces and PEP notifications, rejecting forged wrappers',
+  groups: [passiveClient, forwardedStanza],
 };
