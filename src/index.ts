@@ -13,3 +13,4 @@ export * from './identity/index.js';
 export * from './handshake/index.js';
 export * from './envelope/index.js';
 export * from './offline/index.js';
+export * from './device/index.js';

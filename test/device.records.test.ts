@@ -15,8 +15,8 @@ import { encode } from '../src/codec/binary.js';
 import { toHex } from '../src/codec/bytes.js';
 import {
   RECORD_FORMATS, RECORD_LIMITS, RECORD_VERSION,
-  dangerouslyEncodeAccountSecret, dangerouslyEncodeSession, decodeAccountSecret, decodeAccountTrust, decodeDeviceList, decodeHandshakeLog, decodeSession, decodeTimestamps,
-  encodeAccountTrust, encodeDeviceList, encodeHandshakeLog, encodeTimestamps,
+  dangerouslyEncodeAccountSecret, dangerouslyEncodeSession, decodeAccountSecret, decodeAccountTrust, decodeDeviceListRecord, decodeHandshakeLog, decodeSession, decodeTimestamps,
+  encodeAccountTrust, encodeDeviceListRecord, encodeHandshakeLog, encodeTimestamps,
 } from '../src/device/records.js';
 import { ENVELOPE_CONSTANTS, openStanza, sealStanza, sessionKey, startRatchet, type OpenResult, type PeerSession, type RatchetState } from '../src/envelope/index.js';
 import { HANDSHAKE_CONSTANTS, HandshakeLogEntryCodec, initiateAsync, type HandshakeLog } from '../src/handshake/index.js';
@@ -94,7 +94,7 @@ function samples() {
       { name: 'handshake log', text: encodeHandshakeLog(b.log), decode: decodeHandshakeLog },
       { name: 'timestamps', text: encodeTimestamps({ 'alice@example.org/123': NOW, 'bob@example.net/9': 0 }), decode: decodeTimestamps },
       { name: 'account trust', text: encodeAccountTrust(trust[jid]!), decode: decodeAccountTrust },
-      { name: 'device list', text: encodeDeviceList(list), decode: (t: string) => decodeDeviceList(jid, t) },
+      { name: 'device list', text: encodeDeviceListRecord(list), decode: (t: string) => decodeDeviceListRecord(jid, t) },
       { name: 'account secret', text: dangerouslyEncodeAccountSecret(accountSecret), decode: decodeAccountSecret },
     ],
   };
@@ -306,12 +306,12 @@ describe('§identity.state: device engine records', () => {
     const signed = verifyDeviceList(jid, createDeviceList(jid, [{ id: 7, added: NOW, signingKey: signing('d7'), label: 'phone' }, { id: 9, added: NOW, signingKey: signing('d9') }], NOW, { secretKey, bindings: [{ kind: 'openpgp', certificate: new Uint8Array([1, 2, 3]), signature: new Uint8Array([4, 5]) }] }));
     const unsigned = verifyDeviceList(jid, createDeviceList(jid, [{ id: 3, added: NOW - 10, signingKey: signing('d3') }], NOW));
     for (const list of [signed, unsigned]) {
-      const text = encodeDeviceList(list);
-      expect(decodeDeviceList(jid, text)).toEqual(list);
-      expect(encodeDeviceList(decodeDeviceList(jid, text))).toBe(text);
+      const text = encodeDeviceListRecord(list);
+      expect(decodeDeviceListRecord(jid, text)).toEqual(list);
+      expect(encodeDeviceListRecord(decodeDeviceListRecord(jid, text))).toBe(text);
     }
-    const listText = encodeDeviceList(signed);
-    expect(codeOf(() => decodeDeviceList(bareJid('romeo@montague.lit'), listText))).toBe('invalid-state');
+    const listText = encodeDeviceListRecord(signed);
+    expect(codeOf(() => decodeDeviceListRecord(bareJid('romeo@montague.lit'), listText))).toBe('invalid-state');
     const listVariant = (change: (r: any) => void) => { const r = JSON.parse(listText); change(r); return JSON.stringify(r); };
     for (const change of [
       (r: any) => { r.devices[1].id = 7; }, // duplicate id (verifyDeviceList's duplicate-id)
@@ -323,7 +323,7 @@ describe('§identity.state: device engine records', () => {
       (r: any) => { r.bindings[0].kind = 'pgp'; },
       (r: any) => { r.bindings[0].certificate = ''; },
     ]) {
-      expect(codeOf(() => decodeDeviceList(jid, listVariant(change))), change.toString()).toBe('invalid-state');
+      expect(codeOf(() => decodeDeviceListRecord(jid, listVariant(change))), change.toString()).toBe('invalid-state');
     }
 
     const secret = decodeAccountSecret(dangerouslyEncodeAccountSecret(secretKey));

@@ -26,7 +26,7 @@ async function until(what: string, condition: () => boolean, ms = 10_000): Promi
 describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
   let prosody: Prosody;
   beforeAll(async () => {
-    prosody = await startProsody(['alice', 'bob']);
+    prosody = await startProsody(['alice', 'bob', 'carol', 'dave']);
   }, 30_000);
   afterAll(async () => {
     await prosody?.stop();
@@ -68,10 +68,35 @@ describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
     await bob.connection.close();
   }, 60_000);
 
-  it('npm start -- --server … runs the demo against it', async () => {
+  it('npm start -- --server … runs the demo against it (accounts without Seal devices)', async () => {
     const lines: string[] = [];
-    const code = await runRealDemo({ server: prosody.service, jid: 'alice@localhost', password: 'pw', peer: 'bob@localhost', peerPassword: 'pw', print: (l) => lines.push(l) });
+    const code = await runRealDemo({ server: prosody.service, jid: 'carol@localhost', password: 'pw', peer: 'dave@localhost', peerPassword: 'pw', print: (l) => lines.push(l) });
     expect(lines.filter((l) => l.includes('✗'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('✓'))).toHaveLength(4);
     expect(code).toBe(0);
   }, 60_000);
+
+  it('a second run on the same accounts explains why it cannot add a device; --fresh starts them over', async () => {
+    // The first run left device lists signed by account keys this run does not hold.
+    const refused: string[] = [];
+    const options = { server: prosody.service, jid: 'carol@localhost', password: 'pw', peer: 'dave@localhost', peerPassword: 'pw' };
+    expect(await runRealDemo({ ...options, print: (l) => refused.push(l) })).toBe(1);
+    expect(refused.join('\n')).toContain('carol@localhost already has a Seal device list signed by its account key');
+    expect(refused.join('\n')).toContain('--fresh');
+    const lines: string[] = [];
+    const code = await runRealDemo({ ...options, fresh: true, verbose: true, print: (l) => lines.push(l) });
+    expect(lines.filter((l) => l.includes('✗'))).toEqual([]);
+    expect(lines.some((l) => /^0\. --fresh: deleted [1-9]\d* Seal PEP nodes/.test(l))).toBe(true);
+    const wire = lines.filter((l) => /^ {4}(→ server|← )/.test(l)).join('\n');
+    expect(wire).toContain("<sealed xmlns='urn:xmpp:seal:0'");
+    expect(wire).not.toContain('Are you there?');
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('a closed port is a one-line error, not a stack', async () => {
+    const lines: string[] = [];
+    const code = await runRealDemo({ server: 'xmpp://127.0.0.1:1', jid: 'carol@localhost', password: 'pw', peer: 'dave@localhost', peerPassword: 'pw', print: (l) => lines.push(l) });
+    expect(code).toBe(1);
+    expect(lines.at(-1)).toMatch(/^seal demo: cannot connect to xmpp:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+  });
 });

@@ -12,18 +12,21 @@
  * @module
  */
 import { type Attack, bundleChoices, deliveries, interactiveDeliveries } from './attacker.js';
-import { mergeIncoming, open, send } from './envelope.js';
-import { LOG_FULL, initiateAsync, logFull, readInteractive2, readInteractive3, respondInteractive1, startInteractive, verifyBundle } from './handshake.js';
+import { type Delivery, mergeIncoming, open, originOf, replaceActive, send } from './envelope.js';
+import { KEY_CHANGED, LOG_FULL, initiateAsync, logFull, readInteractive2, readInteractive3, respondInteractive1, startInteractive, verifyBundle } from './handshake.js';
 import { type Term, num, pk, tup, verify } from './terms.js';
 import {
   type Budget,
   type CompromiseKind,
   type Device,
+  type Loss,
   type Setup,
   type World,
   accountKey,
   device,
+  freshAtom,
   freshAtomNamed,
+  honestServer,
   kemStatement,
   keysOf,
   listTerm,
@@ -54,6 +57,13 @@ export interface Scenario {
   readonly prefix?: readonly string[];
   /** Record rejected attacks of these kinds as notes (for sanity queries). */
   readonly notes?: readonly string[];
+  /** Devices repair after a repairable failure (offline.repair-reset); budget `intervals` lets
+   * REPAIR_INTERVAL pass. */
+  readonly repair?: boolean;
+  /** Record a genuine message whose in-order delivery fails (the late-message property). */
+  readonly losses?: boolean;
+  /** Devices that query their archive (budget `queries`). */
+  readonly queries?: readonly string[];
 }
 
 /** One enabled action and its outcome. */
@@ -72,6 +82,97 @@ function has(w: World, what: string): boolean {
 
 function note(w: World, n: string): World | undefined {
   return w.notes.includes(n) ? undefined : { ...w, notes: [...w.notes, n] };
+}
+
+function noted(w: World, n: string): World {
+  return note(w, n) ?? w;
+}
+
+/**
+ * The failures a new session can fix: not duplicates, old keys (`message-key-unavailable`),
+ * malformed or redirected stanzas, forged wrappers, untrusted senders or key changes.
+ *
+ * @see spec §offline.repair (offline.repair-signal)
+ */
+function repairable(reason: string): boolean {
+  return ['no-session', 'authentication-failed', 'unknown-prekey', 'skip-limit'].some((r) => reason.startsWith(r));
+}
+
+/**
+ * What a device does after delivery `c` failed with `reason`, beyond keeping its state: hold a
+ * handshake under another key for the user (recorded with an honest server), decide on a repair
+ * with the claimed sender (at most one per peer device per REPAIR_INTERVAL, never for an archive
+ * result), and, for the late-message property, record a genuine message lost in order.
+ *
+ * @returns the world after it and what happened, or `undefined` when nothing did.
+ * @see spec §offline.repair (offline.repair-reset)
+ */
+function afterRejection(w: World, sc: Scenario, c: Delivery, reason: string): { world: World; what: string } | undefined {
+  let next = w;
+  const what: string[] = [];
+  const y = device(w, c.to);
+  const via = c.via ?? 'live';
+  if (reason === KEY_CHANGED) {
+    // @req device.pinning: held for a decision, never accepted.
+    next = noted(next, 'held:key-change');
+    if (honestServer(w) && !w.attributed.some((a) => a.dev === y.name && a.from === c.from && a.kind === 'key-change' && a.origin === originOf(w, c))) {
+      next = { ...next, attributed: [...next.attributed, { dev: y.name, from: c.from, kind: 'key-change', origin: originOf(w, c) }] };
+    }
+    what.push('held for a key decision');
+  }
+  if (sc.repair === true && repairable(reason)) {
+    if (via === 'archive') {
+      // @req offline.repair-signal: never for archive results.
+      next = noted(next, 'repair:not-for-archive');
+      what.push('no repair (archive result)');
+    } else if (!y.repairing.includes(c.from)) {
+      if (y.repaired.includes(c.from) && w.options.mutant !== 'no-repair-limit') {
+        next = noted(next, 'repair:rate-limited');
+        what.push('no repair (one per REPAIR_INTERVAL)');
+      } else {
+        const d = device(next, y.name);
+        next = withDevice(next, { ...d, repairing: [...d.repairing, c.from], repaired: d.repaired.includes(c.from) ? d.repaired : [...d.repaired, c.from] });
+        next = { ...next, repairs: [...next.repairs, { dev: y.name, peer: c.from, interval: w.interval, via }] };
+        if (honestServer(w)) next = { ...next, attributed: [...next.attributed, { dev: y.name, from: c.from, kind: 'repair', origin: originOf(w, c) }] };
+        if (c.forged === 'garbage') next = spend(next, 'garbage');
+        what.push(`${y.name} decides to repair its session with ${c.from}`);
+      }
+    }
+  }
+  if (sc.losses === true && c.msg !== undefined && c.forged === undefined && c.origin === undefined) {
+    const loss = lossOf(w, c.msg, y, reason);
+    if (loss !== undefined) {
+      next = { ...next, losses: [...next.losses, loss] };
+      what.push(loss.limit === undefined ? 'LOST' : `lost (${loss.limit})`);
+    }
+  }
+  return next === w ? undefined : { world: next, what: what.join('; ') };
+}
+
+/**
+ * Whether a failed genuine delivery of message `msg` to `y` loses it: delivered in order (every
+ * earlier message of its sender to `y` accepted, no later one), or, as a stated limit, after a
+ * later one once its session was dropped. `limit` names the spec's limit that explains a loss.
+ *
+ * @see spec §offline.repair (offline.previous-session)
+ */
+function lossOf(w: World, msg: number, y: Device, reason: string): Loss | undefined {
+  const m = w.msgs[msg]!;
+  if (w.losses.some((l) => l.dev === y.name && l.msg === msg)) return undefined;
+  const accepted = (id: number) => w.accepts.some((a) => a.dev === y.name && a.msg === id);
+  if (accepted(msg)) return undefined;
+  const mine = w.msgs.filter((o) => o.sender === m.sender && o.to.some((r) => r.dev === y.name));
+  if (!mine.filter((o) => o.id < msg).every((o) => accepted(o.id))) return undefined;
+  const rk0 = m.to.find((r) => r.dev === y.name)!.rk0;
+  const retired = y.retired.find((r) => r.rk0 === rk0);
+  if (mine.some((o) => o.id > msg && accepted(o.id))) return retired?.why === 'both-ways' ? { dev: y.name, msg, reason, limit: 'reordered' } : undefined;
+  if (retired?.why === 'displaced') return { dev: y.name, msg, reason, limit: 'two-replacements' };
+  // A first message whose header names a one-time prekey another handshake already used (two
+  // handshakes from one bundle before the peer republished it): the header cannot create its session.
+  const header = w.stanzas.find((s) => s.msg === msg)?.entries.find((e) => e.to === y.name)?.header;
+  const opk = header?.args[2];
+  if (!y.sessions.some((s) => s.rk0 === rk0) && opk !== undefined && y.usedOpks.some((k) => pk(k) === opk)) return { dev: y.name, msg, reason, limit: 'one-time-prekey-reused' };
+  return { dev: y.name, msg, reason };
 }
 
 /**
@@ -174,9 +275,49 @@ export function serveList(w: World, to: string, list: Term): World | undefined {
   return withDevice(w, { ...d, lists: { ...d.lists, [entry.jid]: next } });
 }
 
-function storeSession(w: World, dev: string, session: Parameters<typeof mergeIncoming>[1], forged = false): World {
+function storeSession(w: World, dev: string, session: Parameters<typeof mergeIncoming>[2], forged = false): World {
   const d = device(w, dev);
-  return withDevice(w, { ...d, sessions: mergeIncoming(d, forged ? { ...session, forged: true } : session) });
+  return withDevice(w, mergeIncoming(w, d, forged ? { ...session, forged: true } : session));
+}
+
+/**
+ * Device `y` completes the repair it decided on with `peer`: it fetches the peer's bundle (as the
+ * server serves it), checks it against the key it pinned, starts a new async handshake whose
+ * session becomes the active one (the replaced session is kept for late messages), and sends a
+ * key-only message that carries the handshake header. A bundle under another key ends the repair
+ * (held for the user's decision).
+ *
+ * @see spec §offline.repair (offline.repair-reset)
+ * @see spec §device (device.pinning)
+ */
+function repairs(w: World, attacks: ReadonlySet<string>): Successor[] {
+  const out: Successor[] = [];
+  for (const y of w.devices) {
+    for (const peer of y.repairing) {
+      const p = device(w, peer);
+      for (const b of bundleChoices(w, p, attacks)) {
+        const label = `${y.name} repairs its session with ${peer}: fetches the bundle (${b.label}), starts an async handshake and sends a key-only message`;
+        const v = verifyBundle(w, y, p, b.value);
+        const done = withDevice(w, { ...y, repairing: y.repairing.filter((n) => n !== peer) });
+        if (typeof v === 'string') {
+          // @req device.pinning: a bundle under another key is refused (and held for the user).
+          out.push({ label: `${y.name} fetches ${peer}'s bundle for a repair (${b.label}) — refused: ${v}`, world: noted(done, v.includes('identity') ? 'rejected:repair-key' : 'rejected:repair-bundle') });
+          continue;
+        }
+        const started = initiateAsync(done, device(done, y.name), p, v);
+        let next = withDevice(started.world, replaceActive(w, device(started.world, y.name), started.session));
+        let index = -1;
+        next.repairs.forEach((r, i) => {
+          if (r.dev === y.name && r.peer === peer && r.session === undefined) index = i;
+        });
+        if (index >= 0) next = { ...next, repairs: next.repairs.map((r, i) => (i === index ? { ...r, session: started.session.rk0 } : r)) };
+        // @req device.key-only: the new session is announced at once, with its header.
+        next = send(next, device(next, y.name), p.jid, peer) ?? next;
+        out.push({ label, world: next });
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -229,12 +370,38 @@ export function successors(w: World, sc: Scenario): Successor[] {
   }
 
   const forge = has(w, 'forged');
-  for (const c of deliveries(w, attacks, forge)) {
+  for (const c of deliveries(w, attacks, forge, has(w, 'garbage'))) {
     const r = open(w, c.value);
-    if (r.kind === 'accepted') push(c.label, c.value.forged === undefined ? r.world : spend(r.world, 'forged'));
-    else if (r.kind === 'duplicate') {
-      if (notes.has('duplicate')) push(`${c.label} — duplicate`, note(w, 'duplicate'));
-    } else rejected(c.label, r.reason === LOG_FULL ? 'log-full' : c.value.forged);
+    const via = c.value.via ?? 'live';
+    if (r.kind === 'accepted') {
+      let next = c.value.forged === undefined ? r.world : spend(r.world, 'forged');
+      if (via !== 'live' && notes.has('forwarded')) next = noted(next, `accepted:${via}${c.value.origin === undefined ? '' : `:${c.value.origin}`}`);
+      if (r.previous && notes.has('previous')) next = noted(next, w.repairs.some((x) => x.dev === c.value.to && x.peer === c.value.from) ? 'opened:previous-after-repair' : 'opened:previous');
+      push(c.label, next);
+    } else if (r.kind === 'duplicate') {
+      if (notes.has('duplicate')) push(`${c.label} — duplicate`, note(w, via === 'live' ? 'duplicate' : 'duplicate:forwarded'));
+    } else {
+      const after = afterRejection(w, sc, c.value, r.reason);
+      if (after !== undefined) push(`${c.label} — rejected (${r.reason}): ${after.what}`, after.world);
+      else rejected(c.label, r.reason === LOG_FULL ? 'log-full' : r.reason.startsWith('forged-forward') ? 'forged-forward' : c.value.forged);
+    }
+  }
+
+  if (sc.repair === true) {
+    for (const s of repairs(w, attacks)) push(s.label, s.world);
+    // @req offline.repair-reset: the rate limit forgets a repair after REPAIR_INTERVAL.
+    if (has(w, 'intervals') && w.devices.some((d) => d.repaired.length > 0)) {
+      push('REPAIR_INTERVAL passes', spend({ ...w, interval: w.interval + 1, devices: w.devices.map((d) => (d.repaired.length === 0 ? d : { ...d, repaired: [] })) }, 'intervals'));
+    }
+  }
+
+  if (has(w, 'queries')) {
+    for (const name of sc.queries ?? []) {
+      const [q, d] = freshAtom(w, device(w, name), 'query', 'secret');
+      const next = withDevice(w, { ...d, queries: [...d.queries, q] });
+      // The server sees the query id; an account attacking through an honest server does not.
+      push(`${name} queries its archive (query ${q.name})`, spend(honestServer(w) ? next : { ...next, know: next.know.add([q]) }, 'queries'));
+    }
   }
 
   for (const c of interactiveDeliveries(w, attacks, forge)) {

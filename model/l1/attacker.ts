@@ -20,7 +20,7 @@ import { commitmentOf, type Delivery, payloadOf, plaintextOf, wrapContext } from
 import { type BundleView, asyncInitiation, message1, message2, message3, partyOf } from './handshake.js';
 import { chainStep, rootStep } from './ratchet.js';
 import { NONE, type Term, aead, dhPub, maul, num, pk, tup } from './terms.js';
-import { ATTACKER, type Device, type World, L, device, kemStatement, spkStatement, statement, statementOf } from './world.js';
+import { ATTACKER, type Device, type Via, type World, L, device, honestServer, kemStatement, spkStatement, statement, statementOf } from './world.js';
 
 /** The kinds of attacker moves a scenario enables. */
 export type Attack =
@@ -45,7 +45,19 @@ export type Attack =
   /** Send the next ratchet message on a device's session (continuing a chain, a new DH step, a skipped key). */
   | 'forge-ratchet'
   /** Interactive handshake messages built with the attacker's ephemeral keys. */
-  | 'forge-interactive';
+  | 'forge-interactive'
+  /**
+   * Stanzas also arrive wrapped as carbons and archive results. With the attacker as the server:
+   * honest stanzas and garbage wrapped from the device's own bare JID (its own server), archive
+   * results for the device's own query ids (which the server sees). With an honest server: the
+   * server relays honest stanzas so, and the attacking account wraps its own stanzas (the
+   * server stamps the wrapper's `from` with that account's JID).
+   */
+  | 'forward'
+  /** A stanza that names a real device as sender and opens for nobody (to trigger a repair). */
+  | 'garbage'
+  /** An async handshake under a fresh identity key (the attacker's) for a known device id. */
+  | 'fresh-key';
 
 /** A candidate with the label shown in traces. */
 export interface Candidate<T> {
@@ -113,15 +125,20 @@ function authored(w: World, p: Device, y: Device, ad: Term, header: Term, mk: Te
  *
  * @see spec §reqs.threat-model
  */
-export function deliveries(w: World, attacks: ReadonlySet<string>, forge: boolean): Candidate<Delivery>[] {
+export function deliveries(w: World, attacks: ReadonlySet<string>, forge: boolean, garbage = false): Candidate<Delivery>[] {
   const out: Candidate<Delivery>[] = [];
   const honest = w.devices.filter((d) => d.control === 'honest');
+  const forward = attacks.has('forward');
+  const serverHonest = honestServer(w);
   for (const s of w.stanzas) {
     const m = `m${s.msg}`;
     for (const e of s.entries) {
-      const base: Delivery = { from: s.from, to: e.to, header: e.header, rmsg: e.rmsg, commitment: s.commitment, payload: s.payload, forged: undefined };
+      const base: Delivery = { from: s.from, to: e.to, header: e.header, rmsg: e.rmsg, commitment: s.commitment, payload: s.payload, forged: undefined, msg: s.msg };
       out.push({ label: `deliver ${m} to ${e.to}`, value: base });
-      if (!forge) continue;
+      // The recipient's own server relays the stanza as a carbon or returns it from the archive
+      // (honest relays; against a malicious server, also its replays).
+      if (forward && device(w, e.to).control === 'honest') out.push(...wrapped(w, `${m} to ${e.to}`, base, device(w, e.to).jid, device(w, e.to).queries, 'server'));
+      if (!forge || serverHonest) continue;
       const h = e.header;
       if (attacks.has('tamper-header') && h !== undefined) {
         const args = [...h.args];
@@ -154,15 +171,56 @@ export function deliveries(w: World, attacks: ReadonlySet<string>, forge: boolea
       }
     }
   }
-  if (!forge) return out;
+  const own: Candidate<Delivery>[] = [];
   for (const y of honest) {
     for (const p of w.devices) {
       if (p.name === y.name) continue;
-      if (attacks.has('forge-handshake')) out.push(...forgedHandshakes(w, p, y));
+      if (forge && attacks.has('forge-handshake')) own.push(...forgedHandshakes(w, p, y));
+      if (forge && attacks.has('fresh-key') && p.control === 'honest') own.push(...freshKeyHandshakes(w, p, y));
+      if (garbage && attacks.has('garbage') && p.control === 'honest') own.push(garbageFrom(p, y));
     }
-    if (attacks.has('forge-ratchet')) out.push(...forgedRatchet(w, y));
+    if (forge && attacks.has('forge-ratchet')) own.push(...forgedRatchet(w, y));
+  }
+  if (!serverHonest) {
+    out.push(...own);
+    // Wrapping its own garbage as an archive result is how the server tests the no-repair rule;
+    // its other forgeries gain nothing from a wrapper (it presents them directly).
+    if (forward) for (const c of own) if (c.value.forged === 'garbage') out.push(...wrapped(w, c.label, c.value, device(w, c.value.to).jid, device(w, c.value.to).queries, 'server'));
+    return out;
+  }
+  // An honest server stamps every stanza with the account that sent it: the attacking account
+  // can name another account's device only inside a carbon or archive result it wraps itself.
+  for (const eve of w.devices.filter((d) => d.control === 'attacker')) {
+    for (const c of own) {
+      const claimed = device(w, c.value.from);
+      if (claimed.jid === eve.jid) out.push({ label: `${eve.name} sends: ${c.label}`, value: { ...c.value, origin: eve.jid } });
+      else if (forward) out.push(...wrapped(w, c.label, { ...c.value, origin: eve.jid }, eve.jid, [ATTACKER.query], eve.name));
+    }
   }
   return out;
+}
+
+/**
+ * Delivery `base` wrapped as a carbon (sent, when the inner stanza comes from the recipient's own
+ * account, else received) and as an archive result for each query id, with the wrapper's `from`
+ * set to `wrapper`.
+ *
+ * @see spec §offline.forwarded
+ */
+function wrapped(w: World, what: string, base: Delivery, wrapper: string, queries: readonly Term[], by: string): Candidate<Delivery>[] {
+  const y = device(w, base.to);
+  const carbon: Via = device(w, base.from).jid === y.jid ? 'carbon-sent' : 'carbon-received';
+  const out: Candidate<Delivery>[] = [{ label: `${by} wraps ${what} as a carbon (${carbon === 'carbon-sent' ? 'sent' : 'received'}) from ${wrapper}`, value: { ...base, via: carbon, wrapper } }];
+  for (const q of queries) out.push({ label: `${by} wraps ${what} as an archive result from ${wrapper} for query ${q.name}`, value: { ...base, via: 'archive', wrapper, queryid: q } });
+  return out;
+}
+
+/** A stanza naming device `p` as sender, with a wrapped key for `y` that opens on no session. */
+function garbageFrom(p: Device, y: Device): Candidate<Delivery> {
+  const commitment = commitmentOf(ATTACKER.k);
+  const payload = payloadOf(ATTACKER.k, plaintextOf(ATTACKER.m, y.jid, p.jid), commitment);
+  const rmsg = tup(tup(pk(ATTACKER.r), num(0), num(0)), ATTACKER.m);
+  return { label: `attacker sends ${y.name} garbage naming ${p.name}`, value: { from: p.name, to: y.name, header: undefined, rmsg, commitment, payload, forged: 'garbage' } };
 }
 
 /** The attacker's handshake messages depend only on the two devices' keys: built once per key set. */
@@ -187,6 +245,29 @@ function forgedHandshakes(w: World, p: Device, y: Device): Candidate<Delivery>[]
     out.push({ label: `attacker runs the async handshake as ${p.name} to ${y.name}${opk === undefined ? ' (no one-time prekey)' : ''}`, value: { from: p.name, to: y.name, ...built, forged: 'forge-handshake' } });
   }
   return out;
+}
+
+/**
+ * The attacker runs the async handshake towards `y` claiming `p`'s JID and device id under its
+ * own identity keys (a fresh identity key for a known device id).
+ *
+ * @see spec §identity.trust (identity.key-change)
+ */
+function freshKeyHandshakes(w: World, p: Device, y: Device): Candidate<Delivery>[] {
+  if (y.spk === undefined || y.kem === undefined) return [];
+  const key = `fresh|${w.options.mutant ?? ''}|${p.name}|${y.name}|${y.spk.id}|${y.kem.id}`;
+  let built = handshakeCache.get(key);
+  if (built === undefined) {
+    const bundle = { party: partyOf(y), spk: pk(y.spk), kem: pk(y.kem), opk: undefined };
+    const claimed = { jid: p.jid, id: p.id, sign: pk(ATTACKER.sign), agree: pk(ATTACKER.agree) };
+    const stmt = statement(w.options, ATTACKER.sign, p.jid, p.id, pk(ATTACKER.agree));
+    const init = asyncInitiation(w.options, { initiator: claimed, ik: ATTACKER.agree, ek: ATTACKER.ek, ss: ATTACKER.ss, statement: stmt, responder: partyOf(y), bundle });
+    const first = rootStep(w.options, init.rk0, dhPub(ATTACKER.r, bundle.spk), pk(ATTACKER.r));
+    built = { header: init.header, ...authored(w, p, y, init.ad, tup(pk(ATTACKER.r), num(0), num(0)), chainStep(first.ck).mk) };
+    handshakeCache.set(key, built);
+  }
+  if (!w.know.derivable(built.header) || !w.know.derivable(built.rmsg)) return [];
+  return [{ label: `attacker runs the async handshake as ${p.name} to ${y.name} under a fresh identity key`, value: { from: p.name, to: y.name, ...built, forged: 'fresh-key' } }];
 }
 
 /** The attacker writes the next message on one of `y`'s sessions, as the session's peer. */

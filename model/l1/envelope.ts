@@ -15,7 +15,7 @@ import { respondAsync, trustedKey } from './handshake.js';
 import { is } from './options.js';
 import { ratchetDecrypt, ratchetEncrypt } from './ratchet.js';
 import { NONE, type Term, aead, aeadOpen, hash, label, mac, num, tup } from './terms.js';
-import { type Device, type Msg, type Recipient, type Session, type Stanza, type World, L, device, freshAtom, withDevice } from './world.js';
+import { type Device, type Msg, type Recipient, type Retired, type Session, type Stanza, type Via, type World, L, device, freshAtom, honestServer, withDevice } from './world.js';
 
 /** The key commitment. @see spec §envelope.commitment */
 export function commitmentOf(contentKey: Term): Term {
@@ -82,13 +82,14 @@ function healed(w: World, sender: string, r: string, own: Term, remote: Term | u
  * @see spec §envelope.wire (envelope.content-once)
  * @see spec §envelope.wire (envelope.fan-out)
  */
-export function send(w: World, x: Device, toJid: string): World | undefined {
-  const to = recipientsOf(w, x, toJid);
+export function send(w: World, x: Device, toJid: string, keyOnlyTo?: string): World | undefined {
+  // @req device.key-only: a key-only message goes to one device (here: to announce a repair's session).
+  const to = keyOnlyTo === undefined ? recipientsOf(w, x, toJid) : activeSession(x, keyOnlyTo) === undefined ? [] : [keyOnlyTo];
   if (to.length === 0) return undefined;
   let d = x;
   let content: Term;
   let ck: Term;
-  [content, d] = freshAtom(w, d, 'm', 'content');
+  [content, d] = freshAtom(w, d, keyOnlyTo === undefined ? 'm' : 'ko', 'content');
   [ck, d] = freshAtom(w, d, 'k', 'secret');
   const commitment = commitmentOf(ck);
   const payload = payloadOf(ck, plaintextOf(content, toJid, x.jid), commitment);
@@ -108,6 +109,7 @@ export function send(w: World, x: Device, toJid: string): World | undefined {
   }
   if (entries.length === 0) return undefined;
   d = { ...d, sessions };
+  for (const r of recipients) d = pruneFor(w, d, r.dev);
   const id = w.msgs.length;
   const stanza: Stanza = { msg: id, from: x.name, toJid, entries, commitment, payload };
   const onWire = tup(L.stanza, label(x.jid), num(x.id), label(toJid), commitment, payload, ...entries.map((e) => tup(label(device(w, e.to).jid), num(device(w, e.to).id), e.header ?? NONE, e.rmsg)));
@@ -122,10 +124,13 @@ export function send(w: World, x: Device, toJid: string): World | undefined {
     fsExposed: afterCompromise,
     pcsClaim: afterCompromise && recipients.every((r) => healed(w, x.name, r.dev, r.own, r.remote)),
     afterCompromise,
-    trustedAtSend: trustedAtSend(w, x, toJid),
+    trustedAtSend: keyOnlyTo === undefined ? trustedAtSend(w, x, toJid) : undefined,
+    ...(keyOnlyTo === undefined ? {} : { keyOnly: true as const }),
   };
   const next = withDevice(w, d);
-  return { ...next, know: next.know.add([onWire]), stanzas: [...w.stanzas, stanza], msgs: [...w.msgs, msg] };
+  // With an honest server, the attacking account sees only the stanzas addressed to it.
+  const seen = !honestServer(w) || w.devices.some((o) => o.control === 'attacker' && o.jid === toJid);
+  return { ...next, know: seen ? next.know.add([onWire]) : next.know, stanzas: [...w.stanzas, stanza], msgs: [...w.msgs, msg] };
 }
 
 /** One delivery of a wrapped key (an entry of a stanza) to a device, as the attacker presents it. */
@@ -139,21 +144,107 @@ export interface Delivery {
   readonly payload: Term;
   /** Whether the attacker changed or made it (for budgets and notes). */
   readonly forged: string | undefined;
+  /** The honest message it delivers unchanged (for the late-message property). */
+  readonly msg?: number;
+  /** How it arrives (default `live`); for a carbon or an archive result, the wrapper's `from`
+   * (a bare JID, or `undefined` for none) and the archive result's query id. */
+  readonly via?: Via;
+  readonly wrapper?: string;
+  readonly queryid?: Term;
+  /** Ground truth: who put it on the network (default: the claimed sender's account for an
+   * unchanged honest stanza, `server` otherwise); see `Accept.origin`. */
+  readonly origin?: string;
+}
+
+/** The account that put delivery `c` on the network (see `Accept.origin`). */
+export function originOf(w: World, c: Delivery): string {
+  return c.origin ?? (c.forged === undefined ? device(w, c.from).jid : 'server');
+}
+
+/**
+ * The checks of a forwarded stanza: a carbon only from the account's own bare JID; an archive
+ * result only from it or with no `from`, and only for one of the device's own outstanding
+ * queries. Then the stanza inside is read with its own `from` (the claimed sender).
+ *
+ * @returns the rejection reason, or `undefined`.
+ * @see spec §offline.forwarded
+ */
+export function forwardedCheck(w: World, y: Device, c: Delivery): string | undefined {
+  const via = c.via ?? 'live';
+  if (via === 'live') return undefined;
+  // @req offline.forwarded-carbons
+  // @req offline.forwarded-archive
+  const fromOwn = via === 'archive' ? c.wrapper === undefined || c.wrapper === y.jid : c.wrapper === y.jid;
+  if (!fromOwn && !is(w.options, 'no-forward-check')) return `forged-forward: ${via} wrapper from ${c.wrapper ?? '(none)'}, not ${y.jid}`;
+  if (via === 'archive' && (c.queryid === undefined || !y.queries.includes(c.queryid))) return 'forged-forward: archive result for a query this device did not send';
+  return undefined;
 }
 
 /** The outcome of a delivery. */
-export type Opened = { readonly kind: 'accepted'; readonly world: World } | { readonly kind: 'duplicate' } | { readonly kind: 'rejected'; readonly reason: string };
+export type Opened =
+  | { readonly kind: 'accepted'; readonly world: World; /** Opened on the previous session (not the active one, not a new one). */ readonly previous: boolean }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'rejected'; readonly reason: string };
 
-/** Keeps at most two sessions per peer, the active one first (spec §offline.simultaneous). */
-export function mergeIncoming(d: Device, incoming: Session): Session[] {
+function retire(s: Session, why: Retired['why']): Retired {
+  return { peer: s.peer, rk0: s.rk0, opk: s.opk, why };
+}
+
+/**
+ * Stores a session the peer's handshake established. At most two sessions per peer, the active
+ * one first: with its own session unconfirmed (simultaneous initiation) the smaller session id is
+ * active and both are kept; otherwise the new session replaces the active one, which is kept for
+ * receiving late messages (the mutant `no-previous-session` discards it). A session pushed out
+ * of the two is dropped.
+ *
+ * @see spec §offline.simultaneous (offline.simultaneous)
+ * @see spec §offline.repair (offline.previous-session)
+ */
+export function mergeIncoming(w: World, d: Device, incoming: Session): Device {
   const mine = d.sessions.filter((s) => s.peer === incoming.peer);
   const others = d.sessions.filter((s) => s.peer !== incoming.peer);
   const active = mine[0];
+  const pushedOut = mine.slice(1).map((s) => retire(s, 'displaced'));
   if (active !== undefined && active.role === 'initiator' && active.header !== undefined) {
     // Both unconfirmed: the smaller session id is active; both are kept.
-    return [...others, ...(incoming.rk0.id < active.rk0.id ? [incoming, active] : [active, incoming])];
+    const pair = incoming.rk0.id < active.rk0.id ? [incoming, active] : [active, incoming];
+    return { ...d, sessions: [...others, ...pair], retired: [...d.retired, ...pushedOut] };
   }
-  return [...others, incoming, ...(active === undefined ? [] : [active])];
+  return replaceActive(w, d, incoming);
+}
+
+/**
+ * Makes `fresh` the active session with its peer; the active one becomes the previous session,
+ * kept for receiving (the mutant `no-previous-session` discards it), and an older previous
+ * session is dropped (at most one is kept).
+ *
+ * @see spec §offline.repair (offline.previous-session)
+ */
+export function replaceActive(w: World, d: Device, fresh: Session): Device {
+  const mine = d.sessions.filter((s) => s.peer === fresh.peer);
+  const others = d.sessions.filter((s) => s.peer !== fresh.peer);
+  const active = mine[0];
+  const retired = mine.slice(1).map((s) => retire(s, 'displaced'));
+  // @req offline.previous-session
+  const keep = active !== undefined && !is(w.options, 'no-previous-session');
+  if (active !== undefined && !keep) retired.push(retire(active, 'discarded'));
+  return { ...d, sessions: [...others, fresh, ...(keep ? [active] : [])], retired: [...d.retired, ...retired] };
+}
+
+/**
+ * Drops the previous session with `peer` once the active one has carried messages in both
+ * directions (opened one and sent one).
+ *
+ * @see spec §offline.repair (offline.previous-session)
+ */
+export function pruneFor(_w: World, d: Device, peer: string): Device {
+  const mine = d.sessions.filter((s) => s.peer === peer);
+  const active = mine[0];
+  if (active === undefined || mine.length < 2) return d;
+  const sent = active.ns > 0 || active.pn > 0;
+  if (!sent || active.opened.length === 0) return d;
+  // @req offline.previous-session: dropped once the new session carried messages both ways.
+  return { ...d, sessions: d.sessions.filter((s) => s.peer !== peer || s === active), retired: [...d.retired, ...mine.slice(1).map((s) => retire(s, 'both-ways'))] };
 }
 
 /**
@@ -167,6 +258,8 @@ export function open(w: World, c: Delivery): Opened {
   const y = device(w, c.to);
   const p = device(w, c.from);
   if (y.control !== 'honest') return { kind: 'rejected', reason: 'not an honest device' };
+  const forwarded = forwardedCheck(w, y, c);
+  if (forwarded !== undefined) return { kind: 'rejected', reason: forwarded };
   if (p.name === y.name || trustedKey(w, y, p) === undefined) return { kind: 'rejected', reason: 'untrusted sender' };
   let dev = y;
   let candidates = y.sessions.filter((s) => s.peer === p.name);
@@ -205,15 +298,17 @@ export function open(w: World, c: Delivery): Opened {
     let used: Session = r.session;
     if (used.role === 'initiator' && used.header !== undefined) used = { ...used, header: undefined };
     let after: Device = r.device;
-    if (s === incoming) after = { ...after, sessions: mergeIncoming(after, used) };
+    if (s === incoming) after = mergeIncoming(w, after, used);
     else {
       after = { ...after, sessions: after.sessions.map((o) => (o === s ? used : o)) };
       // A new handshake is kept even when the message opened on an older session (as the reference does).
-      if (incoming !== undefined) after = { ...after, sessions: mergeIncoming(after, incoming) };
+      if (incoming !== undefined) after = mergeIncoming(w, after, incoming);
     }
+    after = pruneFor(w, after, p.name);
+    const previous = s !== incoming && s !== y.sessions.find((o) => o.peer === p.name);
     const msg = w.msgs.find((m) => m.content === content)?.id ?? -1;
     const world = withDevice(w, after);
-    return { kind: 'accepted', world: { ...world, accepts: [...w.accepts, { dev: y.name, from: p.name, content, msg }] } };
+    return { kind: 'accepted', previous, world: { ...world, accepts: [...w.accepts, { dev: y.name, from: p.name, content, msg, origin: originOf(w, c) }] } };
   }
   return { kind: 'rejected', reason: firstError };
 }

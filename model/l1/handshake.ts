@@ -46,6 +46,20 @@ export function binding(options: ProtocolOptions, i: Party, r: Party): Term {
 
 /** What a device trusts as the signing key of `peer`: a key, any key, or nothing. @see spec §identity.trust */
 export function trustedKey(w: World, viewer: Device, peer: Device): Term | 'any' | undefined {
+  const pinned = pinnedKey(w, viewer, peer);
+  // @req device.pinning: the mutant accepts whatever key a known device id presents.
+  if (pinned !== undefined && is(w.options, 'no-pinning')) return 'any';
+  return pinned;
+}
+
+/**
+ * The identity signing key `viewer` pinned for device `peer`: the one its user verified, or the
+ * one a list signed by a verified account key names for it; `any` when lists name device ids
+ * only (the spec before fixed finding 1); `undefined` for a device it does not know.
+ *
+ * @see spec §identity.trust
+ */
+export function pinnedKey(w: World, viewer: Device, peer: Device): Term | 'any' | undefined {
   if ((w.setup.verified[viewer.name] ?? []).includes(peer.name)) return pk(peer.sign);
   const view = viewer.lists[peer.jid];
   if (view !== undefined && view.devices.includes(peer.name)) {
@@ -55,6 +69,23 @@ export function trustedKey(w: World, viewer: Device, peer: Device): Term | 'any'
     return w.options.listBindsDeviceKeys ? view.keys[peer.name] : 'any';
   }
   return undefined;
+}
+
+/** The reason a handshake under another identity key for a known device id is not processed. */
+export const KEY_CHANGED = 'key-changed: held for the user';
+
+/**
+ * Whether `stmt` is a well-formed identity statement for `peer`'s JID and device id, signed by
+ * a key other than the one `viewer` pinned: a key change, held for a decision (never accepted).
+ *
+ * @see spec §identity.trust (identity.key-change)
+ */
+function keyChange(w: World, viewer: Device, peer: Device, stmt: Term): boolean {
+  const pinned = pinnedKey(w, viewer, peer);
+  if (pinned === undefined || pinned === 'any' || stmt.op !== 'sig' || pk(stmt.args[0]!) === pinned) return false;
+  const msg = verify(stmt, pk(stmt.args[0]!));
+  const agree = msg?.args[msg.args.length - 1];
+  return agree !== undefined && statement(w.options, stmt.args[0]!, peer.jid, peer.id, agree) === stmt;
 }
 
 /**
@@ -197,6 +228,7 @@ export function initiateAsync(w: World, x: Device, y: Device, b: VerifiedBundle)
     responder: y.name,
     spk: secretOf(b.spk),
     kemKey: b.kem === undefined ? undefined : secretOf(b.kem),
+    peerKey: b.party.sign,
   };
   return { world: { ...w, devices: w.devices.map((o) => (o.name === x.name ? started.device : o)) }, session };
 }
@@ -261,7 +293,8 @@ export function respondAsync(w: World, y: Device, p: Device, header: Term): Asyn
   if (header.op !== 'tup' || header.args.length !== 7) return { kind: 'error', reason: 'malformed' };
   const [stmt, spkPub, opkRef, kemRef, ekPub, ct, conf] = header.args as [Term, Term, Term, Term, Term, Term, Term];
   const party = checkStatement(w, y, p, stmt);
-  if (party === undefined) return { kind: 'error', reason: 'authentication-failed' };
+  // @req device.pinning: another key for a known device id is held for a decision, never processed.
+  if (party === undefined) return { kind: 'error', reason: keyChange(w, y, p, stmt) ? KEY_CHANGED : 'authentication-failed' };
   if (y.spk === undefined || pk(y.spk) !== spkPub) return { kind: 'error', reason: 'unknown-prekey' };
   // @req handshake.replay-without-one-time-prekey: no more handshakes without a one-time prekey
   // to a signed prekey whose entries fill the log (the device rotates it, see actions.ts).
@@ -307,6 +340,7 @@ export function respondAsync(w: World, y: Device, p: Device, header: Term): Asyn
     responder: y.name,
     spk: y.spk,
     kemKey: kemSecret,
+    peerKey: party.sign,
   };
   // @req handshake.one-time-prekey-once
   const keep = is(o, 'no-opk-deletion') || opk === undefined;
@@ -435,6 +469,7 @@ export function readInteractive2(w: World, x: Device, y: Device, body: Term): { 
     responder: y.name,
     spk: undefined,
     kemKey: pending.q,
+    peerKey: party.sign,
   };
   return { world: { ...w, devices: w.devices.map((o) => (o.name === x.name ? started.device : o)) }, body: m3.body, session };
 }
@@ -475,6 +510,7 @@ export function readInteractive3(w: World, y: Device, p: Device, body: Term): { 
     responder: y.name,
     spk: undefined,
     kemKey: undefined,
+    peerKey: party.sign,
   };
   return { device: { ...y, pending: y.pending.filter((q) => q !== pending) }, session };
 }

@@ -42,6 +42,18 @@ export type Mutant =
   | 'kem-secret-not-in-kdf'
   /** A device list with an older `issued` time replaces a newer one (no rollback check). */
   | 'no-rollback-check'
+  /** Carbons and archive results are unwrapped without checking that the wrapper comes from the
+   * account's own bare JID (the CVE-2017-5589 class); the archive result's query id is still
+   * checked. */
+  | 'no-forward-check'
+  /** A handshake or bundle that presents another identity key for a known device id is accepted,
+   * and its session replaces the one bound to the pinned key. */
+  | 'no-pinning'
+  /** A device repairs after every repairable failure, without the one-per-REPAIR_INTERVAL limit. */
+  | 'no-repair-limit'
+  /** The session a repair or a peer's new handshake replaces is discarded at once, not kept for
+   * late messages. */
+  | 'no-previous-session'
   /** Half of `identities-not-bound`: the transcript, associated data and prologue omit JIDs and
    * device ids, the identity signature still covers them. Not caught: the signature suffices. */
   | 'identities-not-in-transcript'

@@ -11,9 +11,10 @@
  * @see spec §security
  * @module
  */
+import { pinnedKey } from './handshake.js';
 import type { Knowledge } from './knowledge.js';
 import type { Term } from './terms.js';
-import { type Device, type Msg, type Session, type World, compromisesOf, everCompromised } from './world.js';
+import { type Device, type Msg, type Session, type World, compromisesOf, device, everCompromised, honestServer } from './world.js';
 
 /** A state the exploration must reach (a sanity query). */
 export interface Witness {
@@ -165,9 +166,10 @@ export const kci: Property = {
   ],
 };
 
+/** Whether `d`'s peer holds the other end of session `s` (or held it: it may have dropped it as a previous session). */
 function matchingSession(w: World, d: Device, s: Session): boolean {
   const peer = w.devices.find((x) => x.name === s.peer);
-  return peer !== undefined && peer.sessions.some((o) => o.rk0 === s.rk0 && o.peer === d.name);
+  return peer !== undefined && (peer.sessions.some((o) => o.rk0 === s.rk0 && o.peer === d.name) || peer.retired.some((o) => o.rk0 === s.rk0 && o.peer === d.name));
 }
 
 /**
@@ -335,7 +337,7 @@ export const downgrade: Property = {
       if (!s.kem) return `${d.name}'s session with ${s.peer} has no KEM part`;
       if (s.role !== 'responder') continue;
       const peer = w.devices.find((x) => x.name === s.peer);
-      if (!peer?.sessions.some((o) => o.rk0 === s.rk0 && o.opk === s.opk)) return `${d.name}'s responder session with ${s.peer} disagrees with the initiator's (one-time prekey ${s.opk ? 'used' : 'not used'})`;
+      if (![...(peer?.sessions ?? []), ...(peer?.retired ?? [])].some((o) => o.rk0 === s.rk0 && o.opk === s.opk)) return `${d.name}'s responder session with ${s.peer} disagrees with the initiator's (one-time prekey ${s.opk ? 'used' : 'not used'})`;
     }
     return undefined;
   },
@@ -406,6 +408,137 @@ export const fanOut: Property = {
   ],
 };
 
+function jidOf(w: World, name: string): string {
+  return device(w, name).jid;
+}
+
+/**
+ * No forwarded injection. Against any attacker, a message accepted from a carbon or an archive
+ * result is what the named device sent to this device, accepted once: the sealed content is
+ * authenticated by the session whatever wraps it, so a server that forges carbons from the
+ * account's own bare JID (it is that account's server) can only replay, delay or drop what it
+ * has. With an honest server, and another account as the attacker, more holds: a device treats
+ * a stanza as coming from account J's device — accepts it, holds it for a key decision, or
+ * repairs its session because of it — only if J put it on the network (or the receiving
+ * account's own server relayed it as a carbon or archive result). Against the server this
+ * second part is not a property (the server stamps every `from`), so it is checked only in the
+ * honest-server scenario.
+ *
+ * @see spec §offline.forwarded
+ */
+export const forwardedInjection: Property = {
+  name: 'no forwarded injection',
+  anchor: 'security.auth',
+  check(w) {
+    const seen = new Set<string>();
+    for (const a of w.accepts) {
+      if (!clean(w, [a.dev, a.from])) continue;
+      if (!genuine(w, a.dev, a.from, a.msg)) return `${a.dev} accepted content ${a.content.name} as from ${a.from}, who never sent it to ${a.dev}`;
+      const key = `${a.dev}:${a.msg}`;
+      if (seen.has(key)) return `${a.dev} accepted m${a.msg} twice`;
+      seen.add(key);
+    }
+    if (!honestServer(w)) return undefined;
+    for (const a of w.accepts) {
+      if (a.origin !== jidOf(w, a.from)) return `${a.dev} accepted ${a.msg >= 0 ? `m${a.msg}` : `content ${a.content.name}`} as from ${a.from} (${jidOf(w, a.from)}), but the stanza was put on the network by ${a.origin}`;
+    }
+    for (const e of w.attributed) {
+      if (e.origin !== jidOf(w, e.from)) return `${e.dev} ${e.kind === 'repair' ? 'decided to repair its session with' : 'holds for the user a key change of'} ${e.from} (${jidOf(w, e.from)}) because of a stanza ${e.origin} put on the network`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'a genuine carbon is accepted', reached: (w) => w.notes.includes('accepted:carbon-received') || w.notes.includes('accepted:carbon-sent') },
+    { name: 'a genuine archive result (for the device\'s own query) is accepted', reached: (w) => w.notes.includes('accepted:archive') },
+    { name: "another account's carbon or archive result naming a contact's device is refused", reached: (w) => honestServer(w) && w.notes.includes('rejected:forged-forward') },
+    { name: "the server's carbon replaying a message already opened is recognised as a duplicate", reached: (w) => !honestServer(w) && w.notes.includes('duplicate:forwarded') },
+  ],
+};
+
+/**
+ * Key pinning: every session an honest device holds with a peer device is bound to the identity
+ * key it pinned for that device (verified, or named by a list signed by a verified account key).
+ * No handshake, bundle or repair under another key replaces it: a handshake under a fresh key
+ * for a known device id is held for the user's decision, a repair's bundle under another key is
+ * refused.
+ *
+ * @see spec §device (device.pinning)
+ */
+export const pinning: Property = {
+  name: 'key pinning',
+  anchor: 'security.auth',
+  check(w) {
+    for (const { d, s } of sessions(w)) {
+      const pinned = pinnedKey(w, d, device(w, s.peer));
+      if (pinned === undefined || pinned === 'any' || s.peerKey === pinned) continue;
+      return `${d.name} holds a ${s.role} session with ${s.peer} bound to an identity key other than the one it pinned for ${s.peer}${d.sessions.filter((o) => o.peer === s.peer)[0] === s ? ' (its active session)' : ''}`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'a handshake under a fresh identity key for a known device id is held for a decision, not accepted', reached: (w) => w.notes.includes('held:key-change') },
+    { name: "a repair's bundle under another identity key is refused", reached: (w) => w.notes.includes('rejected:repair-key') },
+    { name: 'a repair completes: the peer opens its key-only message on the new session', reached: (w) => repairCompleted(w) },
+  ],
+};
+
+function repairCompleted(w: World): boolean {
+  return w.repairs.some((r) => r.session !== undefined && device(w, r.peer).sessions.some((s) => s.rk0 === r.session && s.opened.length > 0));
+}
+
+/**
+ * Repairs are bounded: a device decides on at most one repair per peer device within a
+ * REPAIR_INTERVAL (so injected garbage naming a real device costs at most one handshake per
+ * interval), and never because of an archive result.
+ *
+ * @see spec §offline.repair (offline.repair-reset)
+ */
+export const repairBound: Property = {
+  name: 'repairs are bounded',
+  anchor: 'offline.repair',
+  check(w) {
+    const seen = new Set<string>();
+    for (const r of w.repairs) {
+      if (r.via === 'archive') return `${r.dev} decided to repair its session with ${r.peer} because of an archive result`;
+      const key = `${r.dev}>${r.peer}@${r.interval}`;
+      if (seen.has(key)) return `${r.dev} decided to repair its session with ${r.peer} twice within one REPAIR_INTERVAL`;
+      seen.add(key);
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'garbage naming a real device makes its peer repair', reached: (w) => w.repairs.length > 0 },
+    { name: 'a second failure within the interval starts no second repair', reached: (w) => w.notes.includes('repair:rate-limited') },
+    { name: 'a failure in an archive result starts no repair', reached: (w) => w.notes.includes('repair:not-for-archive') },
+  ],
+};
+
+/**
+ * Late messages open on the previous session: a genuine message delivered in order (every
+ * earlier message of its sender to that device accepted, no later one) is accepted, also when
+ * the recipient or the sender replaced the session in between (a repair, or the peer's new
+ * handshake): the replaced session is kept for receiving until the new one has carried
+ * messages in both directions. Stated limits, reached as witnesses where the bounds allow: at
+ * most one previous session is kept, so a message in transit across two replacements is lost;
+ * and a message delivered after a later one can find its session dropped.
+ *
+ * @see spec §offline.repair (offline.previous-session)
+ */
+export const lateMessages: Property = {
+  name: 'late messages open on the previous session',
+  anchor: 'offline.repair',
+  check(w) {
+    const lost = w.losses.find((l) => l.limit === undefined);
+    return lost === undefined ? undefined : `m${lost.msg} to ${lost.dev}, delivered in order, was not accepted (${lost.reason})`;
+  },
+  sanity: [
+    {
+      name: 'a repair completes and a late message opens on the previous session',
+      reached: (w) => repairCompleted(w) && w.notes.includes('opened:previous-after-repair'),
+    },
+  ],
+};
+
 /** Not a security property: every scenario must reach a state where a message was accepted, so no scenario is vacuous on its own. */
 export const progress: Property = {
   name: 'progress',
@@ -415,4 +548,4 @@ export const progress: Property = {
 };
 
 /** All properties, in the order of the spec's Security Considerations. */
-export const PROPERTIES: readonly Property[] = [secrecy, forwardSecrecy, postCompromise, kci, authentication, unknownKeyShare, sessionIndependence, hndl, downgrade, delivery, fanOut];
+export const PROPERTIES: readonly Property[] = [secrecy, forwardSecrecy, postCompromise, kci, authentication, unknownKeyShare, sessionIndependence, hndl, downgrade, delivery, fanOut, forwardedInjection, pinning, repairBound, lateMessages];

@@ -20,22 +20,45 @@ import {
   downgrade,
   fanOut,
   forwardSecrecy,
+  forwardedInjection,
   hndl,
   kci,
+  lateMessages,
+  pinning,
   postCompromise,
+  repairBound,
   secrecy,
   sessionIndependence,
   sessionIndependenceAuth,
   type Witness,
   unknownKeyShare,
 } from './properties.js';
-import type { DeviceSpec } from './world.js';
+import type { Device, DeviceSpec, Session } from './world.js';
 
 const alice: DeviceSpec = { name: 'A', jid: 'alice', id: 1 };
 const bob: DeviceSpec = { name: 'B', jid: 'bob', id: 1 };
 const bob2: DeviceSpec = { name: 'B2', jid: 'bob', id: 2 };
 const carol: DeviceSpec = { name: 'C', jid: 'carol', id: 1 };
 const eve: DeviceSpec = { name: 'E', jid: 'eve', id: 1, control: 'attacker' };
+
+/** The repair scenario's devices and rules, an honest prefix that ends next to a limit, and one more action. */
+function repairLimit(prefix: readonly string[]): Scenario {
+  return {
+    name: 'repair-limit',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 4, garbage: 2, intervals: 1 },
+    depth: 1,
+    asyncStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    attacks: ['garbage'],
+    repair: true,
+    losses: true,
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B', ...prefix],
+  };
+}
 
 /** The scenarios, by name. */
 export const SCENARIOS = {
@@ -220,6 +243,110 @@ export const SCENARIOS = {
     attacks: [],
     prefix: ['A starts an async handshake with B (bundle)', 'A starts an async handshake with B2 (bundle)', 'A sends m0 to bob', 'deliver m0 to B', 'deliver m0 to B2'],
   },
+  /**
+   * An honest server, and Eve, an ordinary account, as the attacker: she sees only what is
+   * addressed to her and wraps stanzas of her own making (garbage naming Alice's device, a
+   * handshake as Alice's device under a fresh identity key) as carbons and archive results
+   * (the server stamps her JID on the wrapper). Bob's server relays Alice's messages live, as
+   * carbons and as archive results for Bob's query; Bob repairs after a repairable failure.
+   */
+  forwarded: {
+    name: 'forwarded',
+    setup: { devices: [alice, bob, eve], verified: { A: ['B'], B: ['A'] }, server: 'honest' },
+    budget: { starts: 1, sends: 2, queries: 1, garbage: 1, forged: 1 },
+    depth: 5,
+    asyncStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    queries: ['B'],
+    attacks: ['forward', 'garbage', 'fresh-key'],
+    notes: ['forwarded', 'forged-forward', 'duplicate'],
+    repair: true,
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob'],
+  },
+  /**
+   * The server as the attacker on the forwarded-stanza path: it relays and replays Alice's
+   * stanzas to Bob live, as carbons from Bob's own bare JID and as archive results for Bob's
+   * query (it sees the query id), and injects garbage naming Alice's device, also as an archive
+   * result; Bob repairs after a repairable failure, never after an archive result.
+   */
+  forwardedServer: {
+    name: 'forwarded-server',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 2, garbage: 1, queries: 1 },
+    depth: 5,
+    asyncStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    queries: ['B'],
+    attacks: ['forward', 'garbage'],
+    notes: ['duplicate', 'forwarded', 'previous'],
+    repair: true,
+    losses: true,
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B'],
+  },
+  /**
+   * Repair against the server: after Alice's first message opened at Bob, the server injects
+   * garbage naming either device (the peer repairs, at most once per REPAIR_INTERVAL), serves the
+   * repair's bundle genuine or under its own identity key, and presents a handshake as either
+   * device under a fresh identity key; messages on a replaced session must still open.
+   */
+  repair: {
+    name: 'repair',
+    setup: { devices: [alice, bob], verified: { A: ['B'], B: ['A'] } },
+    budget: { starts: 1, sends: 2, garbage: 2, forged: 1, intervals: 1 },
+    depth: 6,
+    asyncStarts: [['A', 'B']],
+    sends: [
+      ['A', 'bob'],
+      ['B', 'alice'],
+    ],
+    attacks: ['garbage', 'fresh-key', 'forge-bundle'],
+    notes: ['duplicate', 'previous'],
+    repair: true,
+    losses: true,
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B'],
+  },
+  /** The limits of the late-message property, each reached from its own prefix (see LIMITS). */
+  twoReplacements: repairLimit([
+    'A sends m1 to bob',
+    'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
+    'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
+    'REPAIR_INTERVAL passes',
+    'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
+    'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
+  ]),
+  oneTimePrekeyReused: repairLimit([
+    'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
+    'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
+    'REPAIR_INTERVAL passes',
+    'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
+    'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
+    'deliver m1 to A',
+  ]),
+  reordered: repairLimit([
+    'B sends m1 to alice',
+    'deliver m1 to A',
+    'A sends m2 to bob',
+    'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
+    'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
+    'deliver m3 to A',
+    'A sends m4 to bob',
+    'deliver m4 to B',
+  ]),
+  /** Open finding 1 (see OPEN): a repair reaches a device whose own session is still unconfirmed. */
+  repairMeetsUnconfirmed: repairLimit([
+    'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
+    'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
+    'deliver m1 to A',
+    'A sends m2 to bob',
+    'deliver m2 to B',
+    'B sends m3 to alice',
+  ]),
   /** Fixed finding 1: Bob's account key is verified; Alice starts with Bob's second device; the server forges its bundle. */
   accountKey: {
     name: 'account-key',
@@ -276,7 +403,7 @@ export const CATALOGUE: readonly Entry[] = [
   { property: kci, scenarios: ['kci'], mutants: [{ mutant: 'dh1-without-spk', scenario: 'kci' }], reqs: ['handshake.async-kdf', 'handshake.interactive-identity'] },
   {
     property: authentication,
-    scenarios: ['core', 'interactive', 'kci'],
+    scenarios: ['core', 'interactive', 'kci', 'repair', 'forwarded', 'forwardedServer'],
     mutants: [
       { mutant: 'kem-ct-not-in-kdf', scenario: 'core' },
       { mutant: 'no-key-commitment', scenario: 'core' },
@@ -302,12 +429,29 @@ export const CATALOGUE: readonly Entry[] = [
     reqs: ['envelope.skip-bounds', 'handshake.duplicate'],
   },
   { property: fanOut, scenarios: ['fanout'], mutants: [{ mutant: 'no-rollback-check', scenario: 'fanout' }], reqs: ['envelope.fan-out', 'identity.device-list-rollback'] },
+  {
+    property: forwardedInjection,
+    scenarios: ['forwarded', 'forwardedServer'],
+    mutants: [{ mutant: 'no-forward-check', scenario: 'forwarded' }],
+    reqs: ['offline.forwarded-carbons', 'offline.forwarded-archive'],
+  },
+  { property: pinning, scenarios: ['repair', 'forwarded', 'forwardedServer'], mutants: [{ mutant: 'no-pinning', scenario: 'repair' }], reqs: ['device.pinning', 'identity.key-change'] },
+  { property: repairBound, scenarios: ['repair', 'forwardedServer'], mutants: [{ mutant: 'no-repair-limit', scenario: 'repair' }], reqs: ['offline.repair-reset'] },
+  { property: lateMessages, scenarios: ['repair', 'forwardedServer'], mutants: [{ mutant: 'no-previous-session', scenario: 'repair' }], reqs: ['offline.previous-session', 'offline.repair-reset'] },
 ];
 
-/** Mutants that must not be caught: each removes one of two redundant bindings. */
+/**
+ * Mutants that must not be caught: each removes one of two redundant defences. The binding of
+ * JIDs and device ids is in the identity signature and in the transcript; and with an honest
+ * server, another account's handshake under a fresh identity key for a contact's device is
+ * stopped both by the forwarded-wrapper check (it can only arrive in a wrapper from that
+ * account) and by key pinning (it is held for a decision): the client of issue 13 had neither.
+ */
 export const REDUNDANT: readonly { readonly mutant: Mutant; readonly property: Property; readonly scenario: ScenarioName }[] = [
   { mutant: 'identities-not-in-transcript', property: unknownKeyShare, scenario: 'uks' },
   { mutant: 'identities-not-in-signature', property: unknownKeyShare, scenario: 'uks' },
+  { mutant: 'no-pinning', property: pinning, scenario: 'forwarded' },
+  { mutant: 'no-forward-check', property: authentication, scenario: 'forwarded' },
 ];
 
 /**
@@ -381,6 +525,81 @@ export const FIXED: readonly FixedFinding[] = [
         reached: (w) => w.compromises.some((c) => c.kind === 'session' && w.devices.some((d) => d.name === c.dev && d.sessions.some((s) => s.rk0 === c.rk0 && s.role === 'responder' && s.dhs === undefined))),
       },
     ],
+  },
+];
+
+/**
+ * A limit the spec states for a property: the protocol as specified satisfies the property (its
+ * statement names the limit) and reaches the limit, so that the limit is shown, not assumed.
+ */
+export interface Limit {
+  readonly name: string;
+  readonly property: Property;
+  readonly scenario: ScenarioName;
+  readonly witness: Witness;
+  readonly reqs: readonly string[];
+}
+
+/** The late-message property's limits (offline.previous-session). */
+export const LIMITS: readonly Limit[] = [
+  {
+    name: 'at most one previous session: a message in transit across two repairs is lost',
+    property: lateMessages,
+    scenario: 'twoReplacements',
+    witness: { name: 'a late message finds its session pushed out by a second repair', reached: (w) => w.losses.some((l) => l.limit === 'two-replacements') },
+    reqs: ['offline.previous-session'],
+  },
+  {
+    name: 'two handshakes from one bundle: the second names a used one-time prekey and its first message is lost',
+    property: lateMessages,
+    scenario: 'oneTimePrekeyReused',
+    witness: { name: 'a repair handshake names a one-time prekey the previous repair already used', reached: (w) => w.losses.some((l) => l.limit === 'one-time-prekey-reused') },
+    reqs: ['handshake.one-time-prekey-once', 'offline.repair-reset'],
+  },
+  {
+    name: 'a message delivered after the new session carried messages both ways finds its session dropped',
+    property: lateMessages,
+    scenario: 'reordered',
+    witness: { name: 'a reordered late message is lost once the previous session is dropped', reached: (w) => w.losses.some((l) => l.limit === 'reordered') },
+    reqs: ['offline.previous-session'],
+  },
+];
+
+/**
+ * A place where the spec as written fails to do what it says, found by the model and not yet
+ * fixed: the protocol as specified reaches the witness. When the spec is fixed, the entry moves
+ * to FIXED (with the old rule as an option).
+ */
+export interface OpenFinding {
+  readonly name: string;
+  readonly scenario: ScenarioName;
+  readonly witness: Witness;
+  readonly reqs: readonly string[];
+}
+
+function activeWith(d: Device, peer: string): Session | undefined {
+  return d.sessions.find((s) => s.peer === peer);
+}
+
+/** The open findings. */
+export const OPEN: readonly OpenFinding[] = [
+  {
+    name: 'a repair that reaches a device whose own session is unconfirmed leaves the two devices sending on different sessions',
+    scenario: 'repairMeetsUnconfirmed',
+    witness: {
+      name: 'each device sends on its own active session and the peer opens it on its other (previous) one',
+      reached: (w) =>
+        w.devices.some((d) =>
+          w.devices.some((e) => {
+            const mine = activeWith(d, e.name);
+            const theirs = activeWith(e, d.name);
+            if (d.control !== 'honest' || e.control !== 'honest' || mine === undefined || theirs === undefined || mine.rk0 === theirs.rk0) return false;
+            const openedBy = (from: Device, to: Device, rk0: Session['rk0']) => w.msgs.some((m) => m.sender === from.name && m.to.some((r) => r.dev === to.name && r.rk0 === rk0) && w.accepts.some((a) => a.dev === to.name && a.msg === m.id));
+            return openedBy(d, e, mine.rk0) && openedBy(e, d, theirs.rk0) && w.repairs.some((r) => r.session !== undefined);
+          }),
+        ),
+    },
+    reqs: ['offline.simultaneous', 'offline.repair-reset'],
   },
 ];
 

@@ -46,6 +46,14 @@ export interface Setup {
   /** Per honest device: the devices whose identity key its user verified (fingerprints compared). */
   readonly verified: Readonly<Record<string, readonly string[]>>;
   readonly accounts?: readonly AccountSpec[];
+  /**
+   * `honest`: the server delivers what accounts submit, stamps every stanza's `from` with the
+   * submitting account, relays carbons and archive results faithfully and forges nothing; the
+   * attacker is then an ordinary account (a device with `control: 'attacker'`) that sees only
+   * the stanzas addressed to it. Absent: the attacker is the server and the network (the default
+   * of every other scenario).
+   */
+  readonly server?: 'honest';
 }
 
 /** A stored skipped message key. */
@@ -93,6 +101,8 @@ export interface Session {
   readonly kemKey: Term | undefined;
   /** Ground truth the devices do not know: the session was set up by an attacker-made message. */
   readonly forged?: true;
+  /** The identity signing key the handshake authenticated for the peer (device.pinning). */
+  readonly peerKey: Term;
 }
 
 /**
@@ -146,6 +156,27 @@ export interface Device {
   readonly fresh: number;
   /** Device lists this device accepted, per account JID. */
   readonly lists: Readonly<Record<string, ListView>>;
+  /** Query ids of this device's archive queries that have not ended (offline.forwarded-archive). */
+  readonly queries: readonly Term[];
+  /** Peer devices whose repair was decided and whose bundle is being fetched (offline.repair-reset). */
+  readonly repairing: readonly string[];
+  /** Peer devices repaired within the current REPAIR_INTERVAL (the rate limit). */
+  readonly repaired: readonly string[];
+  /** Sessions this device dropped, and why (for the properties; their keys are deleted). */
+  readonly retired: readonly Retired[];
+}
+
+/**
+ * A session a device no longer holds: dropped under the spec's rule once the newer session has
+ * carried messages in both directions (`both-ways`, offline.previous-session), pushed out by a
+ * second newer session (`displaced`: at most one previous session is kept), or thrown away when
+ * it was replaced (`discarded`: only the mutant `no-previous-session` does this).
+ */
+export interface Retired {
+  readonly peer: string;
+  readonly rk0: Term;
+  readonly opk: boolean;
+  readonly why: 'both-ways' | 'displaced' | 'discarded';
 }
 
 /** One recipient of an honest message, with what the properties need about its session. */
@@ -179,6 +210,8 @@ export interface Msg {
   readonly afterCompromise: boolean;
   /** The device lists the sender should trust at send time (for the fan-out property). */
   readonly trustedAtSend: readonly string[] | undefined;
+  /** A key-only message (device.key-only): the one that announces a repair's new session. */
+  readonly keyOnly?: true;
 }
 
 /** An honest stanza on the network (for deliveries and replays). */
@@ -207,7 +240,54 @@ export interface Accept {
   readonly content: Term;
   /** The honest message whose content it is, or -1 (content the attacker made). */
   readonly msg: number;
+  /**
+   * Ground truth the device does not know: the account whose connection put the stanza on the
+   * network (the sender's for an honest stanza, also when its own server relays it as a carbon
+   * or archive result), or `server` for a stanza the server made or changed.
+   */
+  readonly origin: string;
 }
+
+/**
+ * Something a device did because of a stanza attributed to device `from`, other than accepting
+ * it (recorded with an honest server only, for the forwarded-stanza property): a handshake under
+ * another identity key held for the user's decision, or a repair started.
+ */
+export interface Attributed {
+  readonly dev: string;
+  readonly from: string;
+  readonly kind: 'key-change' | 'repair';
+  readonly origin: string;
+}
+
+/** A repair a device decided on (offline.repair-reset): the failure's peer, interval and path. */
+export interface RepairRecord {
+  readonly dev: string;
+  readonly peer: string;
+  /** The REPAIR_INTERVAL it was decided in (the world's interval counter). */
+  readonly interval: number;
+  readonly via: Via;
+  /** The new session's root key, once the device started it. */
+  readonly session?: Term;
+}
+
+/** A genuine message whose first in-order delivery failed (for the late-message property). */
+export interface Loss {
+  readonly dev: string;
+  readonly msg: number;
+  readonly reason: string;
+  /**
+   * The limit of the spec that explains it, if one does: `two-replacements` (its session was
+   * pushed out by a second newer session: at most one previous session is kept), `reordered`
+   * (delivered after a later message, once the previous session was dropped) or
+   * `one-time-prekey-reused` (a first message whose header names a one-time prekey that another
+   * handshake from the same bundle already used).
+   */
+  readonly limit?: 'two-replacements' | 'reordered' | 'one-time-prekey-reused';
+}
+
+/** How a stanza reaches a device: directly, or wrapped as a carbon or an archive result (offline.forwarded). */
+export type Via = 'live' | 'carbon-sent' | 'carbon-received' | 'archive';
 
 /** What a compromise reveals. */
 export type CompromiseKind = 'identity' | 'spk' | 'kem' | 'session' | 'full';
@@ -255,6 +335,11 @@ export interface World {
   /** Markers of events that sanity queries look for (e.g. a downgrade that was rejected). */
   readonly notes: readonly string[];
   readonly step: number;
+  /** REPAIR_INTERVALs passed (the rate limit of repairs forgets what is older). */
+  readonly interval: number;
+  readonly repairs: readonly RepairRecord[];
+  readonly attributed: readonly Attributed[];
+  readonly losses: readonly Loss[];
 }
 
 /** The attacker's own secrets and randomness (always known to it). */
@@ -271,6 +356,8 @@ export const ATTACKER = {
   spk: atom('X.spk', 'dh', 'attacker'),
   kem: atom('X.kem', 'kem', 'attacker'),
   opk: atom('X.opk', 'dh', 'attacker'),
+  /** The query id the attacker's own archive queries use. */
+  query: atom('X.query', 'secret', 'attacker'),
 } as const;
 
 /** Labels used across the model. */
@@ -314,6 +401,11 @@ export function freshAtom(w: World, d: Device, what: string, kind: 'dh' | 'kem' 
 /** A named fresh value of device `d` (a rotated prekey), born now. */
 export function freshAtomNamed(w: World, d: Device, what: string, kind: 'dh' | 'kem'): Term {
   return atom(`${d.name}.${what}${w.clock > 0 ? `@${w.clock}` : ''}`, kind, d.name, w.clock);
+}
+
+/** Whether the server is honest in this world (the attacker is then only an account). */
+export function honestServer(w: World): boolean {
+  return w.setup.server === 'honest';
 }
 
 /** Whether device `name` is honest (not the attacker's own account or a registered clone). */
@@ -406,6 +498,10 @@ export function initialWorld(setup: Setup, options: ProtocolOptions, budget: Bud
       pending: [],
       fresh: 0,
       lists: {},
+      queries: [],
+      repairing: [],
+      repaired: [],
+      retired: [],
     };
   });
   let w: World = {
@@ -424,6 +520,10 @@ export function initialWorld(setup: Setup, options: ProtocolOptions, budget: Bud
     published: [],
     notes: [],
     step: 0,
+    interval: 0,
+    repairs: [],
+    attributed: [],
+    losses: [],
   };
   // Device lists signed by account keys, and each verifier's first view of them.
   const published: PublishedList[] = [];
@@ -501,6 +601,10 @@ export function stateKey(w: World): string {
           .map(([j, v]) => `${j}@${v.issued}>${v.newestServed}`)
           .join(','),
         d.sessions.map(sessionKey).join(';'),
+        d.queries.map((q) => q.id).join(','),
+        d.repairing.join(','),
+        d.repaired.join(','),
+        d.retired.map((r) => `${r.rk0.id}${r.why[0]}`).join(','),
       ].join('|'),
     );
   }
@@ -508,12 +612,14 @@ export function stateKey(w: World): string {
   parts.push(w.msgs.map((m) => `${m.id}${m.fsExposed ? 'x' : ''}${m.pcsClaim ? 'p' : ''}`).join(','));
   parts.push(
     w.accepts
-      .map((a) => `${a.dev}<${a.from}:${a.content.id}`)
+      .map((a) => `${a.dev}<${a.from}:${a.content.id}@${a.origin}`)
       .sort()
       .join(','),
   );
   parts.push(w.compromises.map((c) => `${c.dev}:${c.kind}:${c.session}`).join(','));
   parts.push(String(w.clock), Object.values(w.budget).join(','), w.published.map((p) => p.issued).join(','), [...w.notes].sort().join(','));
   parts.push(String(w.imsgs.length));
+  parts.push(String(w.interval), w.repairs.map((r) => `${r.dev}>${r.peer}@${r.interval}${r.via[0]}${r.session?.id ?? ''}`).join(','));
+  parts.push(w.attributed.map((a) => `${a.dev}<${a.from}:${a.kind}@${a.origin}`).join(','), w.losses.map((l) => `${l.dev}:${l.msg}${l.limit ?? ''}`).join(','));
   return parts.join('#');
 }

@@ -3,7 +3,9 @@
  * The `seal` command.
  *
  *   seal demo [--verbose]          the scripted conversation on the embedded server
- *   seal demo --server URL --jid A --password P --peer B --peer-password Q   the same on a real server
+ *   seal demo --server URL --jid A --password P --peer B --peer-password Q [--fresh] [--verbose]
+ *                                 its core on a real server with two existing accounts
+ *   seal help                     this text (also --help, -h)
  *   seal vectors generate [dir]   write vectors/*.json and vectors/schema/*.json from the code
  *   seal vectors check [dir]      fail if the committed vectors differ from what the code generates
  *   seal vectors verify [dir]     check every vector file against the code and print a table
@@ -76,26 +78,77 @@ function specCheck(file: string): void {
   console.log('spec check: ok');
 }
 
+const USAGE = `usage:
+  seal demo [--verbose]           the scripted conversation on the embedded in-memory server
+                                  (--verbose: every stanza on the wire)
+  seal demo --server xmpp://HOST:PORT --jid A --password P --peer B --peer-password Q [--fresh] [--verbose]
+                                  its core (offline delivery, archive duplicates, a reply) on a real
+                                  server with two existing accounts; --fresh first deletes both
+                                  accounts' Seal device lists and bundles (needed when an earlier run
+                                  left a list signed by an account key this run does not hold)
+  seal vectors generate|check|verify [dir]
+  seal spec check|generate [file]
+  seal spec render [dir]
+  seal help`;
+
+/** The real-server settings of `seal demo --server …`. */
+interface RealServerArgs {
+  readonly server: string;
+  readonly jid: string;
+  readonly password: string;
+  readonly peer: string;
+  readonly peerPassword: string;
+}
+
+/** Parses the options of `seal demo`; a string is the error to print. */
+function parseDemoArgs(args: readonly string[]): { verbose: boolean; fresh: boolean; help: boolean; real: RealServerArgs | undefined } | string {
+  const valued = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--verbose' || arg === '--fresh' || arg === '--help' || arg === '-h') flags.add(arg);
+    else if (['--server', '--jid', '--password', '--peer', '--peer-password'].includes(arg)) {
+      const value = args[++i];
+      if (value === undefined || value.startsWith('--')) return `${arg} needs a value`;
+      valued.set(arg.slice(2), value);
+    } else return `unknown option ${JSON.stringify(arg)}`;
+  }
+  const help = flags.has('--help') || flags.has('-h');
+  const base = { verbose: flags.has('--verbose'), fresh: flags.has('--fresh'), help };
+  if (valued.size === 0) return flags.has('--fresh') ? '--fresh needs --server' : { ...base, real: undefined };
+  const [server, jid, password, peer, peerPassword] = ['server', 'jid', 'password', 'peer', 'peer-password'].map((k) => valued.get(k));
+  if (server === undefined || jid === undefined || password === undefined || peer === undefined || peerPassword === undefined) {
+    return `a real server needs all of --server, --jid, --password, --peer and --peer-password`;
+  }
+  return { ...base, real: { server, jid, password, peer, peerPassword } };
+}
+
 function main(args: readonly string[]): void {
   const [group, command, target] = args;
   const vectorsDir = path.resolve(target ?? path.join(ROOT, 'vectors'));
+  if (group === 'help' || group === '--help' || group === '-h') {
+    console.log(USAGE);
+    return;
+  }
   if (group === 'demo') {
-    const option = (name: string) => {
-      const at = args.indexOf(`--${name}`);
-      return at < 0 ? undefined : args[at + 1];
-    };
-    const server = option('server');
-    const print = (line: string) => console.log(line);
-    if (server !== undefined) {
-      const [jid, password, peer, peerPassword] = [option('jid'), option('password'), option('peer'), option('peer-password')];
-      if (jid === undefined || password === undefined || peer === undefined || peerPassword === undefined) {
-        console.error('usage: seal demo --server xmpp://HOST:PORT --jid A --password P --peer B --peer-password Q');
-        process.exit(2);
-      }
-      void runRealDemo({ server, jid, password, peer, peerPassword, print }).then((code) => process.exit(code));
+    const parsed = parseDemoArgs(args.slice(1));
+    if (typeof parsed === 'string') {
+      console.error(`seal demo: ${parsed}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (parsed.help) {
+      console.log(USAGE);
       return;
     }
-    void runDemo({ verbose: args.includes('--verbose'), print }).then((code) => process.exit(code));
+    const print = (line: string) => console.log(line);
+    const run = parsed.real === undefined ? runDemo({ verbose: parsed.verbose, print }) : runRealDemo({ ...parsed.real, verbose: parsed.verbose, fresh: parsed.fresh, print });
+    void run.then(
+      (code) => process.exit(code),
+      (e: unknown) => {
+        console.error(`seal demo: ${e instanceof Error ? e.message : String(e)}`);
+        process.exit(1);
+      },
+    );
     return;
   }
   if (group === 'vectors' && command === 'generate') {
@@ -124,7 +177,7 @@ function main(args: readonly string[]): void {
     for (const warning of rendered.warnings) console.warn(`WARNING: ${warning}`);
     console.log(`spec rendered to ${path.relative(process.cwd(), rendered.file)}: ${rendered.sectionAnchors.length} sections, ${rendered.requirementAnchors.size} requirement ids, ${rendered.diagrams.length} diagrams`);
   } else {
-    console.error('usage: seal demo [--verbose] | seal vectors generate|check|verify [dir] | seal spec check|generate [file] | seal spec render [dir]');
+    console.error(group === undefined ? USAGE : `seal: unknown command ${JSON.stringify(args.join(' '))}\n\n${USAGE}`);
     process.exit(2);
   }
 }

@@ -4,7 +4,7 @@
  * returns one store commit, the stanzas to send, the PEP items to publish, what to fetch, and
  * typed events for the application. Every rule a client must follow lives here: key pinning and
  * trust, forwarded-stanza checks, device-list rollback and account-key changes, key-only
- * messages, repair, prekey maintenance and every bound. The IO shell ({@link SealClient}) only
+ * messages, repair, prekey maintenance and every bound. The IO shell (`SealClient` in src/net) only
  * moves stanzas and calls `step`.
  *
  * @see spec §device
@@ -41,7 +41,7 @@ import { DEVICE_CONSTANTS } from './constants.js';
 import { bareOf, classifyIncoming } from './forwarded.js';
 import { type EngineRecords, decodeEngineRecords, diffRecords } from './persist.js';
 import type { StoreRecord } from './store.js';
-import type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, RepairReason } from './state.js';
+import type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, SessionRepairReason } from './state.js';
 import type { DecisionReason, DeviceAddress, DeviceInput, EngineOptions, FetchRequest, OutgoingStanza, PublishRequest, SealEvent, StepOutput, Via } from './types.js';
 
 
@@ -77,7 +77,7 @@ class Step {
   readonly inbox: Map<string, InboxEvent>;
   readonly interactive: Map<string, { readonly state: InteractiveState; readonly peerFullJid: string }>;
   readonly queries: Set<string>;
-  readonly pendingRepairs: Map<string, RepairReason>;
+  readonly pendingRepairs: Map<string, SessionRepairReason>;
   /** The text of the last list element accepted per account (memory only: a refetch of the same list costs no verification). */
   readonly listTexts: Map<string, string>;
   readonly send: OutgoingStanza[] = [];
@@ -186,13 +186,17 @@ class Step {
     if (previous !== undefined && previous.key !== keyHex && peer !== undefined && peer.signingKey !== keyHex) this.peers.delete(sessionKey(jid, id));
   }
 
-  askDecision(jid: BareJid, id: DeviceId | undefined, reason: DecisionReason, key: string, previousKey: string | undefined): void {
+  /** Asks the user about a key; `false` when the account already has as many device keys waiting as it may. */
+  askDecision(jid: BareJid, id: DeviceId | undefined, reason: DecisionReason, key: string, previousKey: string | undefined): boolean {
     if (id !== undefined) {
       const account = this.account(jid);
-      if (account.pendingDevices[id] === key) return;
+      if (account.pendingDevices[id] === key) return true;
+      // @req device.bounds: keys waiting for a decision are bounded per account (device ids are the sender's choice).
+      if (account.pendingDevices[id] === undefined && Object.keys(account.pendingDevices).length >= DEVICE_CONSTANTS.MAX_HELD_PER_ACCOUNT) return false;
       this.setAccount({ ...account, pendingDevices: { ...account.pendingDevices, [id]: key } });
     }
     this.events.push({ kind: 'decision-needed', jid, deviceId: id, reason, key, previousKey });
+    return true;
   }
 
   // ---------------------------------------------------------------- device lists
@@ -508,13 +512,11 @@ class Step {
       if (pinned.key === keyHex) {
         if (this.usable(jid, id, keyHex)) return 'ok';
         if (pinned.level === 'distrusted') return 'refuse';
-        this.askDecision(jid, id, 'undecided-key', keyHex, undefined);
-        return 'hold-decision';
+        return this.askDecision(jid, id, 'undecided-key', keyHex, undefined) ? 'hold-decision' : 'refuse';
       }
       // @req device.pinning: another key for a known device id never replaces its sessions by itself.
       if (!listFetched) return 'hold-list';
-      this.askDecision(jid, id, 'key-changed', keyHex, pinned.key);
-      return 'hold-decision';
+      return this.askDecision(jid, id, 'key-changed', keyHex, pinned.key) ? 'hold-decision' : 'refuse';
     }
     const listed = account.list === undefined ? undefined : listedSigningKey(account.list, id);
     if (listed !== undefined && toHex(listed) === keyHex) {
@@ -523,8 +525,7 @@ class Step {
     }
     // @req device.unlisted-device: a device on none of the account's lists (a server can invent one) waits.
     if (!listFetched) return 'hold-list';
-    this.askDecision(jid, id, listed === undefined ? 'unlisted-device' : 'key-changed', keyHex, listed === undefined ? undefined : toHex(listed));
-    return 'hold-decision';
+    return this.askDecision(jid, id, listed === undefined ? 'unlisted-device' : 'key-changed', keyHex, listed === undefined ? undefined : toHex(listed)) ? 'hold-decision' : 'refuse';
   }
 
   hold(message: Element, via: Via, from: DeviceAddress, reason: HeldStanza['reason']): void {
@@ -535,7 +536,9 @@ class Step {
     const seq = this.nextSeq();
     this.held.set(seq, { seq, stanza: message.toString(), via, from, reason, received: this.now });
     this.events.push({ kind: 'held', from, reason });
-    if (reason === 'awaiting-device-list') this.fetch.push({ kind: 'device-list', jid: from.jid });
+    // @req device.bounds: one list fetch per account however many stanzas wait for it (the device ids are the sender's choice).
+    const waiting = mine.some((h) => h.reason === 'awaiting-device-list' && this.held.has(h.seq));
+    if (reason === 'awaiting-device-list' && !waiting) this.fetch.push({ kind: 'device-list', jid: from.jid });
   }
 
   dropHeld(held: HeldStanza): void {
@@ -601,7 +604,7 @@ class Step {
       if (verdict === 'hold-list') return this.hold(message, via, from, 'awaiting-device-list');
       if (verdict === 'hold-decision') return this.hold(message, via, from, 'awaiting-decision');
       if (verdict === 'refuse') {
-        this.events.push({ kind: 'failed', code: 'untrusted-key', message: `device ${from.deviceId} of ${from.jid}: its key is distrusted`, from, via, stanzaId });
+        this.events.push({ kind: 'failed', code: 'untrusted-key', message: `device ${from.deviceId} of ${from.jid}: its key is distrusted, or too many keys of the account wait for a decision`, from, via, stanzaId });
         return;
       }
     } else if (existing !== undefined && !this.usable(from.jid, from.deviceId, existing.signingKey)) {
@@ -628,7 +631,10 @@ class Step {
     this.log = result.log;
     const onActive = existing === undefined || next.ratchet !== existing.session.ratchet;
     const replacedConfirmed = established && existing !== undefined && existing.session.confirmation.state === 'confirmed';
-    const alternateChanged = next.alternate !== existing?.session.alternate;
+    // A late message opened on the previous session advances that session (a new object): only
+    // another session becoming the previous one restarts the counters of offline.previous-session.
+    const previousId = (r: RatchetState | undefined) => (r === undefined ? undefined : toHex(r.sessionId));
+    const alternateChanged = previousId(next.alternate) !== previousId(existing?.session.alternate);
     const record: PeerRecord = this.pruneAlternate({
       jid: from.jid,
       deviceId: from.deviceId,
@@ -687,7 +693,7 @@ class Step {
    *
    * Implements requirements `offline.repair-signal` and `offline.repair-reset`.
    */
-  maybeRepair(from: DeviceAddress, reason: RepairReason, via: Via): void {
+  maybeRepair(from: DeviceAddress, reason: SessionRepairReason, via: Via): void {
     // @req offline.repair-signal
     if (via === 'archive' || !REPAIRABLE.has(reason)) return;
     if (from.jid === this.device.jid && from.deviceId === this.device.deviceId) return;
@@ -866,11 +872,15 @@ class Step {
     for (const held of [...this.held.values()]) if (held.from.jid === jid && held.from.deviceId === id) this.held.delete(held.seq);
   }
 
-  onTick(): void {
+  expireInteractive(): void {
     for (const [sid, pending] of [...this.interactive]) {
       // @req handshake.interactive-timeout
-      if (this.now - pending.state.started > HANDSHAKE_CONSTANTS.INTERACTIVE_TIMEOUT) this.interactive.delete(sid);
+      if (this.now - pending.state.started > HANDSHAKE_CONSTANTS.INTERACTIVE_TIMEOUT || this.now < pending.state.started) this.interactive.delete(sid);
     }
+  }
+
+  onTick(): void {
+    this.expireInteractive();
     for (const held of [...this.held.values()]) if (this.now - held.received > DEVICE_CONSTANTS.HELD_MAX_AGE) this.dropHeld(held);
     for (const [k, peer] of [...this.peers]) {
       const pruned = this.pruneAlternate(peer);
@@ -915,7 +925,7 @@ function dedupeFetches(fetch: readonly FetchRequest[]): FetchRequest[] {
  *
  * `step(input)` computes the next state without changing the engine; the caller commits
  * `output.commit` to the store and then calls `adopt(next)`, so an engine never runs ahead of
- * its store. {@link SealClient} does exactly this, one input at a time.
+ * its store. `SealClient` (src/net) does exactly this, one input at a time.
  *
  * @see spec §device
  * @example
@@ -950,7 +960,7 @@ export class SealEngine {
    *
    * Implements requirements `device.account-key` and `identity.account-signature`.
    *
-   * @param existingList - the account's current device list element, if it has one.
+   * @param input.existingList - the account's current device list element, if it has one.
    * @throws SealError `account-key-required` when the list is signed and no account key is given;
    *   `authentication-failed` when it is given but is not the key that signs the list; any error
    *   of verifying the existing list.
@@ -1009,6 +1019,8 @@ export class SealEngine {
   step(input: DeviceInput, env: { now: number; rng: Rng }): { state: EngineState; output: StepOutput } {
     const step = new Step(this.#state, env.now, env.rng, this.policy);
     try {
+      // Pending interactive handshakes expire with every input, not only on ticks.
+      step.expireInteractive();
       switch (input.kind) {
         case 'stanza':
           step.onStanza(input.stanza);

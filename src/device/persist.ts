@@ -18,12 +18,12 @@ import {
   dangerouslyEncodeSession,
   decodeAccountSecret,
   decodeAccountTrust,
-  decodeDeviceList,
+  decodeDeviceListRecord,
   decodeHandshakeLog,
   decodeSession,
   decodeTimestamps,
   encodeAccountTrust,
-  encodeDeviceList,
+  encodeDeviceListRecord,
   encodeHandshakeLog,
   encodeTimestamps,
 } from './records.js';
@@ -101,8 +101,8 @@ function encodeAccount(a: AccountRecord): string {
     version: VERSION,
     jid: a.jid,
     trust: encodeAccountTrust(a.trust),
-    list: a.list === undefined ? null : encodeDeviceList(a.list),
-    pendingAccount: a.pendingAccount === undefined ? null : { key: a.pendingAccount.key, list: encodeDeviceList(a.pendingAccount.list) },
+    list: a.list === undefined ? null : encodeDeviceListRecord(a.list),
+    pendingAccount: a.pendingAccount === undefined ? null : { key: a.pendingAccount.key, list: encodeDeviceListRecord(a.pendingAccount.list) },
     pendingDevices: a.pendingDevices,
   });
 }
@@ -204,8 +204,8 @@ export function decodeEngineRecords(records: readonly StoreRecord[]): EngineReco
           accounts.set(jid, {
             jid,
             trust: decodeAccountTrust(a.trust),
-            list: a.list === null ? undefined : decodeDeviceList(jid, a.list),
-            pendingAccount: a.pendingAccount === null ? undefined : { key: a.pendingAccount.key, list: decodeDeviceList(jid, a.pendingAccount.list) },
+            list: a.list === null ? undefined : decodeDeviceListRecord(jid, a.list),
+            pendingAccount: a.pendingAccount === null ? undefined : { key: a.pendingAccount.key, list: decodeDeviceListRecord(jid, a.pendingAccount.list) },
             pendingDevices: a.pendingDevices,
           });
           break;

@@ -549,10 +549,10 @@ const DeviceListRecordSchema = frame(RECORD_FORMATS.deviceList, {
  * @see spec §identity.state
  * @example
  * ```ts
- * const text = encodeDeviceList(verifyDeviceList(jid, fetched));
+ * const text = encodeDeviceListRecord(verifyDeviceList(jid, fetched));
  * ```
  */
-export function encodeDeviceList(list: VerifiedDeviceList): string {
+export function encodeDeviceListRecord(list: VerifiedDeviceList): string {
   const record = {
     format: RECORD_FORMATS.deviceList,
     version: RECORD_VERSION,
@@ -580,10 +580,10 @@ export function encodeDeviceList(list: VerifiedDeviceList): string {
  * @see spec §identity.state
  * @example
  * ```ts
- * const list = decodeDeviceList(bareJid('juliet@capulet.lit'), text);
+ * const list = decodeDeviceListRecord(bareJid('juliet@capulet.lit'), text);
  * ```
  */
-export function decodeDeviceList(jid: BareJid, text: string): VerifiedDeviceList {
+export function decodeDeviceListRecord(jid: BareJid, text: string): VerifiedDeviceList {
   const p = parseRecord(text, RECORD_FORMATS.deviceList, RECORD_LIMITS.MAX_DEVICE_LIST_CHARS, DeviceListRecordSchema, 'device list');
   // @req identity.state-validate
   if (p.jid !== jid) throw invalid('device list', 'the record is of another account');

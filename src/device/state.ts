@@ -84,10 +84,10 @@ export interface EngineState {
   readonly inbox: ReadonlyMap<string, InboxEvent>;
   readonly interactive: ReadonlyMap<string, { readonly state: InteractiveState; readonly peerFullJid: string }>;
   readonly queries: ReadonlySet<string>;
-  readonly pendingRepairs: ReadonlyMap<string, RepairReason>;
+  readonly pendingRepairs: ReadonlyMap<string, SessionRepairReason>;
   /** The text of the last device list element accepted per account (a cache: refetching the same list costs nothing). */
   readonly listTexts: ReadonlyMap<string, string>;
 }
 
 /** Why this device starts a new session with a peer device after a failed message. */
-export type RepairReason = SealErrorCode | 'not-for-this-device';
+export type SessionRepairReason = SealErrorCode | 'not-for-this-device';

@@ -59,7 +59,9 @@ export function isEmptyCommit(commit: StoreCommit): boolean {
  * @see spec §device.store
  */
 export interface SealStore {
+  /** Every stored record, or none for a new store. */
   load(): Promise<readonly StoreRecord[]>;
+  /** Applies one step's puts and deletes atomically; resolves once they are durable. */
   commit(commit: StoreCommit): Promise<void>;
 }
 
@@ -86,10 +88,12 @@ export class MemoryStore implements SealStore {
     for (const r of records) this.#tables.set(`${r.table}\u0000${r.key}`, r.value);
   }
 
+  /** Every stored record (a copy). */
   async load(): Promise<readonly StoreRecord[]> {
     return this.snapshot();
   }
 
+  /** Applies the commit at once (or rejects without applying anything when `failNextCommit` is set). */
   async commit(commit: StoreCommit): Promise<void> {
     if (this.failNextCommit) {
       this.failNextCommit = false;
