@@ -21,7 +21,7 @@ const CLIENT_ENTRY = `
 export { createDeviceState, bundleOf, verifyBundle, verifyDeviceList, createDeviceList, safetyNumber, deviceFingerprint } from './src/identity/index.js';
 export { initiateAsync, respondAsync, startInteractive, acceptInteractive, completeInitiator, completeResponder, exportKey } from './src/handshake/index.js';
 export { sealStanza, openStanza, startRatchet } from './src/envelope/index.js';
-export { replenishOneTimePrekeys, rotatePrekeys, signalRepair, acceptRepair } from './src/offline/index.js';
+export { replenishOneTimePrekeys, rotatePrekeys, repairReason } from './src/offline/index.js';
 export { BundleElement, DeviceListElement, SealedElement, parseXml } from './src/wire/index.js';
 `;
 

@@ -143,8 +143,8 @@ describe('L1: bounded symbolic (Dolev-Yao) model', () => {
           // another account's handshake under a fresh key away from a client without pinning,
           // @req device.pinning: and pinning alone keeps it from being accepted without the check.
           const sc = deeper(SCENARIOS[m.scenario], EXTRA);
-          const r = explore(sc, mutated(m.mutant), [m.property], { depth: sc.depth });
-          console.log(`${m.mutant}: ${r.states} states, ${m.property.name} holds`);
+          const r = explore(sc, mutated(m.mutant), [m.property], { depth: (m.depth ?? SCENARIOS[m.scenario].depth) + (sc.depth - SCENARIOS[m.scenario].depth) });
+          console.log(`${m.mutant}: ${r.states} states at depth ${r.depth}, ${m.property.name} holds`);
           expect(r.violations[m.property.name]).toBeUndefined();
         },
         TIMEOUT,

@@ -64,6 +64,9 @@ export interface Scenario {
   readonly losses?: boolean;
   /** Devices that query their archive (budget `queries`). */
   readonly queries?: readonly string[];
+  /** A device that accepted a handshake (not from an archive result) confirms it at once with a
+   * key-only message to that device, on its active session (device.key-only). */
+  readonly confirm?: boolean;
 }
 
 /** One enabled action and its outcome. */
@@ -150,9 +153,11 @@ function afterRejection(w: World, sc: Scenario, c: Delivery, reason: string): { 
 }
 
 /**
- * Whether a failed genuine delivery of message `msg` to `y` loses it: delivered in order (every
- * earlier message of its sender to `y` accepted, no later one), or, as a stated limit, after a
- * later one once its session was dropped. `limit` names the spec's limit that explains a loss.
+ * Whether a failed genuine delivery of message `msg` to `y` loses it, and which limit of the spec
+ * explains the loss, if one does. Counted only when every earlier message of its sender to `y`
+ * was accepted: `reordered` when a later one was accepted first (and its session was dropped),
+ * `after-reorder` when the earlier ones were accepted out of order; otherwise it was delivered in
+ * order, and only `two-replacements` or `one-time-prekey-reused` explain a loss.
  *
  * @see spec §offline.repair (offline.previous-session)
  */
@@ -165,14 +170,17 @@ function lossOf(w: World, msg: number, y: Device, reason: string): Loss | undefi
   if (!mine.filter((o) => o.id < msg).every((o) => accepted(o.id))) return undefined;
   const rk0 = m.to.find((r) => r.dev === y.name)!.rk0;
   const retired = y.retired.find((r) => r.rk0 === rk0);
-  if (mine.some((o) => o.id > msg && accepted(o.id))) return retired?.why === 'both-ways' ? { dev: y.name, msg, reason, limit: 'reordered' } : undefined;
-  if (retired?.why === 'displaced') return { dev: y.name, msg, reason, limit: 'two-replacements' };
-  // A first message whose header names a one-time prekey another handshake already used (two
-  // handshakes from one bundle before the peer republished it): the header cannot create its session.
+  const loss = (limit?: Loss['limit']): Loss => ({ dev: y.name, msg, reason, ...(limit === undefined ? {} : { limit }) });
+  if (mine.some((o) => o.id > msg && accepted(o.id))) return retired?.why === 'both-ways' ? loss('reordered') : undefined;
+  const order = w.accepts.filter((a) => a.dev === y.name && mine.some((o) => o.id === a.msg)).map((a) => a.msg);
+  if (order.some((id, i) => i > 0 && id < order[i - 1]!)) return loss('after-reorder');
+  if (retired?.why === 'displaced') return loss('two-replacements');
+  // A first message whose header names a one-time prekey another handshake used (two handshakes
+  // from one bundle before the peer republished it): the header cannot create its session.
   const header = w.stanzas.find((s) => s.msg === msg)?.entries.find((e) => e.to === y.name)?.header;
   const opk = header?.args[2];
-  if (!y.sessions.some((s) => s.rk0 === rk0) && opk !== undefined && y.usedOpks.some((k) => pk(k) === opk)) return { dev: y.name, msg, reason, limit: 'one-time-prekey-reused' };
-  return { dev: y.name, msg, reason };
+  if (header !== undefined && !y.log.some((e) => e.header === header.id) && !y.sessions.some((s) => s.rk0 === rk0) && y.usedOpks.some((k) => pk(k) === opk)) return loss('one-time-prekey-reused');
+  return loss();
 }
 
 /**
@@ -377,6 +385,14 @@ export function successors(w: World, sc: Scenario): Successor[] {
       let next = c.value.forged === undefined ? r.world : spend(r.world, 'forged');
       if (via !== 'live' && notes.has('forwarded')) next = noted(next, `accepted:${via}${c.value.origin === undefined ? '' : `:${c.value.origin}`}`);
       if (r.previous && notes.has('previous')) next = noted(next, w.repairs.some((x) => x.dev === c.value.to && x.peer === c.value.from) ? 'opened:previous-after-repair' : 'opened:previous');
+      if (sc.confirm === true && r.established && via !== 'archive' && device(w, c.value.to).control === 'honest') {
+        // @req device.key-only: a device confirms a handshake it accepted with a key-only message.
+        const confirmed = send(next, device(next, c.value.to), device(next, c.value.from).jid, c.value.from);
+        if (confirmed !== undefined) {
+          push(`${c.label}, and ${c.value.to} confirms with a key-only message (m${next.msgs.length})`, confirmed);
+          continue;
+        }
+      }
       push(c.label, next);
     } else if (r.kind === 'duplicate') {
       if (notes.has('duplicate')) push(`${c.label} — duplicate`, note(w, via === 'live' ? 'duplicate' : 'duplicate:forwarded'));

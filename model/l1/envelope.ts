@@ -182,7 +182,14 @@ export function forwardedCheck(w: World, y: Device, c: Delivery): string | undef
 
 /** The outcome of a delivery. */
 export type Opened =
-  | { readonly kind: 'accepted'; readonly world: World; /** Opened on the previous session (not the active one, not a new one). */ readonly previous: boolean }
+  | {
+      readonly kind: 'accepted';
+      readonly world: World;
+      /** Opened on the previous session (not the active one, not a new one). */
+      readonly previous: boolean;
+      /** Its handshake header established a new session. */
+      readonly established: boolean;
+    }
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'rejected'; readonly reason: string };
 
@@ -308,7 +315,7 @@ export function open(w: World, c: Delivery): Opened {
     const previous = s !== incoming && s !== y.sessions.find((o) => o.peer === p.name);
     const msg = w.msgs.find((m) => m.content === content)?.id ?? -1;
     const world = withDevice(w, after);
-    return { kind: 'accepted', previous, world: { ...world, accepts: [...w.accepts, { dev: y.name, from: p.name, content, msg, origin: originOf(w, c) }] } };
+    return { kind: 'accepted', previous, established: incoming !== undefined, world: { ...world, accepts: [...w.accepts, { dev: y.name, from: p.name, content, msg, origin: originOf(w, c) }] } };
   }
   return { kind: 'rejected', reason: firstError };
 }

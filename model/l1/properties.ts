@@ -529,7 +529,7 @@ export const lateMessages: Property = {
   anchor: 'offline.repair',
   check(w) {
     const lost = w.losses.find((l) => l.limit === undefined);
-    return lost === undefined ? undefined : `m${lost.msg} to ${lost.dev}, delivered in order, was not accepted (${lost.reason})`;
+    return lost === undefined ? undefined : `m${lost.msg}${w.msgs[lost.msg]?.keyOnly === true ? ' (a key-only message)' : ''} to ${lost.dev}, delivered in order, was not accepted (${lost.reason})`;
   },
   sanity: [
     {

@@ -33,7 +33,7 @@ import {
   type Witness,
   unknownKeyShare,
 } from './properties.js';
-import type { Device, DeviceSpec, Session } from './world.js';
+import type { DeviceSpec } from './world.js';
 
 const alice: DeviceSpec = { name: 'A', jid: 'alice', id: 1 };
 const bob: DeviceSpec = { name: 'B', jid: 'bob', id: 1 };
@@ -56,7 +56,8 @@ function repairLimit(prefix: readonly string[]): Scenario {
     attacks: ['garbage'],
     repair: true,
     losses: true,
-    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B', ...prefix],
+    confirm: true,
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B, and B confirms with a key-only message (m1)', ...prefix],
   };
 }
 
@@ -264,6 +265,7 @@ export const SCENARIOS = {
     attacks: ['forward', 'garbage', 'fresh-key'],
     notes: ['forwarded', 'forged-forward', 'duplicate'],
     repair: true,
+    confirm: true,
     prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob'],
   },
   /**
@@ -287,7 +289,8 @@ export const SCENARIOS = {
     notes: ['duplicate', 'forwarded', 'previous'],
     repair: true,
     losses: true,
-    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B'],
+    confirm: true,
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B, and B confirms with a key-only message (m1)'],
   },
   /**
    * Repair against the server: after Alice's first message opened at Bob, the server injects
@@ -309,11 +312,13 @@ export const SCENARIOS = {
     notes: ['duplicate', 'previous'],
     repair: true,
     losses: true,
-    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B'],
+    confirm: true,
+    prefix: ['A starts an async handshake with B (bundle)', 'A sends m0 to bob', 'deliver m0 to B, and B confirms with a key-only message (m1)'],
   },
   /** The limits of the late-message property, each reached from its own prefix (see LIMITS). */
   twoReplacements: repairLimit([
-    'A sends m1 to bob',
+    'deliver m1 to A',
+    'A sends m2 to bob',
     'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
     'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
     'REPAIR_INTERVAL passes',
@@ -321,31 +326,29 @@ export const SCENARIOS = {
     'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
   ]),
   oneTimePrekeyReused: repairLimit([
+    'deliver m1 to A',
     'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
     'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
     'REPAIR_INTERVAL passes',
     'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
     'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
-    'deliver m1 to A',
+    'deliver m2 to A, and A confirms with a key-only message (m4)',
   ]),
   reordered: repairLimit([
-    'B sends m1 to alice',
     'deliver m1 to A',
     'A sends m2 to bob',
     'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
     'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
-    'deliver m3 to A',
-    'A sends m4 to bob',
+    'deliver m3 to A, and A confirms with a key-only message (m4)',
     'deliver m4 to B',
   ]),
-  /** Open finding 1 (see OPEN): a repair reaches a device whose own session is still unconfirmed. */
-  repairMeetsUnconfirmed: repairLimit([
+  /** Open finding 1 (see OPEN): Bob's repair overtakes his confirmation of Alice's session. */
+  repairOvertakesConfirmation: repairLimit([
     'attacker sends B garbage naming A — rejected (authentication-failed): B decides to repair its session with A',
     'B repairs its session with A: fetches the bundle (bundle), starts an async handshake and sends a key-only message',
+    'deliver m2 to A, and A confirms with a key-only message (m3)',
     'deliver m1 to A',
-    'A sends m2 to bob',
-    'deliver m2 to B',
-    'B sends m3 to alice',
+    'B sends m4 to alice',
   ]),
   /** Fixed finding 1: Bob's account key is verified; Alice starts with Bob's second device; the server forges its bundle. */
   accountKey: {
@@ -447,11 +450,12 @@ export const CATALOGUE: readonly Entry[] = [
  * stopped both by the forwarded-wrapper check (it can only arrive in a wrapper from that
  * account) and by key pinning (it is held for a decision): the client of issue 13 had neither.
  */
-export const REDUNDANT: readonly { readonly mutant: Mutant; readonly property: Property; readonly scenario: ScenarioName }[] = [
+export const REDUNDANT: readonly { readonly mutant: Mutant; readonly property: Property; readonly scenario: ScenarioName; /** A smaller depth than the scenario's (time). */ readonly depth?: number }[] = [
   { mutant: 'identities-not-in-transcript', property: unknownKeyShare, scenario: 'uks' },
   { mutant: 'identities-not-in-signature', property: unknownKeyShare, scenario: 'uks' },
   { mutant: 'no-pinning', property: pinning, scenario: 'forwarded' },
-  { mutant: 'no-forward-check', property: authentication, scenario: 'forwarded' },
+  // Without the check, Eve's garbage makes repairs: four times the states of the scenario at its depth.
+  { mutant: 'no-forward-check', property: authentication, scenario: 'forwarded', depth: 4 },
 ];
 
 /**
@@ -577,29 +581,16 @@ export interface OpenFinding {
   readonly reqs: readonly string[];
 }
 
-function activeWith(d: Device, peer: string): Session | undefined {
-  return d.sessions.find((s) => s.peer === peer);
-}
-
 /** The open findings. */
 export const OPEN: readonly OpenFinding[] = [
   {
-    name: 'a repair that reaches a device whose own session is unconfirmed leaves the two devices sending on different sessions',
-    scenario: 'repairMeetsUnconfirmed',
+    name: "a repair that overtakes the peer's confirmation leaves the two devices on different sessions, and later messages in order are lost",
+    scenario: 'repairOvertakesConfirmation',
     witness: {
-      name: 'each device sends on its own active session and the peer opens it on its other (previous) one',
-      reached: (w) =>
-        w.devices.some((d) =>
-          w.devices.some((e) => {
-            const mine = activeWith(d, e.name);
-            const theirs = activeWith(e, d.name);
-            if (d.control !== 'honest' || e.control !== 'honest' || mine === undefined || theirs === undefined || mine.rk0 === theirs.rk0) return false;
-            const openedBy = (from: Device, to: Device, rk0: Session['rk0']) => w.msgs.some((m) => m.sender === from.name && m.to.some((r) => r.dev === to.name && r.rk0 === rk0) && w.accepts.some((a) => a.dev === to.name && a.msg === m.id));
-            return openedBy(d, e, mine.rk0) && openedBy(e, d, theirs.rk0) && w.repairs.some((r) => r.session !== undefined);
-          }),
-        ),
+      name: "Alice keeps her unconfirmed session active (the simultaneous-initiation rule), drops the repair's session once her own carried messages both ways, and Bob's next message on it is lost",
+      reached: (w) => w.losses.some((l) => l.limit === 'after-reorder' && w.msgs[l.msg]?.keyOnly !== true),
     },
-    reqs: ['offline.simultaneous', 'offline.repair-reset'],
+    reqs: ['offline.simultaneous', 'offline.repair-reset', 'offline.previous-session'],
   },
 ];
 

@@ -279,11 +279,12 @@ export interface Loss {
   /**
    * The limit of the spec that explains it, if one does: `two-replacements` (its session was
    * pushed out by a second newer session: at most one previous session is kept), `reordered`
-   * (delivered after a later message, once the previous session was dropped) or
+   * (delivered after a later message, once the previous session was dropped), `after-reorder`
+   * (its sender's earlier messages were accepted out of order) or
    * `one-time-prekey-reused` (a first message whose header names a one-time prekey that another
    * handshake from the same bundle already used).
    */
-  readonly limit?: 'two-replacements' | 'reordered' | 'one-time-prekey-reused';
+  readonly limit?: 'two-replacements' | 'reordered' | 'after-reorder' | 'one-time-prekey-reused';
 }
 
 /** How a stanza reaches a device: directly, or wrapped as a carbon or an archive result (offline.forwarded). */
@@ -610,6 +611,9 @@ export function stateKey(w: World): string {
   }
   parts.push(w.know.key());
   parts.push(w.msgs.map((m) => `${m.id}${m.fsExposed ? 'x' : ''}${m.pcsClaim ? 'p' : ''}`).join(','));
+  // With an honest server the stanzas are not in the attacker's knowledge: which messages exist
+  // (in no particular order, as the knowledge has them otherwise).
+  if (w.setup.server === 'honest') parts.push(w.stanzas.map((st) => `${st.payload.id}:${st.entries.map((e) => `${e.to}/${e.rmsg.id}`).join('+')}`).sort().join(','));
   parts.push(
     w.accepts
       .map((a) => `${a.dev}<${a.from}:${a.content.id}@${a.origin}`)

@@ -13,7 +13,7 @@ import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, RepairElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
+import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 
 /** The fixed time of the examples: 2026-11-26T09:00:00Z. */
@@ -81,12 +81,6 @@ export function specExamples(): Map<string, string> {
     recipients: [device, juliet2, romeo2].map((d) => ({ jid: d.jid, deviceId: d.deviceId })), sessions, rng, now: EXAMPLE_TIME,
   });
   examples.set('A sealed message to two devices of the peer and one own device', prettyXml(sealed.stanza));
-  examples.set('A repair signal', prettyXml(
-    xml('message', { xmlns: 'jabber:client', from: 'juliet@capulet.lit/balcony', to: 'romeo@montague.lit', type: 'chat' }, [
-      RepairElement.toXml({ device: device.deviceId, sender: romeo.deviceId, reason: 'no-session' }),
-      StoreHint.toXml({}),
-    ]),
-  ));
   // Juliet's second device opens msg-1 (its key's handshake header establishes the session) and
   // confirms the session to Romeo's device. Drawn last, so the examples above keep their bytes.
   const opened = openStanza({ stanza: sealed.stanza, self: juliet2, log: [], sessions: new Map(), now: EXAMPLE_TIME });
@@ -96,5 +90,14 @@ export function specExamples(): Map<string, string> {
     recipients: [{ jid: romeo.jid, deviceId: romeo.deviceId }], sessions: opened.sessions, rng, now: EXAMPLE_TIME,
   });
   examples.set('A key-only message confirming a session', prettyXml(confirmation.stanza));
+  // Juliet's laptop cannot open a message from Romeo's second device (it has no session with it):
+  // it repairs by starting a session from that device's bundle and announcing it. Drawn last.
+  const repair = initiateAsync({ self: device, peer: verifyBundle(bundleOf(romeo2), { jid: romeo2.jid, deviceId: romeo2.deviceId, now: EXAMPLE_TIME }), rng });
+  const repairSessions = new Map<string, PeerSession>([[sessionKey(romeo2.jid, romeo2.deviceId), { ratchet: startRatchet(repair.session, rng), confirmation: { state: 'unconfirmed', header: repair.header } }]]);
+  const announcement = sealKeyOnly({
+    to: 'romeo@montague.lit', from: 'juliet@capulet.lit/balcony', id: 'repair-1', senderDeviceId: device.deviceId,
+    recipients: [{ jid: romeo2.jid, deviceId: romeo2.deviceId }], sessions: repairSessions, rng, now: EXAMPLE_TIME,
+  });
+  examples.set('A key-only message announcing a repair: a new session with its handshake header', prettyXml(announcement.stanza));
   return examples;
 }

@@ -9,9 +9,10 @@ import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS } from '../envelope/index.js';
 import { HANDSHAKE_CONSTANTS, HANDSHAKE_LABELS } from '../handshake/index.js';
 import { HASH_LABELS, IDENTITY_CONSTANTS, SIGNATURE_LABELS } from '../identity/index.js';
 import { OFFLINE_CONSTANTS } from '../offline/index.js';
+import { DEVICE_CONSTANTS } from '../device/constants.js';
 
 /** Named constants per section (the `<section>.constants` tables). */
-export const SECTION_CONSTANTS = { identity: IDENTITY_CONSTANTS, handshake: HANDSHAKE_CONSTANTS, envelope: ENVELOPE_CONSTANTS, offline: OFFLINE_CONSTANTS } as const;
+export const SECTION_CONSTANTS = { identity: IDENTITY_CONSTANTS, handshake: HANDSHAKE_CONSTANTS, envelope: ENVELOPE_CONSTANTS, offline: OFFLINE_CONSTANTS, device: DEVICE_CONSTANTS } as const;
 
 /** Labels per section (the `<section>.labels` tables). */
 export const SECTION_LABELS = {

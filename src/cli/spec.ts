@@ -1,7 +1,8 @@
 /**
  * Checks on `spec/seal.xml`: validity against the XSF DTD (xmllint), the XEP-0001 rules for a
  * ProtoXEP, the error registry against the code, the examples against the wire schemas, and
- * requirement tracing (every MUST / SHOULD has an id that code and tests cite).
+ * requirement tracing (every MUST / SHOULD has an id that code and tests cite; a rule a client
+ * follows counts only where the device engine's path cites it and a test through the engine does).
  *
  * @see spec §conventions
  * @module
@@ -17,7 +18,7 @@ import { type Element, WIRE_ELEMENTS, childElements, parseXml } from '../wire/in
 /** The anchors every revision of the XEP has, in order. */
 export const REQUIRED_ANCHORS = [
   'intro', 'reqs', 'conventions', 'glossary', 'suite', 'encoding', 'identity', 'handshake', 'envelope', 'offline',
-  'errors', 'rules', 'impl', 'security', 'privacy', 'iana', 'registrar', 'schema',
+  'device', 'errors', 'rules', 'impl', 'security', 'privacy', 'iana', 'registrar', 'schema',
 ] as const;
 
 /** The XEP as text and as an element tree (entities replaced by placeholders, no DOCTYPE). */
@@ -151,28 +152,264 @@ export function citations(dirs: readonly string[]): Map<string, string[]> {
   return cited;
 }
 
+/**
+ * The relative imports of a `.ts` file, resolved to `.ts` paths. Type-only imports (`import type`,
+ * `export type`) are left out: they bring no code onto a path. Imports of a folder resolve to its
+ * `index.ts`.
+ */
+export function relativeImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)) {
+    if (match[1] !== undefined) continue;
+    const spec = (match[2] ?? match[3])!;
+    if (!spec.startsWith('.')) continue;
+    const target = path.resolve(path.dirname(file), spec);
+    const candidates = [target.replace(/\.js$/, '.ts'), `${target}.ts`, path.join(target, 'index.ts')];
+    const found = candidates.find((c) => c.endsWith('.ts') && isFile(c));
+    if (found !== undefined) out.push(found);
+  }
+  return out;
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Every file reachable from `roots` by relative (non-type-only) imports, the roots included. */
+export function importClosure(roots: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = roots.filter(isFile);
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    stack.push(...relativeImports(file));
+  }
+  return seen;
+}
+
+/**
+ * The requirement ids that are rules a client follows: they count as covered only through the
+ * device engine (issue 13: a helper that implements a MUST is not enough if the client path never
+ * calls it). The prefixes are matched against the whole id, so `identity.device-list` covers
+ * `identity.device-list-keys` and `identity.device-list-rollback`.
+ */
+export const CLIENT_RULE_PREFIXES = ['device.', 'offline.', 'identity.trust', 'identity.key-change', 'identity.device-list', 'identity.pep'] as const;
+
+/** Whether `id` is a client rule ({@link CLIENT_RULE_PREFIXES}). */
+export function isClientRule(id: string): boolean {
+  return CLIENT_RULE_PREFIXES.some((prefix) => id.startsWith(prefix));
+}
+
+/**
+ * The engine's path: the files of `src/device/`, the IO shell `src/net/client.ts`, and every file
+ * they import (relative, non-type-only imports). A citation of a client rule counts only here.
+ */
+export function enginePath(root: string): Set<string> {
+  const device = path.join(root, 'src', 'device');
+  const roots = [path.join(root, 'src', 'device', 'engine.ts'), path.join(root, 'src', 'net', 'client.ts')];
+  const onPath = importClosure(roots);
+  try {
+    for (const file of sourceFiles(device)) onPath.add(file);
+  } catch {
+    // no src/device: nothing more on the path
+  }
+  return onPath;
+}
+
+/**
+ * Whether a test file goes through the engine: it, or a helper it imports from `test/` or
+ * `model/` (not from `src/`, whose `index.ts` re-exports everything), imports `src/device/…`,
+ * `src/net/client.ts` or `src/net/index.ts` directly.
+ */
+export function testsThroughEngine(root: string, testFile: string): boolean {
+  const src = path.join(root, 'src');
+  const entry = (f: string) => f.startsWith(path.join(src, 'device') + path.sep) || f === path.join(src, 'net', 'client.ts') || f === path.join(src, 'net', 'index.ts');
+  const seen = new Set<string>();
+  const stack = [testFile];
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const target of relativeImports(file)) {
+      if (entry(target)) return true;
+      if (!target.startsWith(src + path.sep)) stack.push(target);
+    }
+  }
+  return false;
+}
+
+/** One `@req <id>` citation: the file and its 1-based line. */
+export interface CitationSite {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** Every `@req <id>` cited in the `.ts` files under `dirs`, with file and line. */
+export function citationSites(dirs: readonly string[]): Map<string, CitationSite[]> {
+  const cited = new Map<string, CitationSite[]>();
+  for (const dir of dirs) {
+    for (const file of sourceFiles(dir)) {
+      readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
+        for (const match of text.matchAll(/@req ([a-z0-9]+(?:\.[a-z0-9-]+)+)/g)) cited.set(match[1]!, [...(cited.get(match[1]!) ?? []), { file, line: i + 1 }]);
+      });
+    }
+  }
+  return cited;
+}
+
+const indentOf = (line: string) => line.length - line.trimStart().length;
+
+/**
+ * The lines `[start, end]` (0-based, inclusive) of the block that opens at `start`: up to the
+ * first later non-empty line indented no deeper than the opening line (included when it closes
+ * the block with `}` or `)`).
+ */
+function blockAt(lines: readonly string[], start: number): [number, number] {
+  const indent = indentOf(lines[start]!);
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '' || indentOf(line) > indent) continue;
+    return [start, /^\s*[})\]]/.test(line) ? i : i - 1];
+  }
+  return [start, lines.length - 1];
+}
+
+/**
+ * The names a test file imports from the engine: everything (not type-only) it imports from
+ * `src/device/` or `src/net/client.ts`, what `src/net/client.ts` exports when imported through
+ * `src/net/index.ts`, and everything it imports from a helper in `test/` or `model/` that goes
+ * through the engine ({@link testsThroughEngine}).
+ */
+function engineNames(root: string, file: string): Set<string> {
+  const src = path.join(root, 'src');
+  const client = path.join(src, 'net', 'client.ts');
+  const clientExports = new Set([...readFileSync(client, 'utf8').matchAll(/export\s+(?:declare\s+)?(?:abstract\s+)?(?:class|function|const|let|interface|type|enum)\s+([A-Za-z0-9_$]+)/g)].map((m) => m[1]!));
+  const names = new Set<string>();
+  const text = readFileSync(file, 'utf8');
+  for (const match of text.matchAll(/(?:^|\n)\s*import\s+(type\s+)?([^;]*?)\s+from\s+'([^']+)'/g)) {
+    if (match[1] !== undefined || !match[3]!.startsWith('.')) continue;
+    const [target] = relativeImports(file).filter((t) => t === path.resolve(path.dirname(file), match[3]!).replace(/\.js$/, '.ts') || t === path.join(path.resolve(path.dirname(file), match[3]!), 'index.ts'));
+    if (target === undefined) continue;
+    const braces = /\{([^}]*)\}/.exec(match[2]!)?.[1] ?? '';
+    const imported = braces.split(',').map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('type ')).map((s) => {
+      const [name, alias] = s.split(/\s+as\s+/);
+      return { name: name!.trim(), local: (alias ?? name)!.trim() };
+    });
+    const defaultOrNamespace = /^\s*(?:\*\s+as\s+)?([A-Za-z0-9_$]+)/.exec(match[2]!.replace(/\{[^}]*\}/, ''))?.[1];
+    const inDevice = target.startsWith(path.join(src, 'device') + path.sep);
+    const viaNetIndex = target === path.join(src, 'net', 'index.ts');
+    const helper = !target.startsWith(src + path.sep) && testsThroughEngine(root, target);
+    for (const { name, local } of imported) if (inDevice || target === client || helper || (viaNetIndex && clientExports.has(name))) names.add(local);
+    if (defaultOrNamespace !== undefined && (inDevice || target === client || helper || viaNetIndex)) names.add(defaultOrNamespace);
+  }
+  return names;
+}
+
+/**
+ * Whether the test that holds a citation goes through the engine. In a `*.test.ts` file the
+ * citation must be inside an `it(…)`/`test(…)` block whose text uses a name the file imports from
+ * the engine ({@link engineNames}), or a function or constant of the file that (transitively)
+ * does; a citation outside every test block (a file or describe comment) counts for nothing. A
+ * citation in another file of `test/` or `model/` (a helper, a model) counts when that file goes
+ * through the engine ({@link testsThroughEngine}). So a file that holds one engine test does not
+ * lend it to its unit tests of helpers.
+ */
+export function citingTestGoesThroughEngine(root: string, site: CitationSite): boolean {
+  if (!site.file.endsWith('.test.ts')) return testsThroughEngine(root, site.file);
+  const lines = readFileSync(site.file, 'utf8').split('\n');
+  const at = site.line - 1;
+  let block: [number, number] | undefined;
+  for (let i = at; i >= 0 && block === undefined; i--) {
+    if (!/^\s*(?:it|test)[.(]/.test(lines[i]!)) continue;
+    const [start, end] = blockAt(lines, i);
+    if (end >= at) block = [start, end];
+    else break;
+  }
+  if (block === undefined) return false;
+  const engine = engineNames(root, site.file);
+  if (engine.size === 0) return false;
+  // The helpers of the file: functions and constants declared outside every test block (a test's
+  // own variables are part of its text already), with the text of each.
+  const tests: [number, number][] = [];
+  lines.forEach((line, i) => {
+    if (/^\s*(?:it|test)[.(]/.test(line) && !tests.some(([a, b]) => i >= a && i <= b)) tests.push(blockAt(lines, i));
+  });
+  const declarations = new Map<string, string>();
+  lines.forEach((line, i) => {
+    if (tests.some(([a, b]) => i >= a && i <= b)) return;
+    const m = /^\s*(?:export\s+)?(?:async\s+)?(?:function\s*\*?\s*([A-Za-z0-9_$]+)|(?:const|let|var|class)\s+([A-Za-z0-9_$]+))/.exec(line);
+    const name = m?.[1] ?? m?.[2];
+    if (name === undefined) return;
+    const [start, end] = blockAt(lines, i);
+    declarations.set(name, (declarations.get(name) ?? '') + lines.slice(start, end + 1).join('\n'));
+  });
+  // Names in code only: string literals and comments are left out.
+  const code = (text: string) => text.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, "''").replace(/\/\/[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  const uses = (text: string, names: ReadonlySet<string>) => [...code(text).matchAll(/[A-Za-z0-9_$]+/g)].some((w) => names.has(w[0]));
+  const using = new Set(engine);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, text] of declarations) if (!using.has(name) && uses(text, using)) {
+      using.add(name);
+      changed = true;
+    }
+  }
+  return uses(lines.slice(block[0], block[1] + 1).join('\n'), using);
+}
+
 /** Requirement coverage: per section, how many ids are cited by code and by tests. */
 export interface TracingReport {
   readonly rows: readonly { section: string; total: number; code: number; tests: number }[];
   readonly problems: readonly string[];
 }
 
-/** Cross-checks requirement ids in the XEP against citations in `src/` and `test/`. */
+/**
+ * Cross-checks requirement ids in the XEP against citations in `src/` and `test/` (and `model/`).
+ *
+ * A code citation counts only in the implementation: never in `src/vectors/` (which generates
+ * vectors) or `src/cli/` (tooling). For a client rule ({@link isClientRule}) it counts only on the
+ * engine's path ({@link enginePath}), and a test citation only in a test that goes through the
+ * engine ({@link testsThroughEngine}): a rule the client path never applies is not covered
+ * because a helper implementing it is cited and unit-tested.
+ */
 export function traceRequirements(spec: SpecDocument, root: string): TracingReport {
   const { requirements: reqs, problems } = requirements(spec);
   const code = citations([path.join(root, 'src')]);
   const tests = citations([path.join(root, 'test'), path.join(root, 'model')].filter((d) => { try { return statSync(d).isDirectory(); } catch { return false; } }));
   const ids = new Set(reqs.map((r) => r.id));
   const out = [...problems];
+  const tooling = [path.join(root, 'src', 'vectors') + path.sep, path.join(root, 'src', 'cli') + path.sep];
+  const onPath = enginePath(root);
+  const testSites = citationSites([path.join(root, 'test'), path.join(root, 'model')].filter((d) => { try { return statSync(d).isDirectory(); } catch { return false; } }));
+  const rel = (files: readonly string[]) => [...new Set(files)].map((f) => path.relative(root, f)).join(', ');
+  const codeCovered = new Set<string>();
+  const testCovered = new Set<string>();
   for (const r of reqs) {
-    if (!code.has(r.id)) out.push(`${r.id}: no code cites it (@req ${r.id} in src/)`);
-    if (!tests.has(r.id)) out.push(`${r.id}: no test cites it (@req ${r.id} in test/)`);
+    const client = isClientRule(r.id);
+    const inCode = code.get(r.id) ?? [];
+    const inTests = tests.get(r.id) ?? [];
+    const implementation = inCode.filter((f) => !tooling.some((t) => f.startsWith(t)));
+    const countingCode = client ? implementation.filter((f) => onPath.has(f)) : implementation;
+    const countingTests = client ? (testSites.get(r.id) ?? []).filter((site) => citingTestGoesThroughEngine(root, site)) : inTests;
+    if (inCode.length === 0) out.push(`${r.id}: no code cites it (@req ${r.id} in src/)`);
+    else if (countingCode.length === 0 && implementation.length === 0) out.push(`${r.id}: only tooling cites it (${rel(inCode)}), no implementation`);
+    else if (countingCode.length === 0) out.push(`${r.id}: no code on the engine's path cites it (cited only in ${rel(inCode)}; the path is src/device/, src/net/client.ts and what they import)`);
+    else codeCovered.add(r.id);
+    if (inTests.length === 0) out.push(`${r.id}: no test cites it (@req ${r.id} in test/)`);
+    else if (countingTests.length === 0) out.push(`${r.id}: no test through the engine cites it (cited in ${rel(inTests)}, but not in a test that uses src/device/ or src/net/client.ts)`);
+    else testCovered.add(r.id);
   }
   for (const [id, files] of [...code, ...tests]) if (!ids.has(id)) out.push(`${id}: cited in ${path.relative(root, files[0]!)} but not defined in the XEP`);
   const sections = [...new Set(reqs.map((r) => r.section))];
   const rows = sections.map((section) => {
     const inSection = reqs.filter((r) => r.section === section);
-    return { section, total: inSection.length, code: inSection.filter((r) => code.has(r.id)).length, tests: inSection.filter((r) => tests.has(r.id)).length };
+    return { section, total: inSection.length, code: inSection.filter((r) => codeCovered.has(r.id)).length, tests: inSection.filter((r) => testCovered.has(r.id)).length };
   });
   return { rows, problems: out };
 }
@@ -364,6 +601,7 @@ const SECTION_TITLES: Readonly<Record<string, string>> = {
   handshake: 'Session Establishment',
   envelope: 'Message Encryption',
   offline: 'Offline Delivery and Session Repair',
+  device: 'The Device Engine',
 };
 const INDEX_HEADER = '<tr><th>Section</th><th>Rules</th><th>Requirement ids</th></tr>\n';
 

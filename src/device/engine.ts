@@ -292,6 +292,8 @@ class Step {
       if (listedSigningKey(verified, pd) === undefined) this.pendingRepairs.delete(peer);
       else {
         this.pendingRepairs.set(peer, reason);
+        // @req offline.repair-reset: the rate limit counts a repair that waited for the list too.
+        this.repairs[peer] = this.now;
         this.fetch.push({ kind: 'bundle', jid, deviceId: toDeviceId(pd) });
       }
     }
@@ -626,10 +628,21 @@ class Step {
       return;
     }
     const established = result.log !== this.log;
-    const next = result.sessions.get(key)!;
+    let next = result.sessions.get(key)!;
+    // @req offline.replenish: a used one-time prekey leaves the published bundle at once, so no
+    // second initiator picks it (its handshake would fail and its message would be lost).
+    if (result.state.oneTimePrekeys.length !== this.device.oneTimePrekeys.length) this.bundleChanged = true;
     this.device = result.state;
     this.log = result.log;
-    const onActive = existing === undefined || next.ratchet !== existing.session.ratchet;
+    const openedOnActive = existing === undefined || next.ratchet !== existing.session.ratchet;
+    if (!established && !openedOnActive && next.confirmation.state === 'unconfirmed' && next.alternate !== undefined && compareBytes(next.alternate.sessionId, next.ratchet.sessionId) < 0) {
+      // @req offline.simultaneous: the peer answers on the kept session while this device's own
+      // (newer) session is unconfirmed — the peer ranked the two by session id, so this device
+      // does the same: the smaller one becomes active (a repair that crossed the peer's own
+      // handshake converges instead of leaving each side sending on another session).
+      next = { ratchet: next.alternate, confirmation: { state: 'confirmed' }, alternate: next.ratchet };
+    }
+    const onActive = openedOnActive;
     const replacedConfirmed = established && existing !== undefined && existing.session.confirmation.state === 'confirmed';
     // A late message opened on the previous session advances that session (a new object): only
     // another session becoming the previous one restarts the counters of offline.previous-session.
@@ -642,7 +655,10 @@ class Step {
       session: next,
       alternateSince: alternateChanged ? (next.alternate === undefined ? undefined : this.now) : existing?.alternateSince,
       activeSent: alternateChanged ? false : (existing?.activeSent ?? false),
-      activeOpened: (alternateChanged ? false : (existing?.activeOpened ?? false)) || onActive,
+      // The peer has answered this device on the active session when a message there carries a
+      // new ratchet key after this device sent on it: the peer received that message and has
+      // switched; only then (offline.previous-session) may the previous session go.
+      activeOpened: (alternateChanged ? false : (existing?.activeOpened ?? false)) || (onActive && !alternateChanged && existing !== undefined && existing.activeSent && toHex(next.ratchet.sessionId) === toHex(existing.session.ratchet.sessionId) && hexOf(next.ratchet.remoteRatchetKey) !== hexOf(existing.session.ratchet.remoteRatchetKey)),
       receivedSinceSend: (existing?.receivedSinceSend ?? 0) + (onActive ? 1 : 0),
     });
     this.peers.set(key, record);
@@ -894,6 +910,15 @@ class Step {
     if (this.queries.size >= DEVICE_CONSTANTS.MAX_ARCHIVE_QUERIES) this.queries.delete(this.queries.values().next().value!);
     this.queries.add(queryid);
   }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function hexOf(key: Uint8Array | undefined): string | undefined {
+  return key === undefined ? undefined : toHex(key);
 }
 
 function stanzaIdOf(stanza: Element): string | undefined {

@@ -31,8 +31,9 @@ export interface PeerRecord {
   readonly session: PeerSession;
   /** When the kept previous session (`session.alternate`) became the previous one. */
   readonly alternateSince: number | undefined;
-  /** Whether this device has sent, and opened a message, on the active session since then. */
+  /** Whether this device has sent on the active session since the previous session became the previous one. */
   readonly activeSent: boolean;
+  /** Whether the peer has answered on the active session since then: a message with a new ratchet key after this device sent (the peer received it and switched). */
   readonly activeOpened: boolean;
   /** Messages opened from the device on the active session since this device last sent to it. */
   readonly receivedSinceSend: number;

@@ -12,8 +12,4 @@ export const OFFLINE_CONSTANTS = {
   ONE_TIME_PREKEY_THRESHOLD: 25,
   /** How often a device replaces its signed prekey and KEM prekey: 7 days. */
   PREKEY_ROTATION_PERIOD: 7 * 86400,
-  /** Minimum seconds between two repair signals a device sends to the same peer device. */
-  REPAIR_SIGNAL_INTERVAL: 3600,
-  /** Minimum seconds between two session resets a device performs for the same peer device on request. */
-  REPAIR_RESET_INTERVAL: 3600,
 } as const;

@@ -1,7 +1,8 @@
 /**
- * §offline: what makes store-and-forward safe and lossless: the prekey lifecycle and session
- * repair (duplicates, skipped keys, transactional opens and simultaneous initiation are enforced
- * where they happen, in §handshake and §envelope).
+ * §offline: what makes store-and-forward safe and lossless: the prekey lifecycle and which
+ * failures call for a session repair (duplicates, skipped keys, transactional opens and
+ * simultaneous initiation are enforced where they happen, in §handshake and §envelope; forwarded
+ * stanzas, repairs and previous sessions in the device engine, §device).
  *
  * @see spec §offline
  * @module

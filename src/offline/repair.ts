@@ -1,64 +1,42 @@
 /**
- * Healing broken sessions: which failures make a device send a repair signal, and the rate
- * limits on both sides that keep two devices from looping.
+ * Healing broken sessions: which failures to open a message a new session can fix. The repair
+ * itself (a new asynchronous session started by the device that could not open the message,
+ * announced by a key-only message, rate-limited per peer device) is the device engine's
+ * (src/device); there is no repair signal on the wire.
  *
  * @see spec §offline.repair
  * @module
  */
+import type { SealErrorCode } from '../errors.js';
 import type { OpenResult } from '../envelope/envelope.js';
-import type { RepairReason } from '../wire/repair.js';
-import { REPAIR_REASONS } from '../wire/repair.js';
-import { OFFLINE_CONSTANTS } from './constants.js';
-
-/** When this device last sent a repair signal to, and last reset a session on request of, each peer device. */
-export interface RepairLog {
-  readonly signalled: { readonly [peer: string]: number };
-  readonly reset: { readonly [peer: string]: number };
-}
-
-/** An empty log. */
-export const EMPTY_REPAIR_LOG: RepairLog = { signalled: {}, reset: {} };
 
 /**
- * The repair reason for a failed open, or `undefined` when the failure does not call for one
- * (duplicates, malformed or redirected stanzas: nothing the sender can fix by a new session).
+ * The failures after which a device repairs its session with the sending device (requirement
+ * `offline.repair-signal`). Not `message-key-unavailable`: a replay and a message too late to
+ * open look the same, and a new session changes neither.
  *
  * @see spec §offline.repair
  */
-export function repairReason(result: OpenResult): RepairReason | undefined {
+export const REPAIRABLE_FAILURES = ['no-session', 'not-for-this-device', 'authentication-failed', 'unknown-prekey', 'expired-prekey', 'skip-limit'] as const satisfies readonly (SealErrorCode | 'not-for-this-device')[];
+
+/** A failure a new session can fix. @see spec §offline.repair */
+export type RepairableFailure = (typeof REPAIRABLE_FAILURES)[number];
+
+/**
+ * The repairable failure of an open, or `undefined` when the result calls for no repair
+ * (opened, a duplicate, an old or replayed message key, a malformed or redirected stanza:
+ * nothing a new session can fix). Which path the stanza came by, and the rate limit, are the
+ * device engine's to check.
+ *
+ * @example
+ * ```ts
+ * repairReason({ kind: 'error', error: new SealError('no-session', '…') }) === 'no-session'
+ * ```
+ * @see spec §offline.repair
+ */
+export function repairReason(result: OpenResult): RepairableFailure | undefined {
   if (result.kind === 'not-for-this-device') return 'not-for-this-device';
   if (result.kind !== 'error') return undefined;
-  const code = result.error.code as string;
-  return (REPAIR_REASONS as readonly string[]).includes(code) ? (code as RepairReason) : undefined;
-}
-
-/**
- * Whether to send a repair signal to `peer` now; at most one per REPAIR_SIGNAL_INTERVAL.
- *
- * Implements requirement `offline.repair-signal`.
- *
- * @returns the decision and the log to store when the signal is sent.
- * @see spec §offline.repair
- */
-export function signalRepair(log: RepairLog, peer: string, now: number): { send: boolean; log: RepairLog } {
-  // @req offline.repair-signal
-  const last = log.signalled[peer];
-  if (last !== undefined && now - last < OFFLINE_CONSTANTS.REPAIR_SIGNAL_INTERVAL) return { send: false, log };
-  return { send: true, log: { ...log, signalled: { ...log.signalled, [peer]: now } } };
-}
-
-/**
- * Whether to answer a repair signal from `peer` by discarding the session with it and starting a
- * new asynchronous handshake from a freshly fetched device list and bundle; at most one reset per
- * REPAIR_RESET_INTERVAL, so that neither a confused peer nor a forged signal can cause a loop.
- *
- * Implements requirement `offline.repair-reset`.
- *
- * @see spec §offline.repair
- */
-export function acceptRepair(log: RepairLog, peer: string, now: number): { reset: boolean; log: RepairLog } {
-  // @req offline.repair-reset
-  const last = log.reset[peer];
-  if (last !== undefined && now - last < OFFLINE_CONSTANTS.REPAIR_RESET_INTERVAL) return { reset: false, log };
-  return { reset: true, log: { ...log, reset: { ...log.reset, [peer]: now } } };
+  const code: string = result.error.code;
+  return (REPAIRABLE_FAILURES as readonly string[]).includes(code) ? (code as RepairableFailure) : undefined;
 }

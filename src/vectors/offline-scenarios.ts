@@ -385,7 +385,7 @@ function prekeyRotationGrace(r: Rng, d: Devices): OfflineCase[] {
     {
       comment:
         `PrekeyRotationGrace, too late: ${withOld}B3 stays offline six days longer, past the old prekeys' expiry plus PREKEY_GRACE_PERIOD; its rotation then deletes them (receiver: the pruned state, now six days after NOW). ` +
-        'Both messages name a signed prekey B3 no longer holds: unknown-prekey (a repair signal tells A1)',
+        'Both messages name a signed prekey B3 no longer holds: unknown-prekey (B3 repairs: it starts a new session with A1)',
       flags: ['PrekeyRotationGrace', 'UnknownPrekey'],
       inputs: inputs(pruned.state, late, [old2, old1]),
       expect: [error('unknown-prekey'), error('unknown-prekey')],

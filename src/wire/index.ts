@@ -13,7 +13,6 @@ export * from './devices.js';
 export * from './pep.js';
 export * from './handshake.js';
 export * from './sealed.js';
-export * from './repair.js';
 
 import type { WireElement } from './element.js';
 import { EncryptionMarker, StoreHint } from './marker.js';
@@ -21,7 +20,6 @@ import { BundleElement } from './bundle.js';
 import { DeviceListElement } from './devices.js';
 import { DtlsFingerprintsElement, InteractiveMessageElement } from './handshake.js';
 import { SealedElement } from './sealed.js';
-import { RepairElement } from './repair.js';
 
 /** Every wire element Seal defines, for tools that map any element to its definition. */
-export const WIRE_ELEMENTS: readonly WireElement<unknown>[] = [EncryptionMarker, StoreHint, BundleElement, DeviceListElement, InteractiveMessageElement, DtlsFingerprintsElement, SealedElement, RepairElement] as readonly WireElement<unknown>[];
+export const WIRE_ELEMENTS: readonly WireElement<unknown>[] = [EncryptionMarker, StoreHint, BundleElement, DeviceListElement, InteractiveMessageElement, DtlsFingerprintsElement, SealedElement] as readonly WireElement<unknown>[];
