@@ -32,6 +32,7 @@ import { ENVELOPE_CONSTANTS } from '../envelope/constants.js';
 import type { RatchetState } from '../envelope/ratchet.js';
 import { startRatchet } from '../envelope/ratchet.js';
 import { replenishOneTimePrekeys, rotatePrekeys } from '../offline/prekeys.js';
+import { REPAIRABLE_FAILURES } from '../offline/repair.js';
 import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { InteractiveMessageElement, type InteractiveMessageValue } from '../wire/handshake.js';
@@ -46,7 +47,7 @@ import type { DecisionReason, DeviceAddress, DeviceInput, EngineOptions, FetchRe
 
 
 /** The failures a new session can fix. @see spec §offline.repair */
-const REPAIRABLE: ReadonlySet<string> = new Set(['no-session', 'not-for-this-device', 'authentication-failed', 'unknown-prekey', 'expired-prekey', 'skip-limit']);
+const REPAIRABLE: ReadonlySet<string> = new Set(REPAIRABLE_FAILURES);
 
 function emptyTrust(): AccountTrust {
   return { devices: {} };
@@ -149,9 +150,19 @@ class Step {
 
   setAccount(record: AccountRecord): void {
     if (!this.accounts.has(record.jid) && this.accounts.size >= DEVICE_CONSTANTS.MAX_ACCOUNTS) {
-      throw new SealError('length-out-of-range', `device engine: at most ${DEVICE_CONSTANTS.MAX_ACCOUNTS} accounts are tracked`);
+      // @req device.bounds: at the bound, the oldest account with no session and nothing held or
+      // decided by the user is forgotten (it is fetched again when it writes); otherwise refuse.
+      const idle = [...this.accounts.values()].find((a) => a.jid !== this.device.jid && !this.hasPeers(a.jid) && ![...this.held.values()].some((h) => h.from.jid === a.jid) && !Object.values(a.trust.devices).some((d) => d.level !== 'undecided') && a.trust.accountKey?.level !== 'verified' && a.trust.accountKey?.level !== 'distrusted');
+      if (idle === undefined) throw new SealError('length-out-of-range', `device engine: at most ${DEVICE_CONSTANTS.MAX_ACCOUNTS} accounts are tracked`);
+      this.accounts.delete(idle.jid);
+      this.listTexts.delete(idle.jid);
     }
     this.accounts.set(record.jid, record);
+  }
+
+  hasPeers(jid: string): boolean {
+    for (const peer of this.peers.values()) if (peer.jid === jid) return true;
+    return false;
   }
 
   /** Whether a device with identity key `keyHex` may be used (identity.trust-*). */

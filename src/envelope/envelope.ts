@@ -319,7 +319,7 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   // The message belongs to the session its handshake just created, or else to the active or the
   // other kept session; each attempt works on a copy.
   // Try first the session whose chains know the header's ratchet key, so that the error reported
-  // (and signalled for repair) is the one of the session the message belongs to.
+  // (and repaired for) is the one of the session the message belongs to.
   const headerKey = toHex(wrapped.header.slice(0, 32));
   const knows = (r: RatchetState | undefined) => r !== undefined && ((r.remoteRatchetKey !== undefined && toHex(r.remoteRatchetKey) === headerKey) || r.skipped.some((k) => k.ratchetKey === headerKey));
   const preferAlternate = (incoming !== undefined && session.alternate === incoming) || (!knows(session.ratchet) && knows(session.alternate));
