@@ -390,17 +390,23 @@ describe('§offline.repair: the receiver of a failed message starts a new sessio
     await world.flush();
     expect(opened(since(alice, mark))).toEqual(['late 1', 'late 2']);
     expect(kinds(since(bob, markB))).toEqual(['session-started', 'repair-received']);
-    // Bob confirmed the new session with a key-only message: Alice has now sent (her key-only
-    // message) and opened on it, so the previous session is dropped.
-    expect(kinds(bob.events.slice(markB))).toContain('session-started');
-    expect(alice.engine.state.peers.get(peer)!.session.alternate).toBeUndefined();
-    expect(toHex(alice.engine.state.peers.get(peer)!.session.ratchet.sessionId)).toBe(toHex(record.session.ratchet.sessionId));
+    // Both sides send on the new session (late messages on the old one do not pull Alice back).
+    const repairSession = toHex(record.session.ratchet.sessionId);
+    const activeOf = (c: SealClient, k: string) => toHex(c.engine.state.peers.get(k)!.session.ratchet.sessionId);
+    expect(activeOf(alice, peer)).toBe(repairSession);
+    expect(activeOf(bob, sessionKey(ALICE, alice.state.deviceId))).toBe(repairSession);
     await bob.send(ALICE, 'on the new session');
     await world.flush();
-    expect(opened(since(alice, mark))).toEqual(['late 1', 'late 2', 'on the new session']);
     await alice.send(BOB, 'and back');
     await world.flush();
+    await bob.send(ALICE, 'and again');
+    await world.flush();
+    expect(opened(since(alice, mark))).toEqual(['late 1', 'late 2', 'on the new session', 'and again']);
     expect(opened(bob.events).at(-1)).toBe('and back');
+    // The new session carried messages both ways: the previous one is dropped, on both sides.
+    expect(alice.engine.state.peers.get(peer)!.session.alternate).toBeUndefined();
+    expect(bob.engine.state.peers.get(sessionKey(ALICE, alice.state.deviceId))!.session.alternate).toBeUndefined();
+    expect(activeOf(alice, peer)).toBe(repairSession);
 
     // After REPAIR_INTERVAL, a failure may start a new session again.
     world.advance(DEVICE_CONSTANTS.REPAIR_INTERVAL);
