@@ -136,6 +136,11 @@ describe('§device.pinning: a handshake under another identity key for a known d
     const mark2 = alice.events.length;
     await alice.receive(second.stanza);
     expect(opened(since(alice, mark2))).toEqual([]);
+    // Held stanzas fetch an account's list at most once per LIST_FETCH_INTERVAL (device.bounds):
+    // the second offer waits for the next list, which a tick fetches once the interval has passed.
+    expect(kinds(since(alice, mark2))).not.toContain('decision-needed');
+    world.advance(DEVICE_CONSTANTS.LIST_FETCH_INTERVAL);
+    await alice.tick();
     expect(kinds(since(alice, mark2))).toContain('decision-needed');
     await alice.decide(BOB, { deviceId: bobDevice }, keyOf(mallory), 'verified');
     expect(opened(since(alice, mark2))).toEqual(['second try']);
@@ -353,48 +358,66 @@ const isKeyOnly = (s: Element) => s.getChild('sealed', 'urn:xmpp:seal:0') !== un
 const carriesHandshake = (s: Element) => s.getChild('sealed', 'urn:xmpp:seal:0')!.getChildren('keys').some((k) => k.getChildren('key').some((key) => key.attrs.handshake === 'true'));
 
 describe('§offline.repair: the receiver of a failed message starts a new session itself', () => {
-  it('a corrupted stanza makes Alice start a new session (key-only message with a handshake); late messages on the old session still open; the old session goes once the new one carried messages both ways; one repair per interval', async () => {
-    // @req offline.repair-signal
-    // @req offline.repair-reset
-    // @req offline.previous-session
-    // @req device.key-only
+  /**
+   * Bob sends two messages on the session he has with Alice; corrupted copies reach Alice first:
+   * the first makes her start a new session (the repair), the second, within REPAIR_INTERVAL,
+   * nothing. Then everything in flight arrives.
+   */
+  async function repaired() {
     const { world, alice, aliceWire, bob, bobWire } = await conversation('repair');
     const peer = sessionKey(BOB, bob.state.deviceId);
     const oldSession = toHex(alice.engine.state.peers.get(peer)!.session.ratchet.sessionId);
     await bob.send(ALICE, 'late 1'); // sealed on the old session, still on its way
-    const late = lastSealed(bobWire.sent, `${BOB}/b`);
     const mark = alice.events.length;
     const sentBefore = aliceWire.sent.length;
-    await alice.receive(corruptKey(late, ALICE, alice.state.deviceId));
-    const events = since(alice, mark);
-    expect(failedCodes(events)).toEqual(['authentication-failed']);
-    expect(events).toContainEqual({ kind: 'repair-sent', peer: { jid: BOB, deviceId: bob.state.deviceId }, reason: 'authentication-failed' });
-    const repair = aliceWire.sent.slice(sentBefore);
-    expect(repair).toHaveLength(1);
-    expect(isKeyOnly(repair[0]!) && carriesHandshake(repair[0]!)).toBe(true);
-    const record = alice.engine.state.peers.get(peer)!;
-    expect(toHex(record.session.ratchet.sessionId)).not.toBe(oldSession);
-    expect(toHex(record.session.alternate!.sessionId)).toBe(oldSession); // kept for late messages
-
-    // A second failure within the interval starts nothing.
+    await alice.receive(corruptKey(lastSealed(bobWire.sent, `${BOB}/b`), ALICE, alice.state.deviceId));
+    const first = { events: since(alice, mark), sent: aliceWire.sent.slice(sentBefore), record: alice.engine.state.peers.get(peer)! };
     await bob.send(ALICE, 'late 2');
-    const late2 = lastSealed(bobWire.sent, `${BOB}/b`);
     const mark2 = alice.events.length;
     const sent2 = aliceWire.sent.length;
-    await alice.receive(corruptKey(late2, ALICE, alice.state.deviceId));
-    expect(kinds(since(alice, mark2))).toEqual(['failed']);
-    expect(aliceWire.sent.length).toBe(sent2);
-
-    // Everything in flight arrives: the late messages open on the old session, Bob takes up the new one.
+    await alice.receive(corruptKey(lastSealed(bobWire.sent, `${BOB}/b`), ALICE, alice.state.deviceId));
+    const second = { events: since(alice, mark2), sent: aliceWire.sent.slice(sent2) };
     const markB = bob.events.length;
     await world.flush();
+    return { world, alice, bob, bobWire, peer, oldSession, repairSession: toHex(first.record.session.ratchet.sessionId), mark, markB, first, second };
+  }
+
+  it('a corrupted stanza makes Alice start a new session (key-only message with a handshake); late messages on the old session still open; one repair per interval', async () => {
+    // @req offline.repair-signal
+    // @req offline.repair-reset
+    // @req offline.previous-session
+    // @req device.key-only
+    const { world, alice, bob, bobWire, oldSession, repairSession, mark, markB, first, second } = await repaired();
+    expect(failedCodes(first.events)).toEqual(['authentication-failed']);
+    expect(first.events).toContainEqual({ kind: 'repair-sent', peer: { jid: BOB, deviceId: bob.state.deviceId }, reason: 'authentication-failed' });
+    expect(first.sent).toHaveLength(1);
+    expect(isKeyOnly(first.sent[0]!) && carriesHandshake(first.sent[0]!)).toBe(true);
+    expect(repairSession).not.toBe(oldSession);
+    expect(toHex(first.record.session.alternate!.sessionId)).toBe(oldSession); // kept for late messages
+    // The second failure, within the interval, started nothing.
+    expect(kinds(second.events)).toEqual(['failed']);
+    expect(second.sent).toEqual([]);
+    // Everything in flight arrived: the late messages opened on the old session, Bob took up the new one.
     expect(opened(since(alice, mark))).toEqual(['late 1', 'late 2']);
     expect(kinds(since(bob, markB))).toEqual(['session-started', 'repair-received']);
-    // Both sides send on the new session (late messages on the old one do not pull Alice back).
-    const repairSession = toHex(record.session.ratchet.sessionId);
+    expect(bob.events.filter((e) => e.kind === 'session-started').at(-1)).toMatchObject({ sessionId: repairSession, role: 'responder' });
+    // After REPAIR_INTERVAL, a failure may start a new session again.
+    world.advance(DEVICE_CONSTANTS.REPAIR_INTERVAL);
+    await bob.send(ALICE, 'later');
+    const mark3 = alice.events.length;
+    await alice.receive(corruptKey(lastSealed(bobWire.sent, `${BOB}/b`), ALICE, alice.state.deviceId));
+    expect(kinds(since(alice, mark3))).toContain('repair-sent');
+  });
+
+  it('after a repair both sides send on the new session (late messages on the old one do not pull the repairing device back), the previous session goes once the new one carried messages both ways, and a later repair loses nothing', async () => {
+    // @req offline.previous-session
+    // @req offline.simultaneous
+    // @req offline.repair-reset
+    const { world, alice, bob, bobWire, peer, repairSession, mark } = await repaired();
     const activeOf = (c: SealClient, k: string) => toHex(c.engine.state.peers.get(k)!.session.ratchet.sessionId);
+    const back = sessionKey(ALICE, alice.state.deviceId);
+    expect(activeOf(bob, back)).toBe(repairSession);
     expect(activeOf(alice, peer)).toBe(repairSession);
-    expect(activeOf(bob, sessionKey(ALICE, alice.state.deviceId))).toBe(repairSession);
     await bob.send(ALICE, 'on the new session');
     await world.flush();
     await alice.send(BOB, 'and back');
@@ -405,10 +428,8 @@ describe('§offline.repair: the receiver of a failed message starts a new sessio
     expect(opened(bob.events).at(-1)).toBe('and back');
     // The new session carried messages both ways: the previous one is dropped, on both sides.
     expect(alice.engine.state.peers.get(peer)!.session.alternate).toBeUndefined();
-    expect(bob.engine.state.peers.get(sessionKey(ALICE, alice.state.deviceId))!.session.alternate).toBeUndefined();
-    expect(activeOf(alice, peer)).toBe(repairSession);
-
-    // After REPAIR_INTERVAL, a failure may start a new session again.
+    expect(bob.engine.state.peers.get(back)!.session.alternate).toBeUndefined();
+    // A second repair an hour later: Bob's message on the session he sends with still opens.
     world.advance(DEVICE_CONSTANTS.REPAIR_INTERVAL);
     await bob.send(ALICE, 'later');
     const mark3 = alice.events.length;
@@ -416,6 +437,7 @@ describe('§offline.repair: the receiver of a failed message starts a new sessio
     expect(kinds(since(alice, mark3))).toContain('repair-sent');
     await world.flush();
     expect(opened(since(alice, mark3))).toEqual(['later']);
+    expect(activeOf(alice, peer)).toBe(activeOf(bob, back));
   });
 
   it('a repair never takes a substituted bundle: the new session needs the listed key, and the old one stays', async () => {
@@ -944,12 +966,19 @@ describe('§device.bounds: what a sender can make a device keep is bounded, what
     const { client: alice } = await world.client(`${ALICE}/a`, { store });
     const mallory = createDeviceState({ jid: MALLORY, now: world.now(), rng: seededRng('mallory device'), oneTimePrekeys: 1 });
     const forged = forgedHandshake(world, mallory, `${MALLORY}/x`, ALICE, alice.state.deviceId, 'hi', 'bounds');
+    // Count the device-list fetches the flood causes (device.bounds: one per LIST_FETCH_INTERVAL).
+    let listFetches = 0;
+    world.server.adversary.refusePepRequest = (owner, request) => {
+      if (owner === MALLORY && request.getChild('items')?.attrs.node === DEVICE_LIST_NODE) listFetches++;
+      return undefined;
+    };
     // The key is read from the handshake header before any verification: only the device id changes.
     for (let i = 0; i < 300; i++) {
       const stanza = parseXml(forged.stanza.toString());
       stanza.getChild('sealed', SEAL)!.attrs.sid = String(1000 + i);
       await alice.receive(stanza);
     }
+    expect(listFetches).toBe(1);
     const bound = DEVICE_CONSTANTS.MAX_HELD_PER_ACCOUNT;
     const account = alice.engine.trustOf(MALLORY)!;
     expect(Object.keys(account.pendingDevices).length).toBeLessThanOrEqual(bound);

@@ -81,6 +81,8 @@ class Step {
   readonly pendingRepairs: Map<string, SessionRepairReason>;
   /** The text of the last list element accepted per account (memory only: a refetch of the same list costs no verification). */
   readonly listTexts: Map<string, string>;
+  /** When held stanzas last made this device fetch each account's list (memory only: the rate limit). */
+  readonly listFetchedAt: Map<string, number>;
   readonly send: OutgoingStanza[] = [];
   readonly publish: PublishRequest[] = [];
   readonly fetch: FetchRequest[] = [];
@@ -107,6 +109,7 @@ class Step {
     this.queries = new Set(base.queries);
     this.pendingRepairs = new Map(base.pendingRepairs);
     this.listTexts = new Map(base.listTexts);
+    this.listFetchedAt = new Map(base.listFetchedAt);
   }
 
   get self(): DeviceAddress {
@@ -137,6 +140,7 @@ class Step {
       queries: this.queries,
       pendingRepairs: this.pendingRepairs,
       listTexts: this.listTexts,
+      listFetchedAt: this.listFetchedAt,
     };
     const fetch = dedupeFetches(this.fetch);
     return { state, output: { commit: diffRecords(this.base, state), send: this.send, publish: this.publish, fetch, events: this.events } };
@@ -156,6 +160,7 @@ class Step {
       if (idle === undefined) throw new SealError('length-out-of-range', `device engine: at most ${DEVICE_CONSTANTS.MAX_ACCOUNTS} accounts are tracked`);
       this.accounts.delete(idle.jid);
       this.listTexts.delete(idle.jid);
+      this.listFetchedAt.delete(idle.jid);
     }
     this.accounts.set(record.jid, record);
   }
@@ -549,9 +554,21 @@ class Step {
     const seq = this.nextSeq();
     this.held.set(seq, { seq, stanza: message.toString(), via, from, reason, received: this.now });
     this.events.push({ kind: 'held', from, reason });
-    // @req device.bounds: one list fetch per account however many stanzas wait for it (the device ids are the sender's choice).
+    // @req device.bounds: at most one list fetch per account and LIST_FETCH_INTERVAL however many
+    // stanzas wait for it (the device ids are the sender's choice); later ones wait for the next
+    // list (a notification, a send, or the fetch a tick makes once the interval has passed).
     const waiting = mine.some((h) => h.reason === 'awaiting-device-list' && this.held.has(h.seq));
-    if (reason === 'awaiting-device-list' && !waiting) this.fetch.push({ kind: 'device-list', jid: from.jid });
+    if (reason === 'awaiting-device-list' && !waiting && this.mayFetchList(from.jid)) this.fetchListForHeld(from.jid);
+  }
+
+  fetchListForHeld(jid: BareJid): void {
+    this.listFetchedAt.set(jid, this.now);
+    this.fetch.push({ kind: 'device-list', jid });
+  }
+
+  mayFetchList(jid: BareJid): boolean {
+    const last = this.listFetchedAt.get(jid);
+    return last === undefined || this.now - last >= DEVICE_CONSTANTS.LIST_FETCH_INTERVAL || this.now < last;
   }
 
   dropHeld(held: HeldStanza): void {
@@ -646,11 +663,12 @@ class Step {
     this.device = result.state;
     this.log = result.log;
     const openedOnActive = existing === undefined || next.ratchet !== existing.session.ratchet;
-    if (!established && !openedOnActive && next.confirmation.state === 'unconfirmed' && next.alternate !== undefined && compareBytes(next.alternate.sessionId, next.ratchet.sessionId) < 0) {
-      // @req offline.simultaneous: the peer answers on the kept session while this device's own
-      // (newer) session is unconfirmed — the peer ranked the two by session id, so this device
-      // does the same: the smaller one becomes active (a repair that crossed the peer's own
-      // handshake converges instead of leaving each side sending on another session).
+    if (!established && handshakeKey !== undefined && !openedOnActive && next.confirmation.state === 'unconfirmed' && next.alternate !== undefined && compareBytes(next.alternate.sessionId, next.ratchet.sessionId) < 0) {
+      // @req offline.simultaneous: the peer still attaches its handshake header to the kept
+      // session (it has heard nothing on it: its own initiation) while this device's own newer
+      // session is unconfirmed — the peer ranked the two by session id, so this device does the
+      // same: the smaller one becomes active (a repair that crossed the peer's own handshake
+      // converges). A late message of a replaced session carries no header and moves nothing.
       next = { ratchet: next.alternate, confirmation: { state: 'confirmed' }, alternate: next.ratchet };
     }
     const onActive = openedOnActive;
@@ -908,6 +926,9 @@ class Step {
 
   onTick(): void {
     this.expireInteractive();
+    for (const held of this.held.values()) {
+      if (held.reason === 'awaiting-device-list' && this.mayFetchList(held.from.jid)) this.fetchListForHeld(held.from.jid);
+    }
     for (const held of [...this.held.values()]) if (this.now - held.received > DEVICE_CONSTANTS.HELD_MAX_AGE) this.dropHeld(held);
     for (const [k, peer] of [...this.peers]) {
       const pruned = this.pruneAlternate(peer);
@@ -1041,7 +1062,7 @@ export class SealEngine {
    */
   static load(records: readonly StoreRecord[], options: EngineOptions = {}): SealEngine {
     const decoded: EngineRecords = decodeEngineRecords(records);
-    return new SealEngine({ ...decoded, interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map() }, options);
+    return new SealEngine({ ...decoded, interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map(), listFetchedAt: new Map() }, options);
   }
 
   /**
@@ -1139,7 +1160,7 @@ export class SealEngine {
 
 /** An engine state with nothing but a device. */
 export function emptyState(device: DeviceState, accountSecret: Ed25519SecretKey | undefined): EngineState {
-  return { device, accountSecret, log: [], repairs: {}, seq: 0, peers: new Map(), accounts: new Map(), held: new Map(), outbox: new Map(), inbox: new Map(), interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map() };
+  return { device, accountSecret, log: [], repairs: {}, seq: 0, peers: new Map(), accounts: new Map(), held: new Map(), outbox: new Map(), inbox: new Map(), interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map(), listFetchedAt: new Map() };
 }
 
 export { importDeviceState };

@@ -33,7 +33,7 @@ const VERSION = 1;
 const SELF = 'self';
 
 /** The persisted part of an engine state. */
-export type EngineRecords = Omit<EngineState, 'interactive' | 'queries' | 'pendingRepairs' | 'listTexts'>;
+export type EngineRecords = Omit<EngineState, 'interactive' | 'queries' | 'pendingRepairs' | 'listTexts' | 'listFetchedAt'>;
 
 const hex64 = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 const seconds = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));

@@ -65,7 +65,7 @@ export interface HeldStanza {
 export type InboxEvent = Extract<SealEvent, { kind: 'opened' }>;
 
 /**
- * The whole state of a device engine. Everything except the last four fields is persisted
+ * The whole state of a device engine. Everything except the last five fields is persisted
  * (see `diffRecords` (persist.ts)); pending interactive handshakes, archive query ids and repairs
  * waiting for a fetch are deliberately memory-only: a restart abandons them, as their timeouts
  * would.
@@ -88,6 +88,8 @@ export interface EngineState {
   readonly pendingRepairs: ReadonlyMap<string, SessionRepairReason>;
   /** The text of the last device list element accepted per account (a cache: refetching the same list costs nothing). */
   readonly listTexts: ReadonlyMap<string, string>;
+  /** When held stanzas last made the device fetch each account's list (the list-fetch rate limit). */
+  readonly listFetchedAt: ReadonlyMap<string, number>;
 }
 
 /** Why this device starts a new session with a peer device after a failed message. */
