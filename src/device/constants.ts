@@ -23,8 +23,10 @@ export const DEVICE_CONSTANTS = {
   REPAIR_INTERVAL: 3600,
   /** Repairs waiting for a device list or bundle at once. */
   MAX_PENDING_REPAIRS: 64,
-  /** Minimum seconds between two device-list fetches for one account that held stanzas cause. */
+  /** The window of the device-list fetch rate limit (seconds). */
   LIST_FETCH_INTERVAL: 60,
+  /** Device-list fetches for one account that held stanzas may cause within LIST_FETCH_INTERVAL. */
+  MAX_LIST_FETCHES: 4,
   /** Contact accounts a device tracks (device lists, trust records). */
   MAX_ACCOUNTS: 4096,
 } as const;

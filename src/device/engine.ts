@@ -81,8 +81,8 @@ class Step {
   readonly pendingRepairs: Map<string, SessionRepairReason>;
   /** The text of the last list element accepted per account (memory only: a refetch of the same list costs no verification). */
   readonly listTexts: Map<string, string>;
-  /** When held stanzas last made this device fetch each account's list (memory only: the rate limit). */
-  readonly listFetchedAt: Map<string, number>;
+  /** When held stanzas made this device fetch each account's list within the last LIST_FETCH_INTERVAL (memory only: the rate limit). */
+  readonly listFetchedAt: Map<string, readonly number[]>;
   readonly send: OutgoingStanza[] = [];
   readonly publish: PublishRequest[] = [];
   readonly fetch: FetchRequest[] = [];
@@ -562,13 +562,16 @@ class Step {
   }
 
   fetchListForHeld(jid: BareJid): void {
-    this.listFetchedAt.set(jid, this.now);
+    this.listFetchedAt.set(jid, [...this.recentListFetches(jid), this.now]);
     this.fetch.push({ kind: 'device-list', jid });
   }
 
+  recentListFetches(jid: BareJid): readonly number[] {
+    return (this.listFetchedAt.get(jid) ?? []).filter((t) => this.now - t < DEVICE_CONSTANTS.LIST_FETCH_INTERVAL && t <= this.now);
+  }
+
   mayFetchList(jid: BareJid): boolean {
-    const last = this.listFetchedAt.get(jid);
-    return last === undefined || this.now - last >= DEVICE_CONSTANTS.LIST_FETCH_INTERVAL || this.now < last;
+    return this.recentListFetches(jid).length < DEVICE_CONSTANTS.MAX_LIST_FETCHES;
   }
 
   dropHeld(held: HeldStanza): void {

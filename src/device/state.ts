@@ -88,8 +88,8 @@ export interface EngineState {
   readonly pendingRepairs: ReadonlyMap<string, SessionRepairReason>;
   /** The text of the last device list element accepted per account (a cache: refetching the same list costs nothing). */
   readonly listTexts: ReadonlyMap<string, string>;
-  /** When held stanzas last made the device fetch each account's list (the list-fetch rate limit). */
-  readonly listFetchedAt: ReadonlyMap<string, number>;
+  /** When held stanzas made the device fetch each account's list, within the last LIST_FETCH_INTERVAL (the list-fetch rate limit). */
+  readonly listFetchedAt: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Why this device starts a new session with a peer device after a failed message. */
