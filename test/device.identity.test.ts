@@ -38,6 +38,32 @@ function recordingIq(connection: XmppConnection): { connection: XmppConnection; 
   };
 }
 
+describe('§offline.prekeys on the engine path', () => {
+  it('a used one-time prekey leaves the published bundle at once, and the bundle is refilled below the threshold', async () => {
+    // @req offline.replenish
+    const world = new SealWorld('replenish');
+    const { client: alice } = await world.client(`${ALICE}/a`);
+    const { client: bob } = await world.client(`${BOB}/b`, { oneTimePrekeys: 26 });
+    const published = () => BundleElement.fromXml(childElements(world.server.pepItems(BOB, bundleNode(bob.state.deviceId))[0]!)[0]!).oneTimePrekeys.map((k) => k.id);
+    const before = published();
+    expect(before).toHaveLength(26);
+    await alice.send(BOB, 'first contact');
+    await world.flush();
+    expect(bob.received.map((m) => m.body)).toEqual(['first contact']);
+    // One prekey was used: it is gone from Bob's state and from what the server now serves.
+    const after = published();
+    expect(after).toHaveLength(25);
+    expect(after).toEqual(bob.state.oneTimePrekeys.map((k) => k.id));
+    expect(before.filter((id) => !after.includes(id))).toHaveLength(1);
+    // 25 left is the threshold: the next handshake takes Bob below it, and he refills to the maximum.
+    const { client: alice2 } = await world.client(`${ALICE}/a2`, { accountSecret: alice.dangerouslyAccountSecret()! });
+    await alice2.send(BOB, 'second contact');
+    await world.flush();
+    expect(published().length).toBeGreaterThan(25);
+    expect(new Set(published()).size).toBe(published().length);
+  });
+});
+
 describe('§identity on the engine path', () => {
   it('a device list with two entries of one device id is rejected whole; the accepted list stays', async () => {
     // @req identity.device-list

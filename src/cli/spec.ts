@@ -139,11 +139,26 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
+/**
+ * The files `tsconfig.json` excludes from the type check (code not compiled, or tests not run,
+ * for now): their citations count for nothing.
+ */
+function excludedFiles(): Set<string> {
+  try {
+    const config = JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { exclude?: string[] };
+    return new Set((config.exclude ?? []).map((f) => path.resolve(f)));
+  } catch {
+    return new Set();
+  }
+}
+
 /** Every `@req <id>` cited in the `.ts` files under `dirs`, with the files citing it. */
 export function citations(dirs: readonly string[]): Map<string, string[]> {
   const cited = new Map<string, string[]>();
+  const excluded = excludedFiles();
   for (const dir of dirs) {
     for (const file of sourceFiles(dir)) {
+      if (excluded.has(path.resolve(file))) continue;
       for (const match of readFileSync(file, 'utf8').matchAll(/@req ([a-z0-9]+(?:\.[a-z0-9-]+)+)/g)) {
         cited.set(match[1]!, [...(cited.get(match[1]!) ?? []), file]);
       }
@@ -252,9 +267,11 @@ export interface CitationSite {
 
 /** Every `@req <id>` cited in the `.ts` files under `dirs`, with file and line. */
 export function citationSites(dirs: readonly string[]): Map<string, CitationSite[]> {
+  const excluded = excludedFiles();
   const cited = new Map<string, CitationSite[]>();
   for (const dir of dirs) {
     for (const file of sourceFiles(dir)) {
+      if (excluded.has(path.resolve(file))) continue;
       readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
         for (const match of text.matchAll(/@req ([a-z0-9]+(?:\.[a-z0-9-]+)+)/g)) cited.set(match[1]!, [...(cited.get(match[1]!) ?? []), { file, line: i + 1 }]);
       });
