@@ -1,7 +1,8 @@
 /**
  * L0: the device engine against the spec's adversary (model/l0/adversary.ts). Random schedules of
  * genuine messages, handshakes under fresh identity keys for a known device id, forged carbons and
- * archive results from another account, replays and restarts from the store run on the real
+ * archive results from another account, device lists the server extends with a device of its own,
+ * error bounces, replays and restarts from the store run on the real
  * engine (SealClient on the embedded server) and on the model; every observation is compared.
  * Two shells that make the client mistakes of issue 13 — auto-accepting every key change, and
  * unwrapping carbons and archive results itself — must be caught. Seeds are printed.
@@ -13,11 +14,13 @@ import type { SealEvent } from '../src/device/types.js';
 import { type PeerSession, sealStanza, sessionKey, startRatchet } from '../src/envelope/index.js';
 import { initiateAsync } from '../src/handshake/async.js';
 import { verifyBundle } from '../src/identity/bundle.js';
-import { bundleNode } from '../src/identity/pep.js';
+import { DEVICE_LIST_NODE, ITEM_ID, bundleNode } from '../src/identity/pep.js';
 import { createDeviceState } from '../src/identity/state.js';
 import { SealClient } from '../src/net/index.js';
 import { seededRng } from '../src/suite/rng.js';
 import { BundleElement } from '../src/wire/bundle.js';
+import { DeviceListElement } from '../src/wire/devices.js';
+import { generateEd25519KeyPair } from '../src/suite/signature.js';
 import { type Element, childElements, parseXml, xml } from '../src/wire/xml.js';
 import { ADVERSARY_INITIAL, type AdversaryAction, type AdversaryObservation, adversaryStep } from '../model/l0/adversary.js';
 import { ALICE, BOB, MALLORY, type Recorded, SealWorld } from './support/store-conformance.js';
@@ -91,9 +94,30 @@ class System {
         this.bobStanzas.push(...this.bob.wire.sent.slice(before).filter((s) => s.getChild('body') !== undefined));
         break;
       }
-      case 'alice-send':
+      case 'alice-send': {
+        const before = this.alice.wire.sent.length;
         await this.alice.client.send(BOB, label);
+        await this.world.flush();
+        const sealed = this.alice.wire.sent.slice(before).find((s) => s.getChild('body') !== undefined)!.getChild('sealed', 'urn:xmpp:seal:0')!;
+        const rids = sealed.getChildren('keys').filter((k) => k.attrs.jid === BOB).flatMap((k) => k.getChildren('key').map((key) => Number(key.attrs.rid)));
+        return { ...observe(this.alice.client.events.slice(aliceMark), this.bob.client.events.slice(bobMark)), aliceRecipients: rids.length };
+      }
+      case 'bounce':
+        await this.#toAlice(xml('message', { from: BOB, to: this.alice.full, type: 'error', id: label }, [xml('error', { type: 'cancel' }, [xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]));
         break;
+      case 'forged-list': {
+        // Bob's current list with a device of the server's own added (the signature cannot cover it).
+        const item = this.world.server.pepItems(BOB, DEVICE_LIST_NODE)[0]!;
+        const list = DeviceListElement.fromXml(childElements(item)[0]!);
+        const server = generateEd25519KeyPair(seededRng(`server device ${label}`)).publicKey;
+        const forged = DeviceListElement.toXml({ ...list, devices: [...list.devices, { id: 4242 + this.#queryCount++, added: list.issued, signingKey: server }] });
+        this.world.server.adversary.rewritePepItem = (owner, node) => (owner === BOB && node === DEVICE_LIST_NODE ? xml('item', { id: ITEM_ID }, [forged]) : undefined);
+        await this.alice.client.refreshDeviceList(BOB);
+        // Served once (a server that withholds the real list for good only denies service, which
+        // is out of scope): the next fetch is honest.
+        delete this.world.server.adversary.rewritePepItem;
+        break;
+      }
       case 'impostor-handshake':
         await this.#toAlice(this.#impostorMessage(label));
         break;
@@ -136,7 +160,7 @@ function observe(alice: readonly SealEvent[], bob: readonly SealEvent[]): Advers
   // Held: kept unopened, for the user's decision or (beyond the list-fetch rate limit) for the next
   // device list. A genuine first message is held for the list too, then opens: not a verdict.
   const held = alice.some((e) => e.kind === 'held') && opened(alice).length === 0;
-  const verdict = alice.some((e) => e.kind === 'failed' && e.code === 'forged-forward') ? 'forged-forward' : held ? 'held' : alice.some((e) => e.kind === 'duplicate') ? 'duplicate' : 'none';
+  const verdict = alice.some((e) => e.kind === 'failed' && e.code === 'forged-forward') ? 'forged-forward' : held ? 'held' : alice.some((e) => e.kind === 'duplicate') ? 'duplicate' : alice.some((e) => e.kind === 'bounced') && !alice.some((e) => e.kind === 'repair-sent') ? 'bounced' : 'none';
   return { aliceOpened: opened(alice), bobOpened: opened(bob), verdict };
 }
 
@@ -147,6 +171,8 @@ const actionArb: fc.Arbitrary<AdversaryAction> = fc.oneof(
   fc.constantFrom('genuine', 'impostor').map((of) => ({ kind: 'forged-carbon', of }) as const),
   fc.constant({ kind: 'forged-archive' } as const),
   fc.constant({ kind: 'replay' } as const),
+  fc.constant({ kind: 'bounce' } as const),
+  fc.constant({ kind: 'forged-list' } as const),
   fc.constantFrom('alice', 'bob').map((who) => ({ kind: 'restart', who }) as const),
 );
 
@@ -172,9 +198,11 @@ describe('L0: the device engine against the spec\'s adversary', () => {
     // @req offline.forwarded-carbons
     // @req offline.forwarded-archive
     // @req device.commit-first
+    // @req device.no-repair-for-bounces
+    // @req identity.device-list-keys
     let actions = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: MAX_ACTIONS }), async (schedule) => {
+      fc.asyncProperty(fc.array(actionArb, { minLength: 3, maxLength: MAX_ACTIONS }), async (schedule) => {
         actions += schedule.length;
         const disagreement = await compare('l0 engine', 'honest', schedule);
         expect(disagreement).toBeUndefined();

@@ -24,13 +24,17 @@ export type AdversaryAction =
   | { readonly kind: 'forged-carbon'; readonly of: 'genuine' | 'impostor' }
   | { readonly kind: 'forged-archive' }
   | { readonly kind: 'replay' }
+  | { readonly kind: 'bounce' }
+  | { readonly kind: 'forged-list' }
   | { readonly kind: 'restart'; readonly who: 'alice' | 'bob' };
 
 /** What one action shows: bodies opened (by Alice, by Bob), and Alice's verdict on a forged or replayed stanza. */
 export interface AdversaryObservation {
   readonly aliceOpened: readonly string[];
   readonly bobOpened: readonly string[];
-  readonly verdict: 'none' | 'held' | 'forged-forward' | 'duplicate';
+  readonly verdict: 'none' | 'held' | 'forged-forward' | 'duplicate' | 'bounced';
+  /** For Alice's sends: the devices her message was encrypted for, besides her own (always Bob's one real device). */
+  readonly aliceRecipients?: number;
 }
 
 /** The model's state: labels sent so far by each party (a label is the message body). */
@@ -54,7 +58,16 @@ export function adversaryStep(state: AdversaryState, action: AdversaryAction): {
       // Genuine messages open exactly once at their recipient.
       return { state: { ...next, bobSent: [...state.bobSent, label] }, label, expect: { ...none, aliceOpened: [label] } };
     case 'alice-send':
-      return { state: next, label, expect: { ...none, bobOpened: [label] } };
+      // identity.device-list-keys, device.pinning: only the devices Alice has accepted get a key,
+      // whatever list the server served since (a device it added on its own never does).
+      return { state: next, label, expect: { ...none, bobOpened: [label], aliceRecipients: 1 } };
+    case 'bounce':
+      // device.no-repair-for-bounces: an error bounce is reported, and nothing else happens.
+      return { state: next, label, expect: { ...none, verdict: 'bounced' } };
+    case 'forged-list':
+      // The server serves Bob's list with a device of its own, unsigned or signed by another key:
+      // nothing opens, nothing is sent (the next send shows who gets keys).
+      return { state: next, label, expect: none };
     case 'impostor-handshake':
       // device.pinning: a fresh key for a known device id is held for the user, never opened.
       return { state: next, label, expect: { ...none, verdict: 'held' } };
