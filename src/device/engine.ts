@@ -396,6 +396,10 @@ class Step {
         const peer = this.peers.get(sessionKey(jid, d.id));
         // @req device.session-binding: a session is used only with the key it is bound to.
         if (peer === undefined || peer.signingKey !== toHex(d.signingKey) || !this.usable(jid, d.id, peer.signingKey)) continue;
+        // A session that cannot send yet (the responder of an interactive handshake before the
+        // initiator's first message) and no previous one that can: the device is not reachable
+        // now, like one without a session (found by the L0 system model).
+        if (!canSend(peer.session.ratchet) && !(peer.session.alternate !== undefined && canSend(peer.session.alternate))) continue;
         out.push({ jid, deviceId: d.id });
       }
     }
@@ -415,7 +419,7 @@ class Step {
     }
     const recipients = this.recipients(to);
     if (!recipients.some((r) => r.jid === to)) {
-      throw new SealError('untrusted-key', `${to}: no device of the account can be encrypted to (no session, or every key waits for a decision or is distrusted)`);
+      throw new SealError('untrusted-key', `${to}: no device of the account can be encrypted to (no session, no session that can send yet, or every key waits for a decision or is distrusted)`);
     }
     this.sealFor(recipients, (sessions) => sealStanza({ to, from: this.device.jid, id, senderDeviceId: this.device.deviceId, content, recipients, sessions, rng: this.rng, now: this.now }), to);
   }
