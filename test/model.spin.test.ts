@@ -15,6 +15,12 @@ import { readFileSync } from 'node:fs';
 import { ENVELOPE_CONSTANTS } from '../src/envelope/constants.js';
 import { ROOT, hasCommand, missing } from './support/environment.js';
 
+/**
+ * Each SPIN run states its own budget, sized for a loaded 2-core machine (the safety search took
+ * 90 s there), so CI cannot go red on vitest's default 60 s timeout without a property violation.
+ */
+const SPIN_BUDGET_MS = 600_000;
+
 const skip = missing('spin and gcc', hasCommand('spin') && hasCommand('gcc'), 'apt-get install spin gcc');
 
 function verify(defines: string[], pan: { cflags: string[]; run: string[] }): { errors: number; states: number; report: string } {
@@ -36,23 +42,23 @@ describe.skipIf(skip !== undefined)('L2: SPIN model of ratchet delivery', () => 
     console.log(`spin safety: ${result.states} states, ${result.errors} errors`);
     expect(result.errors).toBe(0);
     expect(result.states).toBeGreaterThan(100000); // the search really explored the delivery space
-  });
+  }, SPIN_BUDGET_MS);
 
   it('liveness: with reordering within MAX_SKIP and no drops, every message is opened', () => {
     const result = verify(['-DFAIR'], { cflags: [], run: ['-a', '-f', '-m100000'] });
     console.log(`spin liveness (all_opened): ${result.states} states, ${result.errors} errors`);
     expect(result.errors).toBe(0);
-  });
+  }, SPIN_BUDGET_MS);
 
   it('sanity: the store bound is reached and the oldest key evicted, so the bound check is not vacuous', () => {
     const result = verify(['-DSANITY_EVICTION'], { cflags: ['-DSAFETY'], run: ['-m100000'] });
     expect(result.errors).toBeGreaterThan(0);
-  });
+  }, SPIN_BUDGET_MS);
 
   it('a broken receiver that keeps used keys is caught', () => {
     const result = verify(['-DMUTANT'], { cflags: ['-DSAFETY'], run: ['-m100000'] });
     expect(result.errors).toBeGreaterThan(0);
-  });
+  }, SPIN_BUDGET_MS);
 });
 
 describe('L2: the Promela bounds keep the spec\'s relation', () => {
