@@ -177,13 +177,29 @@ export function handshakeLogEntry(header: AsyncHeaderValue): string {
   return toHex(encode(HandshakeLogEntryCodec, { signedPrekeyId: header.signedPrekeyId, oneTime: header.oneTimePrekeyId === undefined ? 0 : 1, headerHash: sha256(encodeAsyncHeader(header)) }));
 }
 
+/**
+ * Decoded log entries by their stored text: an index, so that a responder whose log is full does
+ * not decode every entry again for each first message (entries are immutable and not secret).
+ * Bounded: cleared when it outgrows the largest log a device holds with a few devices' worth of
+ * margin.
+ */
+const decodedEntries = new Map<string, { signedPrekeyId: number; oneTime: number }>();
+const DECODED_ENTRIES_BOUND = 8 * HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES;
+
 /** A stored log entry; a malformed one means the caller's stored state is corrupted. */
 function readEntry(entry: string): { signedPrekeyId: number; oneTime: number } {
+  const known = decodedEntries.get(entry);
+  if (known !== undefined) return known;
+  let decoded: { signedPrekeyId: number; oneTime: number };
   try {
-    return decode(HandshakeLogEntryCodec, fromHex(entry, 'handshake log entry'));
+    const value = decode(HandshakeLogEntryCodec, fromHex(entry, 'handshake log entry'));
+    decoded = { signedPrekeyId: value.signedPrekeyId, oneTime: value.oneTime };
   } catch (e) {
     throw new SealError('invalid-state', `handshake log: ${e instanceof Error ? e.message : String(e)}`);
   }
+  if (decodedEntries.size >= DECODED_ENTRIES_BOUND) decodedEntries.clear();
+  decodedEntries.set(entry, decoded);
+  return decoded;
 }
 
 /** How many headers without a one-time prekey the log holds for signed prekey `id`. */
@@ -197,10 +213,18 @@ function withoutOneTimePrekey(log: HandshakeLog, id: number): number {
  */
 function appendToHandshakeLog(log: HandshakeLog, entry: string, state: DeviceState): HandshakeLog {
   const held = new Set(state.signedPrekeys.map((k) => k.id));
-  const kept = [...log, entry].filter((e) => held.has(readEntry(e).signedPrekeyId));
-  const withOneTime = kept.filter((e) => readEntry(e).oneTime === 1);
-  const dropped = new Set(withOneTime.slice(0, Math.max(0, withOneTime.length - HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES)));
-  return dropped.size === 0 ? kept : kept.filter((e) => !dropped.has(e));
+  const kept: string[] = [];
+  let withOneTime = 0;
+  for (const e of [...log, entry]) {
+    const read = readEntry(e);
+    if (!held.has(read.signedPrekeyId)) continue;
+    kept.push(e);
+    if (read.oneTime === 1) withOneTime++;
+  }
+  // Drop the oldest entries with a one-time prekey beyond the bound.
+  let excess = Math.max(0, withOneTime - HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES);
+  if (excess === 0) return kept;
+  return kept.filter((e) => (excess > 0 && readEntry(e).oneTime === 1 ? (excess--, false) : true));
 }
 
 /**
