@@ -14,7 +14,8 @@
  * @module
  */
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
 const CLIENT_ENTRY = `
@@ -43,9 +44,9 @@ interface Measured {
   readonly byPackage: Map<string, number>;
 }
 
-async function measure(contents: string, external: string[] = []): Promise<Measured> {
+async function measure(contents: string, external: string[] = [], resolveDir = process.cwd()): Promise<Measured> {
   const result = await build({
-    stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
+    stdin: { contents, resolveDir, loader: 'ts' },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -70,6 +71,11 @@ async function measure(contents: string, external: string[] = []): Promise<Measu
 }
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+/** The closest peer, bundled by the same esbuild call when bench/peers is installed: what a client imports to set up sessions and send. */
+const PEER_DIR = new URL('./peers/', import.meta.url);
+const peer = existsSync(new URL('./node_modules/@privacyresearch/libsignal-protocol-typescript/package.json', PEER_DIR))
+  ? await measure("export { KeyHelper, SessionBuilder, SessionCipher, SignalProtocolAddress } from '@privacyresearch/libsignal-protocol-typescript';", [], fileURLToPath(PEER_DIR))
+  : undefined;
 
 const total = await measure(CLIENT_ENTRY);
 const floor = await measure(NOBLE_FLOOR);
@@ -99,6 +105,7 @@ const lines = [
   `| --- | --- | --- | --- |`,
   `| client entry | ${kb(total.minified)} | ${kb(total.gzip)} | ${kb(total.brotli)} |`,
   `| floor: only the noble primitives Seal calls | ${kb(floor.minified)} | ${kb(floor.gzip)} | ${kb(floor.brotli)} |`,
+  ...(peer === undefined ? [] : [`| libsignal-protocol-typescript (KeyHelper, SessionBuilder, SessionCipher, SignalProtocolAddress), same esbuild call | ${kb(peer.minified)} | ${kb(peer.gzip)} | ${kb(peer.brotli)} |`]),
   '',
   'Marginal cost of each part: the client entry minus the same bundle without that part',
   "(for Seal's own code: the bundle with every dependency left out).",
