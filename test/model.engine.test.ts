@@ -87,6 +87,10 @@ class System {
   async run(action: AdversaryAction, label: string): Promise<AdversaryObservation> {
     const aliceMark = this.alice.client.events.length;
     const bobMark = this.bob.client.events.length;
+    // A stanza this action makes Alice hold (one held before and processed again, when a list
+    // arrives or the rate limit allows, is no new verdict).
+    const heldBefore = new Set([...this.alice.client.engine.state.held.values()].map((h) => h.stanza));
+    const newlyHeld = () => [...this.alice.client.engine.state.held.values()].some((h) => !heldBefore.has(h.stanza));
     switch (action.kind) {
       case 'bob-send': {
         const before = this.bob.wire.sent.length;
@@ -100,7 +104,7 @@ class System {
         await this.world.flush();
         const sealed = this.alice.wire.sent.slice(before).find((s) => s.getChild('body') !== undefined)!.getChild('sealed', 'urn:xmpp:seal:0')!;
         const rids = sealed.getChildren('keys').filter((k) => k.attrs.jid === BOB).flatMap((k) => k.getChildren('key').map((key) => Number(key.attrs.rid)));
-        return { ...observe(this.alice.client.events.slice(aliceMark), this.bob.client.events.slice(bobMark)), aliceRecipients: rids.length };
+        return { ...observe(this.alice.client.events.slice(aliceMark), this.bob.client.events.slice(bobMark), newlyHeld()), aliceRecipients: rids.length };
       }
       case 'bounce':
         await this.#toAlice(xml('message', { from: BOB, to: this.alice.full, type: 'error', id: label }, [xml('error', { type: 'cancel' }, [xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]));
@@ -151,15 +155,16 @@ class System {
       for (const e of this.alice.client.events.slice(aliceMark)) if (e.kind === 'decision-needed' && e.deviceId !== undefined) await this.alice.client.decide(e.jid, { deviceId: e.deviceId }, e.key, 'undecided');
       await this.world.flush();
     }
-    return observe(this.alice.client.events.slice(aliceMark), this.bob.client.events.slice(bobMark));
+    return observe(this.alice.client.events.slice(aliceMark), this.bob.client.events.slice(bobMark), newlyHeld());
   }
 }
 
-function observe(alice: readonly SealEvent[], bob: readonly SealEvent[]): AdversaryObservation {
+function observe(alice: readonly SealEvent[], bob: readonly SealEvent[], newlyHeld: boolean): AdversaryObservation {
   const opened = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
-  // Held: kept unopened, for the user's decision or (beyond the list-fetch rate limit) for the next
-  // device list. A genuine first message is held for the list too, then opens: not a verdict.
-  const held = alice.some((e) => e.kind === 'held') && opened(alice).length === 0;
+  // Held: the action's stanza is kept unopened, for the user's decision or (beyond the list-fetch
+  // rate limit) for the next device list. A genuine first message is held for the list too, then
+  // opens: not a verdict; nor is a stanza held earlier and held again when its list arrives.
+  const held = newlyHeld && alice.some((e) => e.kind === 'held') && opened(alice).length === 0;
   const verdict = alice.some((e) => e.kind === 'failed' && e.code === 'forged-forward') ? 'forged-forward' : held ? 'held' : alice.some((e) => e.kind === 'duplicate') ? 'duplicate' : alice.some((e) => e.kind === 'bounced') && !alice.some((e) => e.kind === 'repair-sent') ? 'bounced' : 'none';
   return { aliceOpened: opened(alice), bobOpened: opened(bob), verdict };
 }
