@@ -34,8 +34,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Exploration, explore, formatTrace } from '../model/l1/explorer.js';
 import { SPEC, mutated } from '../model/l1/options.js';
-import { type Property, progress, secrecy } from '../model/l1/properties.js';
-import { CATALOGUE, FIXED, LIMITS, OPEN, REDUNDANT, SCENARIOS, type ScenarioName, asItWas, asSpecified, deeper, extraDepth } from '../model/l1/scenarios.js';
+import { type Property, type Witness, progress, secrecy } from '../model/l1/properties.js';
+import { CATALOGUE, FIXED, GRACE, LIMITS, OPEN, REDUNDANT, SCENARIOS, type ScenarioName, asItWas, asSpecified, deeper, extraDepth } from '../model/l1/scenarios.js';
 import { ROOT } from './support/environment.js';
 
 const EXTRA = extraDepth();
@@ -67,7 +67,7 @@ describe('L1: bounded symbolic (Dolev-Yao) model', () => {
   it('cites only requirement ids that the spec defines', () => {
     const xml = readFileSync(path.join(ROOT, 'spec/seal.xml'), 'utf8');
     const ids = new Set([...xml.matchAll(/class='req'>\[([^\]]+)\]/g)].map((m) => m[1]));
-    const cited = [...CATALOGUE.flatMap((e) => e.reqs), ...FIXED.flatMap((f) => f.reqs), ...LIMITS.flatMap((l) => l.reqs), ...OPEN.flatMap((o) => o.reqs)];
+    const cited = [...CATALOGUE.flatMap((e) => e.reqs), ...FIXED.flatMap((f) => f.reqs), ...GRACE.reqs, ...LIMITS.flatMap((l) => l.reqs), ...OPEN.flatMap((o) => o.reqs)];
     expect(cited.length).toBeGreaterThan(0);
     const missing = [...new Set(cited.filter((id) => !ids.has(id)))];
     if (missing.length > 0) console.log(`L1 cites requirement ids the spec does not define yet (pending, issue 13): ${missing.join(', ')}`);
@@ -150,6 +150,58 @@ describe('L1: bounded symbolic (Dolev-Yao) model', () => {
         TIMEOUT,
       );
     }
+  });
+
+  describe('the handshake log with the current and a replaced signed prekey held (grace period)', () => {
+    const sc = () => deeper(SCENARIOS[GRACE.scenario], EXTRA);
+    const witnesses = (list: readonly Witness[]): Property => ({ name: 'grace', anchor: 'handshake.async', check: () => undefined, sanity: list });
+    const report = (r: Exploration, list: readonly Witness[]) => {
+      for (const p of GRACE.properties) {
+        const v = r.violations[p.name];
+        if (v !== undefined) console.log(formatTrace(`VIOLATION of ${p.name}`, v));
+        expect(v).toBeUndefined();
+      }
+      for (const w of list) {
+        const t = r.witnesses[`grace: ${w.name}`];
+        expect(t, `not reached: ${w.name}`).toBeDefined();
+        console.log(formatTrace(`grace witness: ${w.name}`, t!));
+      }
+    };
+
+    it(
+      'authentication and delivery hold; a first message to the replaced prekey opens in its grace period, its replay is a duplicate, and after the grace period it is rejected',
+      () => {
+        // @req handshake.prekey-grace
+        // @req handshake.replay-without-one-time-prekey: the entry stays while the replaced signed prekey is held.
+        const r = explore(sc(), SPEC, [...GRACE.properties, witnesses(GRACE.witnesses)], { depth: sc().depth });
+        console.log(`L1 scenario grace: ${r.states} states explored at depth ${r.depth}`);
+        expect(r.truncated).toBe(false);
+        report(r, GRACE.witnesses);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'with a log of capacity 1, a handshake without one-time prekey to the replaced prekey is rejected once its log is full, without a rotation',
+      () => {
+        // @req handshake.replay-without-one-time-prekey
+        const r = explore(sc(), { ...SPEC, ...GRACE.bounds }, [...GRACE.properties, witnesses(GRACE.fullLogWitnesses)], { depth: sc().depth });
+        console.log(`L1 scenario grace, log capacity 1: ${r.states} states explored at depth ${r.depth}`);
+        report(r, GRACE.fullLogWitnesses);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      `catches mutant ${GRACE.mutant.mutant} (rotation drops the replaced signed prekey's log entries while it is held)`,
+      () => {
+        const r = explore(sc(), mutated(GRACE.mutant.mutant), [GRACE.mutant.property], { depth: sc().depth, stopAtViolation: true });
+        const v = r.violations[GRACE.mutant.property.name];
+        expect(v, `mutant ${GRACE.mutant.mutant} not caught in ${r.states} states`).toBeDefined();
+        console.log(formatTrace(`mutant ${GRACE.mutant.mutant} caught by ${GRACE.mutant.property.name} (${r.states} states)`, v!));
+      },
+      TIMEOUT,
+    );
   });
 
   describe('limits of the late-message property: reached, and stated by the property', () => {

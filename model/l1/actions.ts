@@ -14,6 +14,7 @@
 import { type Attack, bundleChoices, deliveries, interactiveDeliveries } from './attacker.js';
 import { type Delivery, mergeIncoming, open, originOf, replaceActive, send } from './envelope.js';
 import { KEY_CHANGED, LOG_FULL, initiateAsync, logFull, readInteractive2, readInteractive3, respondInteractive1, startInteractive, verifyBundle } from './handshake.js';
+import { is } from './options.js';
 import { type Term, num, pk, tup, verify } from './terms.js';
 import {
   type Budget,
@@ -48,6 +49,12 @@ export interface Scenario {
   readonly sends?: readonly (readonly [string, string])[];
   readonly compromises?: readonly { readonly dev: string; readonly kind: CompromiseKind }[];
   readonly rotations?: readonly string[];
+  /**
+   * The grace period is modelled: a rotation keeps the replaced signed and KEM prekeys, which
+   * still complete handshakes (handshake.prekey-grace), until an action ends their grace period
+   * (not budgeted: time passing); without it, rotation deletes them at once.
+   */
+  readonly grace?: boolean;
   /** A device is stolen (fully compromised) and its owner publishes a list without it. */
   readonly revocations?: readonly { readonly jid: string; readonly dev: string }[];
   /** Devices the server serves device lists to. */
@@ -195,6 +202,8 @@ export function compromise(w: World, dev: string, kind: CompromiseKind, sessionI
   if (kind === 'identity' || kind === 'full') revealed.push(d.sign, d.agree);
   if ((kind === 'spk' || kind === 'full') && d.spk !== undefined) revealed.push(d.spk);
   if ((kind === 'kem' || kind === 'full') && d.kem !== undefined) revealed.push(d.kem);
+  if (kind === 'spk' || kind === 'full') revealed.push(...d.grace.map((g) => g.spk));
+  if (kind === 'kem' || kind === 'full') revealed.push(...d.grace.map((g) => g.kem));
   if (kind === 'full') revealed.push(...d.opks);
   if (kind === 'session' || kind === 'full') {
     d.sessions.forEach((s, i) => {
@@ -212,7 +221,8 @@ export function compromise(w: World, dev: string, kind: CompromiseKind, sessionI
     let fsExposed = m.fsExposed;
     if ((kind === 'session' || kind === 'full') && m.to.some((r) => r.dev === dev) && !accepted(m.id)) fsExposed = true;
     // Without a one-time prekey the session's root is exposed while the responder holds the signed and KEM prekeys.
-    if (kind === 'full' && m.to.some((r) => !r.opk && r.responder === dev && r.spk === d.spk && r.kemKey === d.kem)) fsExposed = true;
+    const held = (spk: Term | undefined, kem: Term | undefined) => (spk === d.spk && kem === d.kem) || d.grace.some((g) => g.spk === spk && g.kem === kem);
+    if (kind === 'full' && m.to.some((r) => !r.opk && r.responder === dev && held(r.spk, r.kemKey))) fsExposed = true;
     return { ...m, fsExposed, pcsClaim: false };
   });
   const rk0 = sessionIndex >= 0 ? d.sessions[sessionIndex]?.rk0 : undefined;
@@ -227,23 +237,44 @@ export function compromise(w: World, dev: string, kind: CompromiseKind, sessionI
 }
 
 /**
- * A device replaces its signed prekey and KEM prekey and deletes the old private keys (the model
- * collapses the grace period); the handshake log drops the entries of the deleted signed prekey
- * (the spec before the fix kept them: its log did not record prekeys).
+ * A device replaces its signed prekey and KEM prekey. Without the grace period modelled
+ * (`keepReplaced` false) it deletes the old private keys at once and the handshake log drops the
+ * entries of the deleted signed prekey (the spec before the fix kept them: its log did not
+ * record prekeys). With it, the old keys are held for their grace period, and so are their log
+ * entries (handshake.replay-without-one-time-prekey), until `endGrace`.
  *
  * @see spec §offline.prekeys (offline.rotate)
  * @see spec §handshake.async (handshake.duplicate)
+ * @see spec §handshake.async (handshake.prekey-grace)
  */
-export function rotate(w: World, dev: string): World {
+export function rotate(w: World, dev: string, keepReplaced = false): World {
   const d = device(w, dev);
   const gen = d.gen + 1;
   const spk = freshAtomNamed(w, d, `spk${gen}`, 'dh');
   const kem = freshAtomNamed(w, d, `kem${gen}`, 'kem');
   const old = d.spk === undefined ? undefined : pk(d.spk).id;
-  const log = w.options.handshakeLogScope === 'global' ? d.log : d.log.filter((e) => e.spk !== old);
-  const next: Device = { ...d, spk, kem, gen, log };
+  const keep = keepReplaced && d.spk !== undefined && d.kem !== undefined;
+  const dropOld = w.options.handshakeLogScope !== 'global' && (!keep || is(w.options, 'grace-drops-log'));
+  const log = dropOld ? d.log.filter((e) => e.spk !== old) : d.log;
+  const grace = keep ? [...d.grace, { spk: d.spk!, kem: d.kem! }] : d.grace;
+  const next: Device = { ...d, spk, kem, gen, log, grace };
   const world = withDevice(w, next);
   return { ...world, know: world.know.add([tup(spkStatement(d.sign, pk(spk)), kemStatement(d.sign, pk(kem)))]) };
+}
+
+/**
+ * The grace period of a device's oldest replaced signed and KEM prekeys ends: their private keys
+ * are deleted, and the handshake log drops the entries of that signed prekey.
+ *
+ * @see spec §handshake.async (handshake.prekey-grace)
+ * @see spec §offline.prekeys (offline.rotate)
+ */
+export function endGrace(w: World, dev: string): World {
+  const d = device(w, dev);
+  const ended = d.grace[0];
+  if (ended === undefined) return w;
+  const old = pk(ended.spk).id;
+  return withDevice(w, { ...d, grace: d.grace.slice(1), log: d.log.filter((e) => e.spk !== old) });
 }
 
 /**
@@ -395,11 +426,15 @@ export function successors(w: World, sc: Scenario): Successor[] {
       }
       push(c.label, next);
     } else if (r.kind === 'duplicate') {
-      if (notes.has('duplicate')) push(`${c.label} — duplicate`, note(w, via === 'live' ? 'duplicate' : 'duplicate:forwarded'));
+      // A duplicate first message naming a replaced signed prekey in its grace period (the log kept its entry).
+      const graceSpk = c.value.header?.args[1];
+      const toGrace = device(w, c.value.to).grace.some((g) => pk(g.spk) === graceSpk);
+      if (notes.has('duplicate')) push(`${c.label} — duplicate`, note(w, via !== 'live' ? 'duplicate:forwarded' : toGrace ? 'duplicate:grace' : 'duplicate'));
     } else {
       const after = afterRejection(w, sc, c.value, r.reason);
       if (after !== undefined) push(`${c.label} — rejected (${r.reason}): ${after.what}`, after.world);
-      else rejected(c.label, r.reason === LOG_FULL ? 'log-full' : r.reason.startsWith('forged-forward') ? 'forged-forward' : c.value.forged);
+      else if (r.reason === LOG_FULL) rejected(c.label, device(w, c.value.to).grace.some((g) => pk(g.spk) === c.value.header?.args[1]) ? 'log-full:grace' : 'log-full');
+      else rejected(c.label, r.reason.startsWith('forged-forward') ? 'forged-forward' : r.reason === 'unknown-prekey' && c.value.forged === undefined ? 'unknown-prekey' : c.value.forged);
     }
   }
 
@@ -459,13 +494,15 @@ export function successors(w: World, sc: Scenario): Successor[] {
     }
   }
 
-  if (has(w, 'rotations')) for (const dev of sc.rotations ?? []) push(`${dev} rotates its signed and KEM prekeys (old ones deleted)`, spend(rotate(w, dev), 'rotations'));
+  if (has(w, 'rotations')) for (const dev of sc.rotations ?? []) push(`${dev} rotates its signed and KEM prekeys (old ones ${sc.grace === true ? 'kept for their grace period' : 'deleted'})`, spend(rotate(w, dev, sc.grace === true), 'rotations'));
+  // @req handshake.prekey-grace: time passes and the oldest replaced prekeys are deleted.
+  if (sc.grace === true) for (const d of w.devices) if (d.control === 'honest' && d.grace.length > 0) push(`the grace period of ${d.name}'s replaced signed prekey ends (deleted)`, endGrace(w, d.name));
 
   // @req handshake.replay-without-one-time-prekey: a device whose signed prekey accepts no more
   // handshakes without a one-time prekey rotates (not budgeted: the protocol requires it; any
   // delay before it is explored too, during which such handshakes are rejected).
   for (const d of w.devices) {
-    if (d.control === 'honest' && logFull(w.options, d)) push(`${d.name} rotates its signed and KEM prekeys (its handshake log is full for the signed prekey)`, rotate(w, d.name));
+    if (d.control === 'honest' && logFull(w.options, d)) push(`${d.name} rotates its signed and KEM prekeys (its handshake log is full for the signed prekey)`, rotate(w, d.name, sc.grace === true));
   }
 
   if (has(w, 'revocations')) for (const r of sc.revocations ?? []) push(`${r.dev} is stolen and ${r.jid} publishes a list without it`, spend(revoke(w, r.jid, r.dev), 'revocations'));

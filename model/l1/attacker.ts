@@ -38,6 +38,8 @@ export type Attack =
   | 'claim'
   /** Deliver a device's wrapped key to another device. */
   | 'redirect'
+  /** Deliver an interactive handshake message to another device than its addressee. */
+  | 'reroute-interactive'
   /** Combine a wrapped key with another stanza's payload, or a payload re-encrypted under a known content key. */
   | 'swap-payload'
   /** Run the async handshake as any device (succeeds only with the keys it needs). */
@@ -226,23 +228,33 @@ function garbageFrom(p: Device, y: Device): Candidate<Delivery> {
 /** The attacker's handshake messages depend only on the two devices' keys: built once per key set. */
 const handshakeCache = new Map<string, { header: Term; rmsg: Term; commitment: Term; payload: Term }>();
 
-/** The attacker runs the async handshake as `p` towards `y` (with or without y's one-time prekey). */
+/**
+ * The attacker runs the async handshake as `p` towards `y` (with or without y's one-time prekey),
+ * to y's current prekeys and to the replaced ones y still holds in their grace period (the
+ * attacker kept the old bundle).
+ */
 function forgedHandshakes(w: World, p: Device, y: Device): Candidate<Delivery>[] {
   if (y.spk === undefined || y.kem === undefined) return [];
   const out: Candidate<Delivery>[] = [];
+  for (const held of [{ spk: y.spk, kem: y.kem }, ...y.grace]) out.push(...forgedHandshakesTo(w, p, y, held.spk, held.kem, held.spk !== y.spk));
+  return out;
+}
+
+function forgedHandshakesTo(w: World, p: Device, y: Device, spk: Term, kemKey: Term, replaced: boolean): Candidate<Delivery>[] {
+  const out: Candidate<Delivery>[] = [];
   for (const opk of [undefined, y.opks[0]]) {
     if (opk === undefined && out.length > 0) continue;
-    const key = `${w.options.mutant ?? ''}|${p.name}|${y.name}|${y.spk.id}|${y.kem.id}|${opk?.id ?? ''}`;
+    const key = `${w.options.mutant ?? ''}|${p.name}|${y.name}|${spk.id}|${kemKey.id}|${opk?.id ?? ''}`;
     let built = handshakeCache.get(key);
     if (built === undefined) {
-      const bundle = { party: partyOf(y), spk: pk(y.spk), kem: pk(y.kem), opk: opk === undefined ? undefined : pk(opk) };
+      const bundle = { party: partyOf(y), spk: pk(spk), kem: pk(kemKey), opk: opk === undefined ? undefined : pk(opk) };
       const init = asyncInitiation(w.options, { initiator: partyOf(p), ik: p.agree, ek: ATTACKER.ek, ss: ATTACKER.ss, statement: statementOf(w, p), responder: partyOf(y), bundle });
       const first = rootStep(w.options, init.rk0, dhPub(ATTACKER.r, bundle.spk), pk(ATTACKER.r));
       built = { header: init.header, ...authored(w, p, y, init.ad, tup(pk(ATTACKER.r), num(0), num(0)), chainStep(first.ck).mk) };
       handshakeCache.set(key, built);
     }
     if (!w.know.derivable(built.header) || !w.know.derivable(built.rmsg)) continue;
-    out.push({ label: `attacker runs the async handshake as ${p.name} to ${y.name}${opk === undefined ? ' (no one-time prekey)' : ''}`, value: { from: p.name, to: y.name, ...built, forged: 'forge-handshake' } });
+    out.push({ label: `attacker runs the async handshake as ${p.name} to ${y.name}${replaced ? "'s replaced signed prekey" : ''}${opk === undefined ? ' (no one-time prekey)' : ''}`, value: { from: p.name, to: y.name, ...built, forged: 'forge-handshake' } });
   }
   return out;
 }
@@ -316,6 +328,12 @@ export function interactiveDeliveries(w: World, attacks: ReadonlySet<string>, fo
       for (const d of w.devices) {
         if (d.name === m.from || d.name === m.to) continue;
         out.push({ label: `deliver interactive message ${m.step} (#${i}) to ${m.to} as if from ${d.name}`, value: { ...m, from: d.name, forged: 'claim' } });
+      }
+    }
+    if (attacks.has('reroute-interactive')) {
+      for (const d of w.devices) {
+        if (d.name === m.from || d.name === m.to || d.control !== 'honest') continue;
+        out.push({ label: `deliver interactive message ${m.step} (#${i}) of ${m.from} to ${d.name} instead of ${m.to}`, value: { ...m, to: d.name, forged: 'reroute-interactive' } });
       }
     }
   });

@@ -240,9 +240,8 @@ function secretOf(pub: Term): Term | undefined {
 /** The reason a header without one-time prekey is rejected when its signed prekey's log is full. */
 export const LOG_FULL = 'unknown-prekey: handshake log full';
 
-/** How many headers without a one-time prekey `d`'s log holds for its current signed prekey. */
-function withoutOneTime(d: Device): number {
-  const spk = d.spk === undefined ? undefined : pk(d.spk).id;
+/** How many headers without a one-time prekey `d`'s log holds for a signed prekey (by default its current one). */
+function withoutOneTime(d: Device, spk = d.spk === undefined ? undefined : pk(d.spk).id): number {
   return d.log.filter((e) => !e.oneTime && e.spk === spk).length;
 }
 
@@ -295,23 +294,26 @@ export function respondAsync(w: World, y: Device, p: Device, header: Term): Asyn
   const party = checkStatement(w, y, p, stmt);
   // @req device.pinning: another key for a known device id is held for a decision, never processed.
   if (party === undefined) return { kind: 'error', reason: keyChange(w, y, p, stmt) ? KEY_CHANGED : 'authentication-failed' };
-  if (y.spk === undefined || pk(y.spk) !== spkPub) return { kind: 'error', reason: 'unknown-prekey' };
+  // @req handshake.prekey-grace: the current signed prekey, or a replaced one still in its grace period.
+  const spkSecret = [y.spk, ...y.grace.map((g) => g.spk)].find((k) => k !== undefined && pk(k) === spkPub);
+  if (spkSecret === undefined) return { kind: 'error', reason: 'unknown-prekey' };
   // @req handshake.replay-without-one-time-prekey: no more handshakes without a one-time prekey
-  // to a signed prekey whose entries fill the log (the device rotates it, see actions.ts).
-  if (o.handshakeLogScope === 'retained-while-prekey-held' && opkRef === NONE && logFull(o, y)) return { kind: 'error', reason: LOG_FULL };
+  // to a signed prekey whose entries fill the log (the device rotates it when it is the current
+  // one, see actions.ts).
+  if (o.handshakeLogScope === 'retained-while-prekey-held' && opkRef === NONE && withoutOneTime(y, spkPub.id) >= o.handshakeLogCapacity) return { kind: 'error', reason: LOG_FULL };
   let kemSecret: Term | undefined;
   if (kemRef === NONE) {
     if (!is(o, 'kem-optional')) return { kind: 'error', reason: 'unknown-prekey' };
   } else {
-    if (y.kem === undefined || pk(y.kem) !== kemRef) return { kind: 'error', reason: 'unknown-prekey' };
-    kemSecret = y.kem;
+    kemSecret = [y.kem, ...y.grace.map((g) => g.kem)].find((k) => k !== undefined && pk(k) === kemRef);
+    if (kemSecret === undefined) return { kind: 'error', reason: 'unknown-prekey' };
   }
   const opk = opkRef === NONE ? undefined : y.opks.find((k) => pk(k) === opkRef);
   if (opkRef !== NONE && opk === undefined) return { kind: 'error', reason: 'unknown-prekey' };
   if (ekPub.op !== 'pk') return { kind: 'error', reason: 'invalid-key' };
   const ss = kemSecret === undefined ? undefined : decaps(kemSecret, ct);
-  const dh1 = is(o, 'dh1-without-spk') ? dhPub(y.agree, party.agree) : dhPub(y.spk, party.agree);
-  const dhs = [dh1, dhPub(y.agree, ekPub), dhPub(y.spk, ekPub)];
+  const dh1 = is(o, 'dh1-without-spk') ? dhPub(y.agree, party.agree) : dhPub(spkSecret, party.agree);
+  const dhs = [dh1, dhPub(y.agree, ekPub), dhPub(spkSecret, ekPub)];
   if (opk !== undefined) dhs.push(dhPub(opk, ekPub));
   const bind = binding(o, party, partyOf(y));
   const transcript = asyncTranscript(o, bind, spkPub, opk === undefined ? undefined : opkRef, kemSecret === undefined ? undefined : kemRef, ekPub, ct);
@@ -325,7 +327,7 @@ export function respondAsync(w: World, y: Device, p: Device, header: Term): Asyn
     rk0,
     ad: bind,
     rk: rk0,
-    dhs: y.spk,
+    dhs: spkSecret,
     dhr: undefined,
     cks: undefined,
     ns: 0,
@@ -338,7 +340,7 @@ export function respondAsync(w: World, y: Device, p: Device, header: Term): Asyn
     opk: opk !== undefined,
     kem: kemSecret !== undefined && !is(o, 'kem-secret-not-in-kdf'),
     responder: y.name,
-    spk: y.spk,
+    spk: spkSecret,
     kemKey: kemSecret,
     peerKey: party.sign,
   };
@@ -430,7 +432,8 @@ export function respondInteractive1(w: World, y: Device, p: Device, body: Term):
   const m2 = message2(w.options, { i: p, r: y, ePub, qPub, eR, rAgree: y.agree, stmt: statementOf(w, y), ss, ratchet: r });
   const pending: Pending = { role: 'responder', peer: p.name, e: eR, r, k3: m2.k3, h2: m2.h2, kem: qPub !== NONE };
   d = { ...d, pending: [...d.pending, pending] };
-  return { world: { ...w, devices: w.devices.map((o) => (o.name === y.name ? d : o)) }, body: m2.body };
+  const written = { role: 'responder', dev: y.name, peer: p.name, h2: m2.h2 } as const;
+  return { world: { ...w, devices: w.devices.map((o) => (o.name === y.name ? d : o)), message2: [...w.message2, written] }, body: m2.body };
 }
 
 /** The initiator reads message 2 claimed from `y`, writes message 3 and holds the session. */
@@ -471,7 +474,8 @@ export function readInteractive2(w: World, x: Device, y: Device, body: Term): { 
     kemKey: pending.q,
     peerKey: party.sign,
   };
-  return { world: { ...w, devices: w.devices.map((o) => (o.name === x.name ? started.device : o)) }, body: m3.body, session };
+  const read = { role: 'initiator', dev: x.name, peer: y.name, h2 } as const;
+  return { world: { ...w, devices: w.devices.map((o) => (o.name === x.name ? started.device : o)), message2: [...w.message2, read] }, body: m3.body, session };
 }
 
 /** The responder reads message 3 claimed from `p` and holds the session. */

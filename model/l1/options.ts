@@ -55,11 +55,16 @@ export type Mutant =
    * late messages. */
   | 'no-previous-session'
   /** Half of `identities-not-bound`: the transcript, associated data and prologue omit JIDs and
-   * device ids, the identity signature still covers them. Not caught: the signature suffices. */
+   * device ids, the identity signature still covers them. The signature suffices for unknown
+   * key-share; the interactive initiator's agreement at message 2 needs the prologue's binding
+   * (caught there). */
   | 'identities-not-in-transcript'
   /** The other half: the identity signature omits JID and device id, the transcript binds them.
    * Not caught: the transcript suffices. */
-  | 'identities-not-in-signature';
+  | 'identities-not-in-signature'
+  /** Rotation drops the handshake log's entries of the replaced signed prekey although the
+   * device still holds it in its grace period (so a replayed first message to it opens again). */
+  | 'grace-drops-log';
 
 /** The options of one protocol run. */
 export interface ProtocolOptions {

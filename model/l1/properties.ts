@@ -233,6 +233,38 @@ export const unknownKeyShare: Property = {
   ],
 };
 
+/**
+ * The interactive initiator's agreement at message 2: when an uncompromised device reads message
+ * 2 as its peer's and the peer is uncompromised, the peer wrote this very message 2 (the same
+ * Noise transcript) in answer to a message 1 it took as coming from that device. The prologue's
+ * JIDs and device ids give it: without them, a message 1 relabelled as another device's is
+ * answered for that device, and the initiator completes its side although the responder will
+ * reject its message 3 (ProVerif's interactive.auth.initiator states the same agreement).
+ */
+export const interactiveAgreement: Property = {
+  name: 'interactive initiator agreement at message 2',
+  anchor: 'security.auth',
+  check(w) {
+    for (const r of w.message2) {
+      if (r.role !== 'initiator' || !clean(w, [r.dev, r.peer])) continue;
+      const written = w.message2.filter((o) => o.role === 'responder' && o.dev === r.peer && o.h2 === r.h2);
+      if (written.length === 0) return `${r.dev} read a message 2 as ${r.peer}'s that ${r.peer} never wrote`;
+      if (!written.some((o) => o.peer === r.dev)) return `${r.dev} read ${r.peer}'s message 2, which ${r.peer} wrote for ${written[0]!.peer}`;
+    }
+    return undefined;
+  },
+  sanity: [
+    {
+      name: 'an initiator reads the message 2 its responder wrote for it',
+      reached: (w) => w.message2.some((r) => r.role === 'initiator' && w.message2.some((o) => o.role === 'responder' && o.dev === r.peer && o.peer === r.dev && o.h2 === r.h2)),
+    },
+    {
+      name: 'a message 1 relabelled as from another device is answered for that device',
+      reached: (w) => w.message2.some((o) => o.role === 'responder' && !w.imsgs.some((m) => m.step === 1 && m.from === o.peer && m.to === o.dev)),
+    },
+  ],
+};
+
 function compromisedSessions(w: World): Set<number> {
   return new Set(w.compromises.flatMap((c) => (c.rk0 === undefined ? [] : [c.rk0.id])));
 }
@@ -548,4 +580,4 @@ export const progress: Property = {
 };
 
 /** All properties, in the order of the spec's Security Considerations. */
-export const PROPERTIES: readonly Property[] = [secrecy, forwardSecrecy, postCompromise, kci, authentication, unknownKeyShare, sessionIndependence, hndl, downgrade, delivery, fanOut, forwardedInjection, pinning, repairBound, lateMessages];
+export const PROPERTIES: readonly Property[] = [secrecy, forwardSecrecy, postCompromise, kci, authentication, unknownKeyShare, interactiveAgreement, sessionIndependence, hndl, downgrade, delivery, fanOut, forwardedInjection, pinning, repairBound, lateMessages];

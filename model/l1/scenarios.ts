@@ -22,6 +22,7 @@ import {
   forwardSecrecy,
   forwardedInjection,
   hndl,
+  interactiveAgreement,
   kci,
   lateMessages,
   pinning,
@@ -96,7 +97,7 @@ export const SCENARIOS = {
       ['B', 'alice'],
     ],
     compromises: [{ dev: 'B', kind: 'full' }],
-    attacks: ['strip-kem', 'claim', 'forge-interactive', 'forge-ratchet'],
+    attacks: ['strip-kem', 'claim', 'reroute-interactive', 'forge-interactive', 'forge-ratchet'],
     notes: ['strip-kem', 'claim'],
   },
   /** The server registered Alice's public identity keys under a second device id of her account, and Bob verified that (same) fingerprint. */
@@ -372,6 +373,25 @@ export const SCENARIOS = {
     attacks: ['strip-opk', 'forge-handshake'],
     notes: ['duplicate', 'log-full'],
   },
+  /**
+   * The handshake log with the current and a replaced signed prekey held: Bob rotates while
+   * Alice's first message without a one-time prekey (to the old signed prekey) is in flight or
+   * already opened; the old prekeys complete handshakes until their grace period ends, and the
+   * log keeps the entries of the old signed prekey until then (handshake.prekey-grace,
+   * handshake.replay-without-one-time-prekey). Eve runs handshakes of her own.
+   */
+  grace: {
+    name: 'grace',
+    setup: { devices: [alice, bob, eve], verified: { A: ['B'], B: ['A', 'E'] } },
+    budget: { starts: 1, sends: 1, forged: 1, rotations: 1 },
+    depth: 7,
+    grace: true,
+    rotations: ['B'],
+    asyncStarts: [['A', 'B']],
+    sends: [['A', 'bob']],
+    attacks: ['strip-opk', 'forge-handshake'],
+    notes: ['duplicate', 'log-full', 'log-full:grace', 'unknown-prekey'],
+  },
   /** Fixed finding 3: a responder's session state leaks before it has sent in that session. */
   spkInSession: {
     name: 'spk-in-session',
@@ -414,6 +434,12 @@ export const CATALOGUE: readonly Entry[] = [
     reqs: ['handshake.async-responder', 'handshake.duplicate', 'envelope.commitment', 'handshake.interactive-identity'],
   },
   { property: unknownKeyShare, scenarios: ['uks', 'interactive'], mutants: [{ mutant: 'identities-not-bound', scenario: 'uks' }], reqs: ['identity.identity-signature', 'handshake.async-kdf', 'handshake.interactive-noise'] },
+  {
+    property: interactiveAgreement,
+    scenarios: ['interactive'],
+    mutants: [{ mutant: 'identities-not-in-transcript', scenario: 'interactive' }],
+    reqs: ['handshake.interactive-noise', 'handshake.interactive-identity'],
+  },
   { property: sessionIndependence, scenarios: ['independence'], mutants: [], reqs: ['handshake.session'] },
   { property: hndl, scenarios: ['hndl'], mutants: [{ mutant: 'kem-secret-not-in-kdf', scenario: 'hndl' }], reqs: ['handshake.async-kdf', 'handshake.interactive-noise'] },
   {
@@ -531,6 +557,45 @@ export const FIXED: readonly FixedFinding[] = [
     ],
   },
 ];
+
+/**
+ * The handshake log with the current and a replaced signed prekey held (scenario `grace`): the
+ * properties it must keep, the witnesses showing both signed prekeys held and used, and the
+ * mutant that must be caught. `bounds` is a second run with a log of capacity 1 (standing for a
+ * full log of MAX_PROCESSED_HANDSHAKES), where the log fills for the replaced signed prekey.
+ */
+export const GRACE: {
+  readonly scenario: ScenarioName;
+  readonly properties: readonly Property[];
+  readonly mutant: { readonly mutant: Mutant; readonly property: Property };
+  readonly bounds: Partial<ProtocolOptions>;
+  readonly witnesses: readonly Witness[];
+  readonly fullLogWitnesses: readonly Witness[];
+  readonly reqs: readonly string[];
+} = {
+  scenario: 'grace',
+  properties: [authentication, delivery],
+  mutant: { mutant: 'grace-drops-log', property: authentication },
+  bounds: { handshakeLogCapacity: 1 },
+  witnesses: [
+    {
+      name: 'a first message to the replaced signed prekey opens during its grace period',
+      reached: (w) => w.devices.some((d) => d.sessions.some((s) => s.role === 'responder' && d.grace.some((g) => g.spk === s.spk))) && w.accepts.some((a) => a.msg >= 0),
+    },
+    { name: 'a replayed first message to the replaced signed prekey is a duplicate (its log entry is kept)', reached: (w) => w.notes.includes('duplicate:grace') },
+    {
+      name: 'once the grace period ended, a first message to the replaced signed prekey is rejected (unknown-prekey)',
+      reached: (w) => w.notes.includes('rejected:unknown-prekey') && w.devices.some((d) => d.gen > 1 && d.grace.length === 0),
+    },
+  ],
+  fullLogWitnesses: [
+    {
+      name: 'with the log full for the replaced signed prekey, a handshake without one-time prekey to it is rejected, and no rotation follows',
+      reached: (w) => w.notes.includes('rejected:log-full:grace') && w.devices.every((d) => d.gen <= 2),
+    },
+  ],
+  reqs: ['handshake.prekey-grace', 'handshake.replay-without-one-time-prekey', 'handshake.duplicate', 'offline.rotate'],
+};
 
 /**
  * A limit the spec states for a property: the protocol as specified satisfies the property (its

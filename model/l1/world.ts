@@ -143,6 +143,11 @@ export interface Device {
   /** Current signed prekey and KEM prekey secrets (rotation replaces and deletes them). */
   readonly spk: Term | undefined;
   readonly kem: Term | undefined;
+  /**
+   * Replaced signed prekeys and KEM prekeys still held in their grace period, oldest first (only
+   * in scenarios that model the grace period; elsewhere rotation deletes them at once).
+   */
+  readonly grace: readonly { readonly spk: Term; readonly kem: Term }[];
   readonly gen: number;
   /** One-time prekey secrets still held. */
   readonly opks: readonly Term[];
@@ -271,6 +276,18 @@ export interface RepairRecord {
   readonly session?: Term;
 }
 
+/**
+ * An interactive message 2 as written by an honest responder or read by an honest initiator
+ * (ground truth the devices do not share): who wrote or read it, whom that device took as its
+ * peer, and the Noise transcript up to message 2 (for the initiator's agreement at message 2).
+ */
+export interface Message2 {
+  readonly role: 'responder' | 'initiator';
+  readonly dev: string;
+  readonly peer: string;
+  readonly h2: Term;
+}
+
 /** A genuine message whose first in-order delivery failed (for the late-message property). */
 export interface Loss {
   readonly dev: string;
@@ -341,6 +358,8 @@ export interface World {
   readonly repairs: readonly RepairRecord[];
   readonly attributed: readonly Attributed[];
   readonly losses: readonly Loss[];
+  /** Interactive messages 2 written and read by honest devices. */
+  readonly message2: readonly Message2[];
 }
 
 /** The attacker's own secrets and randomness (always known to it). */
@@ -491,6 +510,7 @@ export function initialWorld(setup: Setup, options: ProtocolOptions, budget: Bud
       agree: atom(`${keyOwner}.agree`, 'dh', owner),
       spk: clone !== undefined ? undefined : atom(`${s.name}.spk1`, 'dh', owner),
       kem: clone !== undefined ? undefined : atom(`${s.name}.kem1`, 'kem', owner),
+      grace: [],
       gen: 1,
       opks: clone !== undefined ? [] : opks,
       usedOpks: [],
@@ -525,6 +545,7 @@ export function initialWorld(setup: Setup, options: ProtocolOptions, budget: Bud
     repairs: [],
     attributed: [],
     losses: [],
+    message2: [],
   };
   // Device lists signed by account keys, and each verifier's first view of them.
   const published: PublishedList[] = [];
@@ -594,6 +615,7 @@ export function stateKey(w: World): string {
         d.name,
         d.spk?.id ?? '_',
         d.kem?.id ?? '_',
+        d.grace.map((g) => `${g.spk.id}/${g.kem.id}`).join(','),
         d.opks.map((o) => o.id).join(','),
         d.fresh,
         d.log.map((l) => l.header).join(','),
@@ -625,5 +647,6 @@ export function stateKey(w: World): string {
   parts.push(String(w.imsgs.length));
   parts.push(String(w.interval), w.repairs.map((r) => `${r.dev}>${r.peer}@${r.interval}${r.via[0]}${r.session?.id ?? ''}`).join(','));
   parts.push(w.attributed.map((a) => `${a.dev}<${a.from}:${a.kind}@${a.origin}`).join(','), w.losses.map((l) => `${l.dev}:${l.msg}${l.limit ?? ''}`).join(','));
+  parts.push(w.message2.map((m) => `${m.role[0]}${m.dev}>${m.peer}:${m.h2.id}`).join(','));
   return parts.join('#');
 }
