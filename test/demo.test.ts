@@ -1,7 +1,8 @@
 /**
  * The demo that `npm start` runs: every step succeeds (exit code 0), it prints the text of every
- * opened message, shows a key change held until the user accepts it and a device restarted from
- * its store, and `--verbose` shows the stanzas on the wire.
+ * message sent and opened, says what a bundle, carbons and the archive are, shows a key change
+ * held until the user accepts it and a device restarted from its store, and `--verbose` shows the
+ * stanzas on the wire.
  */
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../src/cli/demo.js';
@@ -35,6 +36,24 @@ describe('npm start (demo)', () => {
     expect(opened("Bob's laptop")).toEqual(['See you both.', 'Did your desktop just restart?', 'Yes. Same device, same keys.']);
     expect(opened("Alice's laptop")).toEqual(['Back now. What changed?', 'Yes. Same device, same keys.', 'My laptop was wiped: new key, same device.']);
     expect(opened("Alice's phone")).toHaveLength(10);
+  });
+
+  it('prints the text of every message sent, before it is opened, and says in one line what a bundle, carbons and the archive are', async () => {
+    const { lines } = await demo(false);
+    const sent = lines.flatMap((l, i) => {
+      const m = /^ {5}(.+) sends "([^"]*)" to (\S+)$/.exec(l);
+      return m === null ? [] : [{ i, from: m[1]!, text: m[2]!, to: m[3]! }];
+    });
+    expect(sent.map((s) => s.text)).toEqual(['Are you there?', 'The plan changed.', 'Call me when you are back.', 'Back now. What changed?', 'Meet at the station at six.', 'See you both.', 'Did your desktop just restart?', 'Yes. Same device, same keys.', 'My laptop was wiped: new key, same device.', 'Is that really you?']);
+    expect(sent[0]).toMatchObject({ from: "Alice's laptop", to: 'bob@example.net' });
+    // Every opened text was sent, earlier in the output.
+    lines.forEach((l, i) => {
+      const opened = / opened "([^"]*)"/.exec(l)?.[1];
+      if (opened !== undefined) expect(sent.some((s) => s.text === opened && s.i < i), opened).toBe(true);
+    });
+    for (const term of ["(A bundle: a device's public keys and prekeys", '(Carbons, XEP-0280: ', '(The archive, MAM/XEP-0313: ']) {
+      expect(lines.filter((l) => l.includes(term)), term).toHaveLength(1);
+    }
   });
 
   it('shows a device restarted from its store keeping its id and sessions', async () => {

@@ -21,7 +21,7 @@ import { verifyDeviceList } from '../identity/devicelist.js';
 import { type BareJid, bareJid } from '../identity/jid.js';
 import { DEVICE_LIST_NODE, bundleNode } from '../identity/pep.js';
 import { SealClient, type XmppConnection, fetchItem, presence } from '../net/index.js';
-import { connectToServer } from '../net/real.js';
+import { type RealServerOptions, connectToServer } from '../net/real.js';
 import { systemRng } from '../suite/rng.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { PUBSUB_OWNER_NS } from '../wire/pep.js';
@@ -36,6 +36,10 @@ export interface RealDemoOptions {
   readonly peer: string;
   readonly peerPassword: string;
   readonly print: (line: string) => void;
+  /** Where a failure's one-line explanation goes (default `print`; the CLI passes stderr). */
+  readonly fail?: (line: string) => void;
+  /** How to connect an account (default {@link connectToServer}; tests pass the embedded server). */
+  readonly connect?: (options: RealServerOptions) => Promise<XmppConnection>;
   /** Print every stanza sent and received (default false). */
   readonly verbose?: boolean;
   /**
@@ -57,8 +61,23 @@ async function until(condition: () => boolean, ms: number): Promise<boolean> {
 
 /** A one-line description of why something failed (no stack). */
 function reason(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = e instanceof Error ? e.message || e.name : String(e);
   return text.split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * Why connecting `jid` to `server` failed, in one line: the network (refused, unknown host, no
+ * answer), the server refusing the stream (a domain it does not serve), or the login.
+ */
+export function connectFailure(e: unknown, server: string, jid: string): string {
+  const shaped = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; name?: unknown; condition?: unknown; text?: unknown };
+  const condition = typeof shaped.condition === 'string' ? shaped.condition : undefined;
+  const text = typeof shaped.text === 'string' && shaped.text !== '' ? ` (${shaped.text})` : '';
+  if (typeof shaped.code === 'string' && /^E[A-Z]+$/.test(shaped.code)) return `cannot connect to ${server}: ${reason(e)}`;
+  if (shaped.name === 'TimeoutError') return `cannot connect to ${server}: the server did not answer in time`;
+  if (shaped.name === 'StreamError') return `${server} refused the connection for ${jid.split('@')[1]}: ${condition ?? reason(e)}${text}`;
+  if (shaped.name === 'SASLError') return `cannot log in to ${server} as ${jid}: ${condition ?? reason(e)}${text}${condition === 'not-authorized' ? ': wrong password or no such account' : ''}`;
+  return `cannot log in to ${server} as ${jid}: ${reason(e)}`;
 }
 
 /** `connection`, printing every stanza it sends and receives. */
@@ -113,6 +132,7 @@ async function deleteSealNodes(connection: XmppConnection, jid: BareJid): Promis
 /** Runs the demo against a real server; returns the exit code (0 only if every check passed). */
 export async function runRealDemo(options: RealDemoOptions): Promise<number> {
   const { print } = options;
+  const fail = options.fail ?? print;
   const now = () => Math.floor(Date.now() / 1000);
   const alice = bareJid(options.jid);
   const bob = bareJid(options.peer);
@@ -128,7 +148,7 @@ export async function runRealDemo(options: RealDemoOptions): Promise<number> {
   };
   const connect = async (jid: BareJid, password: string): Promise<XmppConnection> => {
     const [local, domain] = jid.split('@') as [string, string];
-    const connection = await connectToServer({ service: options.server, domain, username: local, password, resource: `seal-demo-${Date.now().toString(36)}` });
+    const connection = await (options.connect ?? connectToServer)({ service: options.server, domain, username: local, password, resource: `seal-demo-${Date.now().toString(36)}` });
     connections.push(connection);
     return options.verbose === true ? observed(connection, print) : connection;
   };
@@ -138,8 +158,7 @@ export async function runRealDemo(options: RealDemoOptions): Promise<number> {
     aliceConnection = await connect(alice, options.password);
     bobConnection = await connect(bob, options.peerPassword);
   } catch (e) {
-    const network = typeof (e as { code?: unknown })?.code === 'string' && /^E[A-Z]+$/.test((e as { code: string }).code);
-    print(`seal demo: ${network ? `cannot connect to ${options.server}` : `cannot log in to ${options.server} as ${connections.length === 0 ? alice : bob}`}: ${reason(e)}`);
+    fail(`seal demo: ${connectFailure(e, options.server, connections.length === 0 ? alice : bob)}`);
     await closeAll();
     return 1;
   }
@@ -150,13 +169,13 @@ export async function runRealDemo(options: RealDemoOptions): Promise<number> {
       return client;
     } catch (e) {
       if (isSealError(e) && e.code === 'account-key-required') {
-        print(`seal demo: ${jid} already has a Seal device list signed by its account key (from an earlier run of`);
-        print('  this demo, or another Seal client). A new device can add itself to a signed list only with that');
-        print('  account key (spec §device.account-key), and this demo keeps no keys between runs. Use accounts');
-        print('  without Seal devices, or add --fresh to delete both accounts\' Seal device lists and bundles first');
-        print('  (their existing Seal devices then stop receiving).');
+        fail(`seal demo: ${jid} already has a Seal device list signed by its account key (from an earlier run of`);
+        fail('  this demo, or another Seal client). A new device can add itself to a signed list only with that');
+        fail('  account key (spec §device.account-key), and this demo keeps no keys between runs. Use accounts');
+        fail('  without Seal devices, or add --fresh to delete both accounts\' Seal device lists and bundles first');
+        fail('  (their existing Seal devices then stop receiving).');
       } else {
-        print(`seal demo: ${jid}: cannot set up a Seal device: ${reason(e)}`);
+        fail(`seal demo: ${jid}: cannot set up a Seal device: ${reason(e)}`);
       }
       return undefined;
     }
@@ -183,7 +202,7 @@ export async function runRealDemo(options: RealDemoOptions): Promise<number> {
     check('no message was opened twice', new Set(b.received.map((m) => m.body)).size === b.received.length && a.received.filter((m) => m.body === 'Back now.').length === 1);
     return failures === 0 ? 0 : 1;
   } catch (e) {
-    print(`seal demo: ${reason(e)}`);
+    fail(`seal demo: ${reason(e)}`);
     return 1;
   } finally {
     await closeAll();

@@ -3,7 +3,8 @@
  * showing offline delivery, archive duplicates, carbons to own devices, an interactive handshake,
  * a new device (given the account key), a device restarted from its store that keeps its
  * sessions, and a new identity key for a known device id that is held until the user accepts it.
- * It prints the text of every opened message, fingerprints and the safety number. Exit code 0
+ * It prints the text of every message sent and opened, fingerprints and the safety number, and
+ * says in one line each what a bundle, carbons and the archive are. Exit code 0
  * only if every message arrived exactly once at every device it was meant for, and the held one
  * only after it was accepted.
  *
@@ -111,6 +112,11 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
     client.onMessage((m) => print(`     ${name} opened "${m.body}" (from ${m.from.jid} device ${m.from.deviceId}, ${m.via}, key ${m.trust})`));
     return client;
   };
+  /** Sends `text` from `client` to `to`, printing it first. */
+  const say = async (client: SealClient, to: BareJid, text: string) => {
+    print(`     ${names.get(client)} sends "${text}" to ${to}`);
+    await client.send(to, text);
+  };
   const sinceMark = (client: SealClient, mark: number): SealEvent[] => client.events.slice(mark);
   const bodies = (client: SealClient) => client.received.map((m) => m.body);
 
@@ -118,6 +124,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   print('1. Alice connects her laptop and phone, Bob his desktop; each device publishes its bundle');
   print('   and its account\'s device list, signed by the account key. The laptop creates Alice\'s');
   print('   account key; her phone is given it to add itself (in an app: linked from the laptop)');
+  print("   (A bundle: a device's public keys and prekeys, published through PEP so others can start a session while it is offline.)");
   const aliceLaptop = await device("Alice's laptop", `${alice}/laptop`);
   const alicePhone = await device("Alice's phone", `${alice}/phone`, { accountKeyFrom: aliceLaptop });
   const bobStore = new MemoryStore();
@@ -132,9 +139,10 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   expect("Alice's account lists both of her devices", (await bobDesktop.devicesOf(alice)).length === 2);
 
   print('\n2. Bob is offline; Alice sends three messages from her laptop');
+  print('   (Carbons, XEP-0280: the server copies each message an account sends or receives to its other online devices.)');
   const first = ['Are you there?', 'The plan changed.', 'Call me when you are back.'];
   for (const text of first) {
-    await aliceLaptop.send(bob, text);
+    await say(aliceLaptop, bob, text);
     meant(text, alicePhone, bobDesktop);
     await flush();
   }
@@ -142,6 +150,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   expect("Alice's phone read them too (carbons)", bodies(alicePhone).join('|') === first.join('|'));
 
   print('\n3. Bob comes online: offline storage delivers, then he also fetches the archive (MAM)');
+  print("   (The archive, MAM/XEP-0313: the server's copy of every message, fetched to catch up; a stanza may arrive twice.)");
   await online(bobDesktop);
   expect('Bob opened the three messages', bodies(bobDesktop).join('|') === first.join('|'));
   await bobDesktop.fetchArchive();
@@ -150,7 +159,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   expect(`the same stanzas from the archive were recognised as duplicates (${duplicates})`, duplicates === 3 && bobDesktop.received.length === 3);
 
   print("\n4. Bob replies; both of Alice's devices read it");
-  await bobDesktop.send(alice, 'Back now. What changed?');
+  await say(bobDesktop, alice, 'Back now. What changed?');
   meant('Back now. What changed?', aliceLaptop, alicePhone);
   await flush();
   expect("Alice's laptop and phone each opened the reply once", [aliceLaptop, alicePhone].every((c) => bodies(c).filter((b) => b === 'Back now. What changed?').length === 1));
@@ -162,7 +171,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   await flush();
   const interactive = (c: SealClient) => c.events.flatMap((e) => (e.kind === 'session-started' && e.handshake === 'interactive' ? [e.sessionId] : []));
   expect('both ended in the same new session', interactive(aliceLaptop).length === 1 && interactive(aliceLaptop)[0] === interactive(bobDesktop)[0]);
-  await aliceLaptop.send(bob, 'Meet at the station at six.');
+  await say(aliceLaptop, bob, 'Meet at the station at six.');
   meant('Meet at the station at six.', alicePhone, bobDesktop);
   await flush();
   expect('Bob opened a message on the interactive session', bobDesktop.received.at(-1)?.body === 'Meet at the station at six.');
@@ -171,7 +180,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   print('   and receives from then on');
   const bobLaptop = await device("Bob's laptop", `${bob}/laptop`, { accountKeyFrom: bobDesktop });
   await online(bobLaptop);
-  await aliceLaptop.send(bob, 'See you both.');
+  await say(aliceLaptop, bob, 'See you both.');
   meant('See you both.', alicePhone, bobDesktop, bobLaptop);
   await flush();
   expect("Bob's new laptop opened the new message", bodies(bobLaptop).join('|') === 'See you both.');
@@ -188,10 +197,10 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   expect('no message opened again after the restart', bobDesktop.received.length === 0);
   const aliceMark = aliceLaptop.events.length;
   const phoneMark = alicePhone.events.length;
-  await aliceLaptop.send(bob, 'Did your desktop just restart?');
+  await say(aliceLaptop, bob, 'Did your desktop just restart?');
   meant('Did your desktop just restart?', alicePhone, bobDesktop, bobLaptop);
   await flush();
-  await bobDesktop.send(alice, 'Yes. Same device, same keys.');
+  await say(bobDesktop, alice, 'Yes. Same device, same keys.');
   meant('Yes. Same device, same keys.', aliceLaptop, alicePhone, bobLaptop);
   await flush();
   const withAlice = (events: readonly SealEvent[]) => events.filter((e) => e.kind === 'session-started' && e.peer.jid === alice).length;
@@ -210,6 +219,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   const newKey = toHex(ed25519PublicKeyOf(reinstalled.signingKey));
   const wire = server.connect(`${bob}/laptop`);
   const marks = new Map([aliceLaptop, alicePhone].map((c) => [c, c.events.length]));
+  print(`     Bob's laptop (reinstalled) sends "My laptop was wiped: new key, same device." to ${alice}`);
   await wire.send(await handshakeUnderNewKey(wire, reinstalled, alice, 'My laptop was wiped: new key, same device.', now(), 'demo reinstall'));
   await flush();
   const decisions = [aliceLaptop, alicePhone].flatMap((c) => sinceMark(c, marks.get(c)!).flatMap((e) => (e.kind === 'decision-needed' ? [e] : [])));
@@ -221,7 +231,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   expect("both of Alice's devices refuse it for now: held, nothing opened, and they ask her (decision-needed)", decisions.length === 2 && decisions.every((d) => d.key === newKey && d.previousKey === oldKey && d.deviceId === laptopId) && [aliceLaptop, alicePhone].every((c) => sinceMark(c, marks.get(c)!).every((e) => e.kind !== 'opened')));
   const bound = () => aliceLaptop.engine.state.peers.get(sessionKey(bob, laptopId))?.signingKey;
   expect("Alice's session with that device id is still bound to the old key", bound() === oldKey);
-  await aliceLaptop.send(bob, 'Is that really you?');
+  await say(aliceLaptop, bob, 'Is that really you?');
   meant('Is that really you?', alicePhone, bobDesktop);
   await flush();
   expect('meanwhile her messages go only to keys she knows: Bob\'s desktop opened hers', bodies(bobDesktop).at(-1) === 'Is that really you?');

@@ -13,8 +13,9 @@ import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, publishIq, xml } from '../wire/index.js';
+import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, parseXml, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
+import { sealRoomMessage } from '../groups/room.js';
 
 /** The fixed time of the examples: 2026-11-26T09:00:00Z. */
 export const EXAMPLE_TIME = Date.UTC(2026, 10, 26, 9, 0, 0) / 1000;
@@ -99,5 +100,31 @@ export function specExamples(): Map<string, string> {
     recipients: [{ jid: romeo2.jid, deviceId: romeo2.deviceId }], sessions: repairSessions, rng, now: EXAMPLE_TIME,
   });
   examples.set('A key-only message announcing a repair: a new session with its handshake header', prettyXml(announcement.stanza));
+  // §groups: Romeo writes to a room whose members are Romeo and Juliet: one key for each of
+  // Juliet's two devices and one for his own other device, on sessions that are confirmed.
+  // Drawn last, so the examples above keep their bytes.
+  const room = bareJid('balcony@rooms.capulet.lit');
+  const roomSessions = new Map<string, PeerSession>();
+  for (const peer of [device, juliet2, romeo2]) {
+    const start = initiateAsync({ self: romeo, peer: verifyBundle(bundleOf(peer), { jid: peer.jid, deviceId: peer.deviceId, now: EXAMPLE_TIME }), rng });
+    roomSessions.set(sessionKey(peer.jid, peer.deviceId), { ratchet: startRatchet(start.session, rng), confirmation: { state: 'confirmed' } });
+  }
+  const roomMessage = sealRoomMessage({
+    room, sender: romeo.jid, senderDeviceId: romeo.deviceId, id: 'room-1', content: [xml('body', {}, ['Parting is such sweet sorrow.'])],
+    recipients: [device, juliet2, romeo2].map((d) => ({ jid: d.jid, deviceId: d.deviceId })), sessions: roomSessions, rng, now: EXAMPLE_TIME,
+  }).stanzas[0]!;
+  examples.set('A message to a room', prettyXml(roomMessage));
+  // The same message as the room's archive returns it (XEP-0313): from the occupant JID, with the
+  // room's own claim about the sender's real JID, which a receiver does not use.
+  const archived = parseXml(roomMessage.toString());
+  archived.attrs = { xmlns: 'jabber:client', from: `${room}/romeo`, id: 'room-1', type: 'groupchat' };
+  archived.cnode(xml('x', { xmlns: 'http://jabber.org/protocol/muc#user' }, [xml('item', { affiliation: 'owner', role: 'participant', jid: 'romeo@montague.lit' })]));
+  examples.set('A room message as the archive of the room returns it', prettyXml(
+    xml('message', { xmlns: 'jabber:client', from: room, to: 'juliet@capulet.lit/balcony', id: 'mam-7' }, [
+      xml('result', { xmlns: 'urn:xmpp:mam:2', queryid: 'q-balcony', id: '5d3e6f1a' }, [
+        xml('forwarded', { xmlns: 'urn:xmpp:forward:0' }, [xml('delay', { xmlns: 'urn:xmpp:delay', stamp: '2026-11-26T09:00:00Z' }), archived]),
+      ]),
+    ]),
+  ));
   return examples;
 }

@@ -10,9 +10,10 @@ import { HANDSHAKE_CONSTANTS, HANDSHAKE_LABELS } from '../handshake/index.js';
 import { HASH_LABELS, IDENTITY_CONSTANTS, SIGNATURE_LABELS } from '../identity/index.js';
 import { OFFLINE_CONSTANTS } from '../offline/index.js';
 import { DEVICE_CONSTANTS } from '../device/constants.js';
+import { GROUPS_CONSTANTS } from '../groups/constants.js';
 
 /** Named constants per section (the `<section>.constants` tables). */
-export const SECTION_CONSTANTS = { identity: IDENTITY_CONSTANTS, handshake: HANDSHAKE_CONSTANTS, envelope: ENVELOPE_CONSTANTS, offline: OFFLINE_CONSTANTS, device: DEVICE_CONSTANTS } as const;
+export const SECTION_CONSTANTS = { identity: IDENTITY_CONSTANTS, handshake: HANDSHAKE_CONSTANTS, envelope: ENVELOPE_CONSTANTS, offline: OFFLINE_CONSTANTS, device: DEVICE_CONSTANTS, groups: GROUPS_CONSTANTS } as const;
 
 /** Labels per section (the `<section>.labels` tables). */
 export const SECTION_LABELS = {

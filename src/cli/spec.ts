@@ -18,7 +18,7 @@ import { type Element, WIRE_ELEMENTS, childElements, parseXml } from '../wire/in
 /** The anchors every revision of the XEP has, in order. */
 export const REQUIRED_ANCHORS = [
   'intro', 'reqs', 'conventions', 'glossary', 'suite', 'encoding', 'identity', 'handshake', 'envelope', 'offline',
-  'device', 'errors', 'rules', 'impl', 'security', 'privacy', 'iana', 'registrar', 'schema',
+  'device', 'groups', 'errors', 'rules', 'impl', 'security', 'privacy', 'iana', 'registrar', 'schema',
 ] as const;
 
 /** The XEP as text and as an element tree (entities replaced by placeholders, no DOCTYPE). */
@@ -214,7 +214,7 @@ export function importClosure(roots: readonly string[]): Set<string> {
  * calls it). The prefixes are matched against the whole id, so `identity.device-list` covers
  * `identity.device-list-keys` and `identity.device-list-rollback`.
  */
-export const CLIENT_RULE_PREFIXES = ['device.', 'offline.', 'identity.trust', 'identity.key-change', 'identity.device-list', 'identity.pep'] as const;
+export const CLIENT_RULE_PREFIXES = ['device.', 'offline.', 'groups.', 'identity.trust', 'identity.key-change', 'identity.device-list', 'identity.pep'] as const;
 
 /** Whether `id` is a client rule ({@link CLIENT_RULE_PREFIXES}). */
 export function isClientRule(id: string): boolean {
@@ -619,6 +619,7 @@ const SECTION_TITLES: Readonly<Record<string, string>> = {
   envelope: 'Message Encryption',
   offline: 'Offline Delivery and Session Repair',
   device: 'The Device Engine',
+  groups: 'Group Chat',
 };
 const INDEX_HEADER = '<tr><th>Section</th><th>Rules</th><th>Requirement ids</th></tr>\n';
 

@@ -1,7 +1,10 @@
 /**
  * Which page of the API documentation documents which part of the XEP: the exported functions
  * of the typedoc entry points (`docs/typedoc.json`) whose doc comment cites `@see spec §anchor`,
- * each with the URL typedoc gives its page (`functions/<module>.<name>.html` under `docs/api/`).
+ * each with the URL typedoc gives its page (`functions/<module>.<name>.html` under `docs/api/`,
+ * the module named after the package entry, as `docs/api-sections.mjs` names it: `xmpp-seal`,
+ * `xmpp-seal_device`, …). A function several entries export has its page under the first entry
+ * point that exports it, as typedoc documents it there and links the others to it.
  * Found by reading the sources (`export * from`, `export { … } from`, `export function`), so the
  * links exist before typedoc has run; when `docs/api/` has been built, only pages that exist are
  * kept.
@@ -44,9 +47,33 @@ export function typedocConfig(root: string): TypedocConfig {
   return { entryPoints: (json.entryPoints ?? []).map((p) => path.resolve(dir, p)), out: path.resolve(dir, json.out ?? 'docs') };
 }
 
-/** The module name typedoc gives each entry point: its path below the common folder, `/index` dropped. */
-export function moduleNames(entryPoints: readonly string[]): string[] {
+/**
+ * The package entry (`xmpp-seal/device`) built from each source file (`src/device/index.ts`,
+ * relative to `root`), from `package.json` "exports".
+ */
+export function packageEntries(root: string): Map<string, string> {
+  const file = path.join(root, 'package.json');
+  const entries = new Map<string, string>();
+  if (!existsSync(file)) return entries;
+  const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name: string; exports?: Record<string, unknown> };
+  for (const [key, target] of Object.entries(pkg.exports ?? {})) {
+    const js = typeof target === 'object' && target !== null ? (target as { default?: unknown }).default : target;
+    const match = typeof js === 'string' ? /^\.\/dist\/(.+)\.js$/.exec(js) : null;
+    if (match !== null) entries.set(`src/${match[1]}.ts`, key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`);
+  }
+  return entries;
+}
+
+/**
+ * The name typedoc gives each entry point's pages: its package entry with `/` as `_`
+ * (`xmpp-seal_net_real`); for a file no entry names, its path below the entry points' common
+ * folder, `/index` dropped.
+ */
+export function moduleNames(entryPoints: readonly string[], root?: string): string[] {
   if (entryPoints.length === 0) return [];
+  const entries = root === undefined ? new Map<string, string>() : packageEntries(root);
+  const named = entryPoints.map((p) => (root === undefined ? undefined : entries.get(path.relative(root, p).split(path.sep).join('/'))));
+  if (named.every((n) => n !== undefined)) return named.map((n) => n!.replaceAll('/', '_'));
   const dirs = entryPoints.map((p) => path.dirname(p).split(path.sep));
   const common: string[] = [];
   for (let i = 0; dirs.every((d) => i < d.length && d[i] === dirs[0]![i]); i++) common.push(dirs[0]![i]!);
@@ -113,12 +140,17 @@ function exportedFunctions(file: string, seen: Set<string> = new Set()): Map<str
  */
 export function apiFunctions(root: string): ApiFunction[] {
   const config = typedocConfig(root);
-  const modules = moduleNames(config.entryPoints);
+  const modules = moduleNames(config.entryPoints, root);
   const built = existsSync(path.join(config.out, 'functions'));
   const result: ApiFunction[] = [];
+  const documented = new Set<string>();
   config.entryPoints.forEach((entry, i) => {
     const module = modules[i]!;
+    if (!existsSync(entry)) return;
     for (const [name, { file, comment }] of exportedFunctions(entry)) {
+      // Documented under the first entry point that exports it.
+      if (documented.has(`${file}#${name}`)) continue;
+      documented.add(`${file}#${name}`);
       const anchors = citedAnchors(comment);
       if (anchors.length === 0 || /@internal\b/.test(comment)) continue;
       const page = config.entryPoints.length > 1 ? `functions/${module}.${name}.html` : `functions/${name}.html`;
