@@ -46,6 +46,7 @@ export const SEAL_ERROR_REGISTRY = {
   'untrusted-key': { section: 'device', meaning: 'a device\'s key is distrusted, or waits for the user\'s decision, so nothing is encrypted to or accepted from it' },
   'no-devices': { section: 'device', meaning: 'the recipient account publishes no Seal device list, so nothing can be encrypted for it' },
   'account-key-required': { section: 'device', meaning: 'the account\'s device list is signed by an account key that a new device was not given' },
+  'room-not-secure': { section: 'groups', meaning: 'the room is not members-only and non-anonymous, or its configuration or affiliation lists are unknown or too old, so nothing is encrypted to it' },
 } as const satisfies Record<string, { section: string; meaning: string }>;
 
 /** A code from the closed set in {@link SEAL_ERROR_REGISTRY}. @see spec §errors */

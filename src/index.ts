@@ -14,3 +14,4 @@ export * from './handshake/index.js';
 export * from './envelope/index.js';
 export * from './offline/index.js';
 export * from './device/index.js';
+export * from './groups/index.js';

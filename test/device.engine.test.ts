@@ -257,12 +257,19 @@ const CARBONS = 'urn:xmpp:carbons:2';
 const FORWARD = 'urn:xmpp:forward:0';
 const MAM = 'urn:xmpp:mam:2';
 
+/** A copy of `inner` as a server forwards it: qualified by jabber:client (XEP-0297). */
+function forwardedCopy(inner: Element): Element {
+  const copy = parseXml(inner.toString());
+  copy.attrs.xmlns = 'jabber:client';
+  return copy;
+}
+
 function carbonOf(kind: 'sent' | 'received', wrapperFrom: string | undefined, to: string, inner: Element): Element {
-  return xml('message', { ...(wrapperFrom === undefined ? {} : { from: wrapperFrom }), to, type: 'chat' }, [xml(kind, { xmlns: CARBONS }, [xml('forwarded', { xmlns: FORWARD }, [parseXml(inner.toString())])])]);
+  return xml('message', { ...(wrapperFrom === undefined ? {} : { from: wrapperFrom }), to, type: 'chat' }, [xml(kind, { xmlns: CARBONS }, [xml('forwarded', { xmlns: FORWARD }, [forwardedCopy(inner)])])]);
 }
 
 function archiveResultOf(wrapperFrom: string | undefined, to: string, queryid: string, inner: Element): Element {
-  return xml('message', { ...(wrapperFrom === undefined ? {} : { from: wrapperFrom }), to, id: `r-${queryid}` }, [xml('result', { xmlns: MAM, queryid, id: 'archive-id-1' }, [xml('forwarded', { xmlns: FORWARD }, [xml('delay', { xmlns: 'urn:xmpp:delay', stamp: '2026-11-26T09:00:00Z' }), parseXml(inner.toString())])])]);
+  return xml('message', { ...(wrapperFrom === undefined ? {} : { from: wrapperFrom }), to, id: `r-${queryid}` }, [xml('result', { xmlns: MAM, queryid, id: 'archive-id-1' }, [xml('forwarded', { xmlns: FORWARD }, [xml('delay', { xmlns: 'urn:xmpp:delay', stamp: '2026-11-26T09:00:00Z' }), forwardedCopy(inner)])])]);
 }
 
 /** The last sealed message `sent` holds, with `from` as the server stamps it. */

@@ -11,18 +11,26 @@
  *   exceptions are stated where they are checked (a device list the input carries or makes the
  *   device fetch, and the repair log of a repair attempt);
  * - no message is opened twice (by body and by eventId), across restarts;
- * - a restart changes nothing in the store and keeps the device id.
+ * - a restart changes nothing in the store and keeps the device id;
+ * - text that is not namespace-well-formed (a duplicate attribute, two roots, text outside the
+ *   root, a mismatched end tag, an undeclared prefix) is `malformed-xml` for `parseXml`, and the
+ *   tree a lenient parser (ltx's, as xmpp.js uses) builds from it goes through the properties above;
+ * - a lookalike (an element moved into another namespace with its local name kept) on the path
+ *   to a `<sealed/>` or `<interactive/>` changes nothing; a prefix bound to no namespace is
+ *   `malformed-xml` and changes nothing.
  *
  * Every run starts the device from the same prepared store, so the real stanzas are new to it.
  * `SEAL_FUZZ_INPUTS` sets the number of inputs (default sized for CI); the seed is printed.
  */
 import fc from 'fast-check';
+import { parse as lenientParse } from 'ltx';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64, encodeBase64 } from '../src/codec/base64.js';
 import { MemoryStore, type StoreRecord } from '../src/device/store.js';
 import type { SealEvent } from '../src/device/types.js';
 import { DEVICE_LIST_NODE } from '../src/identity/pep.js';
 import { SealClient, type XmppConnection } from '../src/net/index.js';
+import { isSealError } from '../src/errors.js';
 import { seededRng } from '../src/suite/rng.js';
 import { type Element, childElements, parseXml, xml } from '../src/wire/xml.js';
 import { fcParams } from './support/property.js';
@@ -55,10 +63,15 @@ function lastSealed(sent: readonly Element[], fromFull: string, predicate: (s: E
   return stanza;
 }
 
+/** `inner` as a server forwards it: qualified by jabber:client (XEP-0297). */
+const asForwarded = (inner: Element): Element => {
+  if (inner.attrs.xmlns === undefined) inner.attrs.xmlns = 'jabber:client';
+  return inner;
+};
 const carbon = (kind: 'sent' | 'received', from: string | undefined, inner: Element) =>
-  xml('message', { ...(from === undefined ? {} : { from }), to: `${ALICE}/a`, type: 'chat' }, [xml(kind, { xmlns: 'urn:xmpp:carbons:2' }, [xml('forwarded', { xmlns: 'urn:xmpp:forward:0' }, [inner])])]);
+  xml('message', { ...(from === undefined ? {} : { from }), to: `${ALICE}/a`, type: 'chat' }, [xml(kind, { xmlns: 'urn:xmpp:carbons:2' }, [xml('forwarded', { xmlns: 'urn:xmpp:forward:0' }, [asForwarded(inner)])])]);
 const archived = (from: string | undefined, queryid: string, inner: Element) =>
-  xml('message', { ...(from === undefined ? {} : { from }), to: `${ALICE}/a`, id: 'mam-1' }, [xml('result', { xmlns: 'urn:xmpp:mam:2', queryid, id: 'archive-1' }, [xml('forwarded', { xmlns: 'urn:xmpp:forward:0' }, [xml('delay', { xmlns: 'urn:xmpp:delay', stamp: '2026-11-26T09:00:00Z' }), inner])])]);
+  xml('message', { ...(from === undefined ? {} : { from }), to: `${ALICE}/a`, id: 'mam-1' }, [xml('result', { xmlns: 'urn:xmpp:mam:2', queryid, id: 'archive-1' }, [xml('forwarded', { xmlns: 'urn:xmpp:forward:0' }, [xml('delay', { xmlns: 'urn:xmpp:delay', stamp: '2026-11-26T09:00:00Z' }), asForwarded(inner)])])]);
 
 /** A world in which Alice's device (stopped, its store kept) has real stanzas waiting. */
 async function prepare(): Promise<Prepared> {
@@ -125,7 +138,16 @@ type Op =
 
 type Wrap = { k: 'none' } | { k: 'carbon'; sent: boolean; from: number } | { k: 'mam'; from: number; queryid: number };
 
-type Input = { k: 'restart' } | { k: 'stanza'; base: number; ops: Op[]; wrap: Wrap };
+/** A text-level break of well-formedness. */
+type Breakage = 'dup-attr' | 'two-roots' | 'text-outside' | 'mismatch' | 'undeclared';
+/** A lookalike: `foreign` moves an element into another namespace (prefixed or by default), `same` writes it with a prefix bound to its own, `unbound` with a prefix declared nowhere. */
+type Lookalike = 'foreign-prefix' | 'foreign-default' | 'same' | 'unbound';
+
+type Input =
+  | { k: 'restart' }
+  | { k: 'stanza'; base: number; ops: Op[]; wrap: Wrap }
+  | { k: 'malformed'; base: number; breakage: Breakage; at: number }
+  | { k: 'lookalike'; base: number; target: number; variant: Lookalike; wrap: Wrap };
 
 const nat = fc.nat({ max: 1 << 20 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -147,6 +169,8 @@ const inputArb = (bases: number): fc.Arbitrary<Input> =>
   fc.oneof(
     { arbitrary: fc.constant({ k: 'restart' as const }), weight: 1 },
     { arbitrary: fc.record({ k: fc.constant('stanza' as const), base: fc.nat({ max: bases - 1 }), ops: fc.array(opArb, { maxLength: 3 }), wrap: wrapArb }), weight: 60 },
+    { arbitrary: fc.record({ k: fc.constant('malformed' as const), base: fc.nat({ max: bases - 1 }), breakage: fc.constantFrom<Breakage>('dup-attr', 'two-roots', 'text-outside', 'mismatch', 'undeclared'), at: nat }), weight: 8 },
+    { arbitrary: fc.record({ k: fc.constant('lookalike' as const), base: fc.nat({ max: bases - 1 }), target: nat, variant: fc.constantFrom<Lookalike>('foreign-prefix', 'foreign-default', 'same', 'unbound'), wrap: wrapArb }), weight: 12 },
   );
 
 function elementsOf(root: Element): Element[] {
@@ -208,7 +232,8 @@ function mutate(root: Element, op: Op, queryid: string): void {
       if (all.length < 2) return;
       const target = all[1 + (op.target % (all.length - 1))]!;
       const parent = target.parent as Element;
-      const copy = parseXml(target.toString());
+      // A copy of the tree (which earlier mutations may have made not well-formed), as ltx builds it.
+      const copy = lenientParse(target.toString()) as Element;
       parent.children.splice(parent.children.indexOf(target) + 1, 0, copy);
       copy.parent = parent;
       return;
@@ -243,6 +268,89 @@ function build(prepared: Prepared, input: Extract<Input, { k: 'stanza' }>, query
   if (wrap.k === 'carbon') stanza = carbon(wrap.sent ? 'sent' : 'received', pick(FROMS, wrap.from), stanza);
   else if (wrap.k === 'mam') stanza = archived(pick(FROMS, wrap.from), wrap.queryid % 3 === 0 ? 'forged-query' : queryid, stanza);
   return stanza;
+}
+
+/** `text` with its well-formedness broken as `breakage` says (`at` picks the place). */
+function breakText(text: string, breakage: Breakage, at: number): string {
+  const startTags = [...text.matchAll(/<([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"]*")+)\s*\/?>/g)];
+  const insertInto = (attribute: (first: string) => string) => {
+    const tag = startTags[at % startTags.length]!;
+    const first = /\s+([\w:.-]+)="/.exec(tag[2]!)![1]!;
+    const end = tag.index! + 1 + tag[1]!.length;
+    return text.slice(0, end) + attribute(first) + text.slice(end);
+  };
+  switch (breakage) {
+    case 'dup-attr': // the first attribute again, before the original: a lenient parser keeps the original's value
+      return insertInto((first) => ` ${first}="${pick(VALUES, at)}"`);
+    case 'two-roots':
+      return at % 2 === 0 ? text + text : `${text}<message from="${MALLORY}/x"/>`;
+    case 'text-outside':
+      return at % 2 === 0 ? `${text}x` : `x${text}`;
+    case 'mismatch': {
+      const ends = [...text.matchAll(/<\/([\w:.-]+)>/g)];
+      const end = ends[at % ends.length]!;
+      return text.slice(0, end.index!) + `</${end[1]}x>` + text.slice(end.index! + end[0].length);
+    }
+    case 'undeclared':
+      return insertInto(() => ' zz:forged="1"');
+    default: {
+      const never: never = breakage;
+      return never;
+    }
+  }
+}
+
+/** Whether `a` is `b` or one of its ancestors. */
+function ancestorOrSelf(a: Element, b: Element): boolean {
+  for (let e: Element | null = b; e; e = e.parent as Element | null) if (e === a) return true;
+  return false;
+}
+
+/**
+ * Applies a lookalike to one element of the stanza. `unchanged` is what the input must cause:
+ * `malformed` (a prefix bound nowhere), `nothing` (a foreign lookalike on the way to or inside a
+ * `<sealed/>` or `<interactive/>`: no event that changes state), or `any`.
+ */
+function lookalike(prepared: Prepared, input: Extract<Input, { k: 'lookalike' }>, queryid: string): { stanza: Element; expect: 'malformed' | 'nothing' | 'any' } {
+  let stanza = parseXml(prepared.stanzas[input.base]!.replaceAll(QUERYID, queryid));
+  const all = elementsOf(stanza);
+  const target = pick(all, input.target);
+  const seal = all.filter((e) => (e.getName() === 'sealed' || e.getName() === 'interactive') && e.getNS() === SEAL);
+  const onPath = seal.some((e) => ancestorOrSelf(target, e) || ancestorOrSelf(e, target));
+  const local = target.getName();
+  let expect: 'malformed' | 'nothing' | 'any' = 'any';
+  switch (input.variant) {
+    case 'foreign-prefix':
+      target.name = `x:${local}`;
+      target.attrs['xmlns:x'] = 'urn:example:lookalike';
+      expect = onPath ? 'nothing' : 'any';
+      break;
+    case 'foreign-default':
+      target.name = local;
+      target.attrs.xmlns = 'urn:example:lookalike';
+      expect = onPath ? 'nothing' : 'any';
+      break;
+    case 'same': {
+      const ns = target.getNS() as string | undefined;
+      if (ns !== undefined) {
+        target.name = `s:${local}`;
+        target.attrs['xmlns:s'] = ns;
+      }
+      break;
+    }
+    case 'unbound':
+      target.name = `u:${local}`;
+      expect = 'malformed';
+      break;
+    default: {
+      const never: never = input.variant;
+      return never;
+    }
+  }
+  const wrap = input.wrap;
+  if (wrap.k === 'carbon') stanza = carbon(wrap.sent ? 'sent' : 'received', pick(FROMS, wrap.from), stanza);
+  else if (wrap.k === 'mam') stanza = archived(pick(FROMS, wrap.from), wrap.queryid % 3 === 0 ? 'forged-query' : queryid, stanza);
+  return { stanza, expect };
 }
 
 // ------------------------------------------------------------------ the device under test
@@ -298,6 +406,11 @@ function changedRecords(before: string, after: string): string {
 interface Totals {
   inputs: number;
   restarts: number;
+  /** Inputs made not well-formed, and those a lenient parser still built a tree from. */
+  malformed: number;
+  lenientTrees: number;
+  /** Inputs with a lookalike element. */
+  lookalikes: number;
   opened: number;
   failed: number;
   unchanged: number;
@@ -333,7 +446,34 @@ async function run(prepared: Prepared, seed: number, inputs: readonly Input[], t
       expect(current(), 'a restart changes nothing').toBe(before);
       continue;
     }
-    const stanza = build(prepared, input, device.queryid);
+    let stanza: Element;
+    let expected: 'malformed' | 'nothing' | 'any' = 'any';
+    if (input.k === 'stanza') stanza = build(prepared, input, device.queryid);
+    else if (input.k === 'malformed') {
+      totals.malformed++;
+      // @req encoding.xml-well-formed: Seal's parser refuses the text, whatever a lenient one makes of it.
+      const text = breakText(prepared.stanzas[input.base]!.replaceAll(QUERYID, device.queryid), input.breakage, input.at);
+      let code = 'ok';
+      try {
+        parseXml(text);
+      } catch (e) {
+        code = isSealError(e) ? e.code : `raw ${String(e)}`;
+      }
+      expect(code, `parseXml of ${input.breakage}: ${text.slice(0, 400)}`).toBe('malformed-xml');
+      // The tree a lenient stream parser hands over instead (if any) goes through the device like any stanza.
+      let tree: unknown;
+      try {
+        tree = lenientParse(text);
+      } catch {
+        continue;
+      }
+      if (typeof tree !== 'object' || tree === null) continue;
+      totals.lenientTrees++;
+      stanza = tree as Element;
+    } else {
+      totals.lookalikes++;
+      ({ stanza, expect: expected } = lookalike(prepared, input, device.queryid));
+    }
     const before = current();
     const mark = device.client.events.length;
     const lists = fetches.lists;
@@ -345,6 +485,9 @@ async function run(prepared: Prepared, seed: number, inputs: readonly Input[], t
     } catch (e) {
       throw new Error(`receive threw for ${stanza.toString()}: ${String(e)}`);
     }
+    // @req encoding.xml-namespaces: a lookalike is not the element; an unbound prefix is not XML.
+    if (expected === 'malformed') expect(events.map((e) => (e.kind === 'failed' ? e.code : e.kind)), stanza.toString().slice(0, 400)).toEqual(['malformed-xml']);
+    if (expected === 'nothing') expect(events.filter((e) => CHANGING.has(e.kind)).map((e) => e.kind), stanza.toString().slice(0, 400)).toEqual([]);
     for (const e of events) {
       if (e.kind === 'failed') totals.failed++;
       if (e.kind !== 'opened') continue;
@@ -379,8 +522,10 @@ describe('§device: receive() fuzzed with mutated stanzas, forged wrappers and r
     // @req device.commit-first
     // @req offline.forwarded-carbons
     // @req offline.forwarded-archive
+    // @req encoding.xml-well-formed
+    // @req encoding.xml-namespaces
     const prepared = await prepare();
-    const totals: Totals = { inputs: 0, restarts: 0, opened: 0, failed: 0, unchanged: 0, changed: 0 };
+    const totals: Totals = { inputs: 0, restarts: 0, malformed: 0, lenientTrees: 0, lookalikes: 0, opened: 0, failed: 0, unchanged: 0, changed: 0 };
     const runs = Math.max(1, Math.ceil(INPUTS / PER_RUN));
     const started = Date.now();
     await fc.assert(
@@ -390,8 +535,10 @@ describe('§device: receive() fuzzed with mutated stanzas, forged wrappers and r
       { ...fcParams(runs), numRuns: runs, endOnFailure: true },
     );
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`device fuzz: ${totals.inputs} inputs (${totals.restarts} restarts) in ${seconds} s; ${totals.opened} opened, ${totals.failed} failed events, ${totals.changed} inputs that changed state legitimately, ${totals.unchanged} checked unchanged`);
+    console.log(`device fuzz: ${totals.inputs} inputs (${totals.restarts} restarts, ${totals.malformed} not well-formed of which ${totals.lenientTrees} leniently parsed, ${totals.lookalikes} with a lookalike) in ${seconds} s; ${totals.opened} opened, ${totals.failed} failed events, ${totals.changed} inputs that changed state legitimately, ${totals.unchanged} checked unchanged`);
     expect(totals.inputs).toBeGreaterThanOrEqual(INPUTS);
     expect(totals.opened).toBeGreaterThan(0);
+    expect(totals.malformed).toBeGreaterThan(0);
+    expect(totals.lookalikes).toBeGreaterThan(0);
   }, 3_600_000);
 });

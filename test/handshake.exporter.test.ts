@@ -47,6 +47,25 @@ describe('§handshake.exporter', () => {
     expect(codeOf(() => DtlsFingerprintsElement.toXml({ ...sent, fingerprints: [{ hash: 'sha-384', value: fingerprint.value }] }))).toBe('schema-violation');
   });
 
+  it('accepts a Jingle sid of 1 to 255 UTF-8 bytes, exactly what the MAC encodes: a longer one is a schema violation, never a length error at verification', () => {
+    // @req handshake.jingle-sid
+    const fingerprint = { hash: 'sha-256' as const, value: seededRng('cert')(32) };
+    const colon = [...fingerprint.value].map((x) => x.toString(16).toUpperCase().padStart(2, '0')).join(':');
+    const element = (sid: string) => `<dtls-fingerprints xmlns='urn:xmpp:seal:0' sid='${sid}' mac='${'A'.repeat(43)}='><fingerprint hash='sha-256'>${colon}</fingerprint></dtls-fingerprints>`;
+    for (const sid of ['s', 'x'.repeat(255), '\u00e9'.repeat(127)]) {
+      // Within the bound: the element validates, and the session decides (the MAC here is all zeros).
+      const received = DtlsFingerprintsElement.fromXml(parseXml(element(sid)));
+      expect(codeOf(() => verifyDtlsFingerprints(b, sid, received, fingerprint))).toBe('authentication-failed');
+      const sent = authenticateDtlsFingerprints(a, sid, [fingerprint]);
+      expect(codeOf(() => verifyDtlsFingerprints(b, sid, DtlsFingerprintsElement.fromXml(parseXml(DtlsFingerprintsElement.toXml(sent).toString())), fingerprint))).toBe('ok');
+    }
+    // 256 characters, and 128 two-byte characters (256 bytes): the schema said yes and verification said length-out-of-range.
+    for (const sid of ['x'.repeat(256), '\u00e9'.repeat(128)]) {
+      expect(codeOf(() => DtlsFingerprintsElement.fromXml(parseXml(element(sid))))).toBe('schema-violation');
+      expect(codeOf(() => DtlsFingerprintsElement.toXml({ sid, fingerprints: [fingerprint], mac: new Uint8Array(32) }))).toBe('schema-violation');
+    }
+  });
+
   it('attaches the handshake header until the responder has replied', () => {
     // @req handshake.key-confirmation
     let confirmation: KeyConfirmation = { state: 'unconfirmed', header: started.header };

@@ -7,7 +7,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encode } from '../src/codec/binary.js';
-import { toHex } from '../src/codec/bytes.js';
+import { toHex, utf8Encode } from '../src/codec/bytes.js';
 import {
   DEVICE_LIST_NODE,
   IDENTITY_CONSTANTS,
@@ -38,6 +38,7 @@ import {
   safetyNumber,
   verifyBundle,
   verifyDeviceList,
+  type BareJid,
   type DeviceState,
   type TrustStore,
 } from '../src/identity/index.js';
@@ -388,3 +389,36 @@ describe('§identity.state', () => {
   });
 });
 
+
+describe('§identity: text that is not Unicode (lone UTF-16 surrogates)', () => {
+  it('a JID, a label or a safety-number input with a lone surrogate is invalid-value; "\\uD800@x" never encodes as "\\uFFFD@x"', () => {
+    // @req encoding.text-well-formed
+    // @req identity.jid
+    for (const bad of ['\uD800@x', 'a\uDC00@x', 'juliet@capulet.lit\uD83D', '\uDD12\uD83D@x']) {
+      expect(codeOf(() => bareJid(bad)), JSON.stringify(bad)).toBe('invalid-value');
+      expect(codeOf(() => utf8Encode(bad))).toBe('invalid-value');
+      expect(codeOf(() => safetyNumber({ jid: bad, key: ed25519PublicKeyOf(device.signingKey) }, { jid: 'romeo@montague.lit', key: ed25519PublicKeyOf(device.signingKey) }))).toBe('invalid-value');
+    }
+    // U+FFFD and a surrogate pair are Unicode text: accepted, and encoded as themselves.
+    expect(bareJid('\uFFFD@x')).toBe('\uFFFD@x');
+    expect(toHex(utf8Encode('\uD83D\uDD12'))).toBe('f09f9492');
+    const list = DeviceListElement.toXml({ issued: NOW, devices: [{ id: device.deviceId, added: NOW, signingKey: ed25519PublicKeyOf(device.signingKey), label: 'phone' }] });
+    expect(codeOf(() => DeviceListElement.toXml({ issued: NOW, devices: [{ id: device.deviceId, added: NOW, signingKey: ed25519PublicKeyOf(device.signingKey), label: 'ph\uD800one' }] }))).toBe('schema-violation');
+    expect(DeviceListElement.fromXml(parseXml(list.toString())).devices[0]!.label).toBe('phone');
+  });
+
+  it('parseFingerprintUri gives invalid-value for every text, lone surrogates and bad percent-encodings included, never another exception', () => {
+    // @req identity.fingerprint-uri
+    const hex = 'ab'.repeat(32);
+    for (const bad of [`xmpp:\uD800@x?seal;account=${hex}`, `xmpp:j\uDC00@x?seal;account=${hex}`, `xmpp:%ED%A0%80@x?seal;account=${hex}`, `xmpp:%@x?seal;account=${hex}`, `xmpp:j@x?seal;account=${hex}\uD800`]) {
+      expect(codeOf(() => parseFingerprintUri(bad)), JSON.stringify(bad)).toBe('invalid-value');
+    }
+    expect(codeOf(() => fingerprintUri({ kind: 'account', jid: '\uD800@x' as BareJid, fingerprint: new Uint8Array(32) }))).toBe('invalid-value');
+    // Any UTF-16 text around a valid URI: a result or invalid-value.
+    const units = fc.array(fc.oneof(fc.integer({ min: 0xd800, max: 0xdfff }), fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 12 }).map((codes) => String.fromCharCode(...codes));
+    fc.assert(fc.property(units, units, (jid, tail) => {
+      const code = codeOf(() => parseFingerprintUri(`xmpp:${jid}@capulet.lit?seal;account=${hex}${tail}`));
+      expect(['ok', 'invalid-value']).toContain(code);
+    }), fcParams(2000));
+  });
+});

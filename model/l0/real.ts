@@ -424,6 +424,10 @@ export class RealSystem {
         return `repair-sent ${name(e.peer)} ${e.reason}`;
       case 'repair-received':
         return `repair-received ${name(e.peer)}`;
+      case 'room-config':
+      case 'room-members':
+      case 'reflected':
+        return `${e.kind} ${e.room}`;
     }
   }
 

@@ -32,8 +32,38 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** UTF-8 encoding of a string. @see spec §encoding */
-export function utf8Encode(text: string): Uint8Array {
+/**
+ * Whether `text` is a sequence of Unicode scalar values: no UTF-16 surrogate without its pair.
+ * (`String.prototype.isWellFormed` where the runtime has it.)
+ *
+ * @see spec §encoding
+ * @example
+ * ```ts
+ * isWellFormedText('\uD83D\uDD12') // true; isWellFormedText('\uD800') // false
+ * ```
+ */
+export function isWellFormedText(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return typeof native === 'function' ? native.call(text) : !/\p{Surrogate}/u.test(text);
+}
+
+/**
+ * Strict UTF-8 encoding of a string. A lone UTF-16 surrogate is an error, never the U+FFFD
+ * that `TextEncoder` would write silently: `'\uD800@x'` and `'\uFFFD@x'` must not encode to the
+ * same bytes, or two different strings would hash, sign and compare as one.
+ *
+ * Implements requirement `encoding.text-well-formed`.
+ *
+ * @throws SealError `invalid-value` when `text` has an unpaired surrogate.
+ * @see spec §encoding
+ * @example
+ * ```ts
+ * utf8Encode('Seal') // Uint8Array [83, 101, 97, 108]
+ * ```
+ */
+export function utf8Encode(text: string, field = 'text'): Uint8Array {
+  // @req encoding.text-well-formed
+  if (!isWellFormedText(text)) throw new SealError('invalid-value', `${field}: expected Unicode text (a UTF-16 surrogate without its pair cannot be encoded as UTF-8)`);
   return encoder.encode(text);
 }
 

@@ -29,6 +29,7 @@ import { type InteractiveState, acceptInteractive, completeInitiator, completeRe
 import type { SessionSecret } from '../handshake/session.js';
 import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey } from '../envelope/envelope.js';
 import { ENVELOPE_CONSTANTS } from '../envelope/constants.js';
+import { contentBody } from '../envelope/content.js';
 import type { RatchetState } from '../envelope/ratchet.js';
 import { startRatchet } from '../envelope/ratchet.js';
 import { replenishOneTimePrekeys, rotatePrekeys } from '../offline/prekeys.js';
@@ -37,13 +38,15 @@ import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { InteractiveMessageElement, type InteractiveMessageValue } from '../wire/handshake.js';
 import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
-import { type Element, parseXml, xml } from '../wire/xml.js';
+import { type Element, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
 import { DEVICE_CONSTANTS } from './constants.js';
 import { bareOf, classifyIncoming } from './forwarded.js';
 import { type EngineRecords, decodeEngineRecords, diffRecords } from './persist.js';
 import type { StoreRecord } from './store.js';
 import type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, SessionRepairReason } from './state.js';
 import type { DecisionReason, DeviceAddress, DeviceInput, EngineOptions, FetchRequest, OutgoingStanza, PublishRequest, SealEvent, StepOutput, Via } from './types.js';
+import type { RoomRecord } from '../groups/room.js';
+import { type GroupHost, isGroupchat, onRoomAffiliations, onRoomArchiveQuery, onRoomInfo, onRoomMessage, onRoomStanza, onSendRoom, roomFetches, roomMembers } from './groups.js';
 
 
 /** The failures a new session can fix. @see spec §offline.repair */
@@ -65,7 +68,7 @@ function canSend(r: RatchetState): boolean {
  * One engine step in progress: copies of the state's maps that the rules change, the outputs
  * collected so far. `finish()` turns it into the next state and the step output.
  */
-class Step {
+class Step implements GroupHost {
   device: DeviceState;
   accountSecret: Ed25519SecretKey | undefined;
   log: HandshakeLog;
@@ -83,6 +86,9 @@ class Step {
   readonly listTexts: Map<string, string>;
   /** When held stanzas made this device fetch each account's list within the last LIST_FETCH_INTERVAL (memory only: the rate limit). */
   readonly listFetchedAt: Map<string, readonly number[]>;
+  /** §groups: the rooms this device tracks, and its queries of room archives (memory only). */
+  readonly rooms: Map<string, RoomRecord>;
+  readonly roomQueries: Map<string, BareJid>;
   readonly send: OutgoingStanza[] = [];
   readonly publish: PublishRequest[] = [];
   readonly fetch: FetchRequest[] = [];
@@ -110,6 +116,8 @@ class Step {
     this.pendingRepairs = new Map(base.pendingRepairs);
     this.listTexts = new Map(base.listTexts);
     this.listFetchedAt = new Map(base.listFetchedAt);
+    this.rooms = new Map(base.rooms);
+    this.roomQueries = new Map(base.roomQueries);
   }
 
   get self(): DeviceAddress {
@@ -141,6 +149,8 @@ class Step {
       pendingRepairs: this.pendingRepairs,
       listTexts: this.listTexts,
       listFetchedAt: this.listFetchedAt,
+      rooms: this.rooms,
+      roomQueries: this.roomQueries,
     };
     const fetch = dedupeFetches(this.fetch);
     return { state, output: { commit: diffRecords(this.base, state), send: this.send, publish: this.publish, fetch, events: this.events } };
@@ -239,7 +249,8 @@ class Step {
     }
     let verified: VerifiedDeviceList;
     try {
-      const value = DeviceListElement.fromXml(element);
+      // @req encoding.xml-well-formed: a fetched or notified list is read as XML text would be.
+      const value = DeviceListElement.fromXml(wellFormedCopy(element));
       const accepted = account.trust.accountKey?.key;
       const listKey = value.account === undefined ? undefined : toHex(value.account.accountKey);
       // @req identity.device-list-rollback: the newest issued time per accepted account key.
@@ -334,7 +345,7 @@ class Step {
     let bundle: ReturnType<typeof verifyBundle>;
     try {
       // @req identity.device-list-keys: the bundle's key must be the one the list names.
-      bundle = verifyBundle(BundleElement.fromXml(element), { jid, deviceId: id, now: this.now, deviceList: account.list });
+      bundle = verifyBundle(BundleElement.fromXml(wellFormedCopy(element)), { jid, deviceId: id, now: this.now, deviceList: account.list });
     } catch (e) {
       this.fail(e, { jid, deviceId: id }, undefined, undefined);
       return;
@@ -482,6 +493,8 @@ class Step {
   // ---------------------------------------------------------------- receiving
 
   onStanza(stanza: Element): void {
+    // §groups: stanzas from a room this device tracks (notices, room archive results, room messages).
+    if (onRoomStanza(this, stanza)) return;
     const incoming = classifyIncoming(stanza, this.device.jid, this.queries);
     switch (incoming.kind) {
       case 'ignored':
@@ -506,6 +519,8 @@ class Step {
         return;
       }
       case 'message':
+        // §groups: a groupchat message is a room's, never a one-to-one message from its occupant JID.
+        if (isGroupchat(incoming.message)) return onRoomMessage(this, incoming.message, incoming.via);
         this.onMessage(incoming.message, incoming.via, false);
         return;
       default: {
@@ -713,8 +728,10 @@ class Step {
         via,
         trust: this.keyTrust(from.jid, from.deviceId),
         content: result.content,
-        body: result.content.find((c) => c.getName() === 'body')?.getText() ?? '',
+        body: contentBody(result.content) ?? '',
         time: result.time,
+        // §groups: only the groups path hands a groupchat message here, addressed to its room.
+        ...(isGroupchat(message) ? { room: bareJid(bareOf(String(message.attrs.to))) } : {}),
       };
       // @req device.inbox: the opened message is committed before the application sees it.
       this.inbox.set(eventId, event);
@@ -977,7 +994,7 @@ function sameTimestamps(a: { readonly [k: string]: number }, b: { readonly [k: s
 function dedupeFetches(fetch: readonly FetchRequest[]): FetchRequest[] {
   const seen = new Set<string>();
   return fetch.filter((f) => {
-    const k = f.kind === 'device-list' ? `l ${f.jid}` : `b ${f.jid}/${f.deviceId}`;
+    const k = f.kind === 'device-list' ? `l ${f.jid}` : f.kind === 'bundle' ? `b ${f.jid}/${f.deviceId}` : `${f.kind} ${f.room}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -1031,7 +1048,7 @@ export class SealEngine {
    * @see spec §device.account-key
    */
   static create(input: { jid: BareJid; existingList: Element | undefined; now: number; rng: Rng; accountSecret?: Ed25519SecretKey; oneTimePrekeys?: number; options?: EngineOptions }): { engine: SealEngine; output: StepOutput; state: EngineState } {
-    const existing = input.existingList === undefined ? undefined : verifyDeviceList(input.jid, DeviceListElement.fromXml(input.existingList));
+    const existing = input.existingList === undefined ? undefined : verifyDeviceList(input.jid, DeviceListElement.fromXml(wellFormedCopy(input.existingList)));
     // @req device.account-key
     if (existing?.accountKey !== undefined && input.accountSecret === undefined) {
       throw new SealError('account-key-required', `${input.jid}: the device list is signed by an account key; a new device needs it to add itself`);
@@ -1069,7 +1086,7 @@ export class SealEngine {
    */
   static load(records: readonly StoreRecord[], options: EngineOptions = {}): SealEngine {
     const decoded: EngineRecords = decodeEngineRecords(records);
-    return new SealEngine({ ...decoded, interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map(), listFetchedAt: new Map() }, options);
+    return new SealEngine({ ...decoded, interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map(), listFetchedAt: new Map(), roomQueries: new Map() }, options);
   }
 
   /**
@@ -1105,7 +1122,17 @@ export class SealEngine {
           step.onStartInteractive(input.peer, input.deviceId);
           break;
         case 'archive-query':
-          step.onArchiveQuery(input.queryid);
+          if (input.room === undefined) step.onArchiveQuery(input.queryid);
+          else onRoomArchiveQuery(step, input.room, input.queryid);
+          break;
+        case 'room-info':
+          onRoomInfo(step, input.room, input.info);
+          break;
+        case 'room-affiliations':
+          onRoomAffiliations(step, input.room, input.lists);
+          break;
+        case 'send-room':
+          onSendRoom(step, input.room, input.content, input.id);
           break;
         case 'sent':
           step.outbox.delete(input.outboxId);
@@ -1122,7 +1149,7 @@ export class SealEngine {
         }
       }
     } catch (e) {
-      if (input.kind === 'send' || input.kind === 'start-interactive') {
+      if (input.kind === 'send' || input.kind === 'send-room' || input.kind === 'start-interactive') {
         if (isSealError(e)) throw e;
         throw new SealError('invalid-state', `${input.kind}: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -1142,6 +1169,27 @@ export class SealEngine {
   /** The bundles to fetch before a message to `to` reaches every usable device. @see spec §device */
   missingSessions(to: BareJid, now: number, rng: Rng): FetchRequest[] {
     return new Step(this.#state, now, rng, this.policy).missingSessions(to);
+  }
+
+  /**
+   * §groups: what to fetch before a message to `room` can be sent: the room's disco#info or
+   * affiliation lists when missing or older than ROOM_STATE_MAX_AGE, else the device lists of
+   * members the device has none of, else the bundles of member devices without a session.
+   *
+   * @see spec §groups.recipients
+   */
+  roomFetches(room: BareJid, now: number, rng: Rng): FetchRequest[] {
+    const step = new Step(this.#state, now, rng, this.policy);
+    const state = roomFetches(step, room);
+    if (state.some((f) => f.kind === 'room-info' || f.kind === 'room-affiliations')) return state;
+    const seen = new Set<string>();
+    const bundles = roomMembers(this.#state.rooms.get(room)).flatMap((jid) => step.missingSessions(jid)).filter((f) => f.kind === 'bundle' && !seen.has(`${f.jid}/${f.deviceId}`) && seen.add(`${f.jid}/${f.deviceId}`) !== undefined);
+    return [...state, ...bundles];
+  }
+
+  /** §groups: what the device knows about a room (for display and tests). */
+  room(jid: BareJid): RoomRecord | undefined {
+    return this.#state.rooms.get(jid);
   }
 
   /** The stanzas committed to the outbox but not yet acknowledged as sent (after a restart, send them again). */
@@ -1167,7 +1215,7 @@ export class SealEngine {
 
 /** An engine state with nothing but a device. */
 export function emptyState(device: DeviceState, accountSecret: Ed25519SecretKey | undefined): EngineState {
-  return { device, accountSecret, log: [], repairs: {}, seq: 0, peers: new Map(), accounts: new Map(), held: new Map(), outbox: new Map(), inbox: new Map(), interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map(), listFetchedAt: new Map() };
+  return { device, accountSecret, log: [], repairs: {}, seq: 0, peers: new Map(), accounts: new Map(), held: new Map(), outbox: new Map(), inbox: new Map(), interactive: new Map(), queries: new Set(), pendingRepairs: new Map(), listTexts: new Map(), listFetchedAt: new Map(), rooms: new Map(), roomQueries: new Map() };
 }
 
 export { importDeviceState };

@@ -8,7 +8,7 @@
  */
 import { DEVICE_LIST_NODE } from '../identity/pep.js';
 import type { BareJid } from '../identity/jid.js';
-import { type Element, childElements } from '../wire/xml.js';
+import { CLIENT_NS, type Element, childElements, childrenNamed, isStanza, sameNamespaceChildren, wellFormedCopy } from '../wire/xml.js';
 import type { Via } from './types.js';
 
 const CARBONS_NS = 'urn:xmpp:carbons:2';
@@ -32,27 +32,35 @@ export function bareOf(jid: string): string {
 }
 
 /**
- * Classifies an incoming stanza for the account `self`. A carbon is accepted only when its
+ * Classifies an incoming stanza for the account `self`. The stanza is first read as Seal reads
+ * XML text (namespace-well-formed, bounded: a tree another library parsed gets the same checks),
+ * and every element is matched by local name and namespace. A carbon is accepted only when its
  * wrapper comes from `self` (the bare JID, no resource); an archive result only when it comes
  * from `self` or has no `from` (the account's own archive) and names one of this device's
  * outstanding query ids. The stanza inside is then read with its own `from` and `to`, as the
  * account's own server reported them.
  *
- * Implements requirements `offline.forwarded-carbons` and `offline.forwarded-archive`.
+ * Implements requirements `offline.forwarded-carbons`, `offline.forwarded-archive`,
+ * `encoding.xml-well-formed` and `encoding.xml-namespaces`.
  *
  * @param queries - the `queryid`s of this device's archive queries that have not ended.
+ * @throws SealError `malformed-xml` or `too-large` for a stanza that is not namespace-well-formed
+ *   XML within the bounds (the engine reports it as a `failed` event and changes nothing).
  * @see spec §offline.forwarded
  */
-export function classifyIncoming(stanza: Element, self: BareJid, queries: ReadonlySet<string>): IncomingStanza {
-  if (stanza.getName() !== 'message') return { kind: 'ignored' };
+export function classifyIncoming(received: Element, self: BareJid, queries: ReadonlySet<string>): IncomingStanza {
+  // @req encoding.xml-well-formed: the tree an XMPP library hands over is checked as text would be.
+  const stanza = wellFormedCopy(received);
+  // @req encoding.xml-namespaces: stanzas and their children by local name and namespace.
+  if (!isStanza(stanza, 'message')) return { kind: 'ignored' };
   const from = typeof stanza.attrs.from === 'string' ? stanza.attrs.from : undefined;
   if (stanza.attrs.type === 'error') {
-    const error = stanza.getChild('error');
+    const error = sameNamespaceChildren(stanza, 'error')[0];
     const condition = error === undefined ? 'undefined-condition' : (childElements(error).find((c) => c.getNS() === STANZAS_NS && c.getName() !== 'text')?.getName() ?? 'undefined-condition');
     return { kind: 'bounce', stanzaId: typeof stanza.attrs.id === 'string' ? stanza.attrs.id : undefined, to: from ?? '', condition };
   }
-  const carbons = childElements(stanza).filter((c) => c.getNS() === CARBONS_NS && (c.getName() === 'sent' || c.getName() === 'received'));
-  const results = childElements(stanza).filter((c) => c.getNS() === MAM_NS && c.getName() === 'result');
+  const carbons = [...childrenNamed(stanza, 'sent', CARBONS_NS), ...childrenNamed(stanza, 'received', CARBONS_NS)];
+  const results = childrenNamed(stanza, 'result', MAM_NS);
   if (carbons.length + results.length > 1) return { kind: 'forged', reason: 'more than one forwarding wrapper' };
   const carbon = carbons[0];
   if (carbon !== undefined) {
@@ -74,18 +82,20 @@ export function classifyIncoming(stanza: Element, self: BareJid, queries: Readon
   }
   const event = stanza.getChild('event', PUBSUB_EVENT_NS);
   if (event !== undefined) {
-    const items = event.getChild('items');
+    const items = event.getChild('items', PUBSUB_EVENT_NS);
     if (items?.attrs.node !== DEVICE_LIST_NODE || from === undefined) return { kind: 'ignored' };
-    const item = items.getChild('item');
+    const item = items.getChild('item', PUBSUB_EVENT_NS);
     const payload = item === undefined ? undefined : childElements(item)[0];
     return { kind: 'device-list-notification', jid: bareOf(from), list: payload };
   }
   return { kind: 'message', via: 'live', message: stanza };
 }
 
+/** The one `<message xmlns='jabber:client'/>` inside the one `<forwarded xmlns='urn:xmpp:forward:0'/>` of a wrapper (XEP-0297). */
 function forwardedMessage(wrapper: Element): Element | undefined {
-  const forwarded = childElements(wrapper).filter((c) => c.getName() === 'forwarded' && c.getNS() === FORWARD_NS);
+  const forwarded = childrenNamed(wrapper, 'forwarded', FORWARD_NS);
   if (forwarded.length !== 1) return undefined;
-  const messages = childElements(forwarded[0]!).filter((c) => c.getName() === 'message');
+  // @req encoding.xml-namespaces: a forwarded stanza is qualified by jabber:client (XEP-0297).
+  const messages = childrenNamed(forwarded[0]!, 'message', CLIENT_NS);
   return messages.length === 1 ? messages[0] : undefined;
 }

@@ -28,12 +28,14 @@ import {
   encodeTimestamps,
 } from './records.js';
 import type { StoreCommit, StoreRecord, StoreTable } from './store.js';
+import type { RoomRecord } from '../groups/room.js';
+import { decodeRoomRecord, encodeRoomRecord } from './groups.js';
 
 const VERSION = 1;
 const SELF = 'self';
 
 /** The persisted part of an engine state. */
-export type EngineRecords = Omit<EngineState, 'interactive' | 'queries' | 'pendingRepairs' | 'listTexts' | 'listFetchedAt'>;
+export type EngineRecords = Omit<EngineState, 'interactive' | 'queries' | 'pendingRepairs' | 'listTexts' | 'listFetchedAt' | 'roomQueries'>;
 
 const hex64 = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 const seconds = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
@@ -82,6 +84,7 @@ const InboxSchema = z.strictObject({
   jid: jidText,
   deviceId: id,
   to: jidText,
+  room: z.optional(jidText),
   via,
   trust: z.enum(['verified', 'trusted']),
   content: z.array(z.string().check(z.maxLength(MAX_XML_CHARS))).check(z.maxLength(1024)),
@@ -112,7 +115,7 @@ function encodeHeld(h: HeldStanza): string {
 }
 
 function encodeInbox(e: InboxEvent): string {
-  return JSON.stringify({ format: 'seal-inbox', version: VERSION, stanzaId: e.stanzaId ?? null, jid: e.from.jid, deviceId: e.from.deviceId, to: e.to, via: e.via, trust: e.trust, content: e.content.map((c) => c.toString()), body: e.body, time: e.time });
+  return JSON.stringify({ format: 'seal-inbox', version: VERSION, stanzaId: e.stanzaId ?? null, jid: e.from.jid, deviceId: e.from.deviceId, to: e.to, ...(e.room === undefined ? {} : { room: e.room }), via: e.via, trust: e.trust, content: e.content.map((c) => c.toString()), body: e.body, time: e.time });
 }
 
 /**
@@ -139,6 +142,7 @@ export function diffRecords(base: EngineRecords, next: EngineRecords): StoreComm
   table('held', base.held, next.held, encodeHeld);
   table('outbox', base.outbox, next.outbox, (v) => v);
   table('inbox', base.inbox, next.inbox, encodeInbox);
+  table('room', base.rooms, next.rooms, encodeRoomRecord);
   return { put, delete: del };
 }
 
@@ -181,6 +185,7 @@ export function decodeEngineRecords(records: readonly StoreRecord[]): EngineReco
     const held = new Map<string, HeldStanza>();
     const outbox = new Map<string, string>();
     const inbox = new Map<string, InboxEvent>();
+    const rooms = new Map<string, RoomRecord>();
     for (const r of records) {
       switch (r.table) {
         case 'device':
@@ -222,9 +227,12 @@ export function decodeEngineRecords(records: readonly StoreRecord[]): EngineReco
           break;
         case 'inbox': {
           const e = parseJson(InboxSchema, r.value, 'inbox event');
-          inbox.set(r.key, { kind: 'opened', eventId: r.key, stanzaId: e.stanzaId ?? undefined, from: { jid: bareJid(e.jid), deviceId: toDeviceId(e.deviceId) }, to: bareJid(e.to), via: e.via, trust: e.trust, content: e.content.map((c) => parseXml(c)), body: e.body, time: e.time });
+          inbox.set(r.key, { kind: 'opened', eventId: r.key, stanzaId: e.stanzaId ?? undefined, from: { jid: bareJid(e.jid), deviceId: toDeviceId(e.deviceId) }, to: bareJid(e.to), ...(e.room === undefined ? {} : { room: bareJid(e.room) }), via: e.via, trust: e.trust, content: e.content.map((c) => parseXml(c)), body: e.body, time: e.time });
           break;
         }
+        case 'room':
+          rooms.set(r.key, decodeRoomRecord(r.key, r.value));
+          break;
         default:
           throw new SealError('invalid-state', `store: unknown table ${String((r as StoreRecord).table)}`);
       }
@@ -241,6 +249,7 @@ export function decodeEngineRecords(records: readonly StoreRecord[]): EngineReco
       held: sorted(held),
       outbox: sorted(outbox),
       inbox: sorted(inbox),
+      rooms: sorted(rooms),
     };
   } catch (e) {
     if (isSealError(e, 'invalid-state') || isSealError(e, 'unknown-version')) throw e;

@@ -17,6 +17,7 @@ import type { HandshakeLog } from '../handshake/async.js';
 import type { InteractiveState } from '../handshake/interactive.js';
 import type { PeerSession } from '../envelope/envelope.js';
 import type { DeviceAddress, SealEvent, Via } from './types.js';
+import type { RoomRecord } from '../groups/room.js';
 
 /**
  * What the engine keeps about one peer device: the identity signing key its sessions are bound
@@ -65,8 +66,9 @@ export interface HeldStanza {
 export type InboxEvent = Extract<SealEvent, { kind: 'opened' }>;
 
 /**
- * The whole state of a device engine. Everything except the last five fields is persisted
- * (see `diffRecords` (persist.ts)); pending interactive handshakes, archive query ids and repairs
+ * The whole state of a device engine. Everything except `interactive`, `queries`,
+ * `pendingRepairs`, `listTexts`, `listFetchedAt` and `roomQueries` is persisted (see
+ * `diffRecords` (persist.ts)); pending interactive handshakes, archive query ids and repairs
  * waiting for a fetch are deliberately memory-only: a restart abandons them, as their timeouts
  * would.
  *
@@ -90,6 +92,10 @@ export interface EngineState {
   readonly listTexts: ReadonlyMap<string, string>;
   /** When held stanzas made the device fetch each account's list, within the last LIST_FETCH_INTERVAL (the list-fetch rate limit). */
   readonly listFetchedAt: ReadonlyMap<string, readonly number[]>;
+  /** §groups: the rooms this device tracks, by bare JID (persisted). */
+  readonly rooms: ReadonlyMap<string, RoomRecord>;
+  /** §groups: the `queryid`s of this device's queries of room archives, with the room each was sent to (memory only). */
+  readonly roomQueries: ReadonlyMap<string, BareJid>;
 }
 
 /** Why this device starts a new session with a peer device after a failed message. */

@@ -14,11 +14,12 @@
  * (key `self`); `peer` one record per peer device (`jid/deviceId`); `account` one per contact
  * account (bare JID); `held` stanzas waiting for a device list or a trust decision; `outbox`
  * stanzas committed but not yet handed to the server; `inbox` opened messages not yet
- * acknowledged by the application.
+ * acknowledged by the application; `room` one per room the device tracks (§groups: its
+ * configuration and affiliation lists, with when they were fetched).
  *
  * @see spec §device.store
  */
-export const STORE_TABLES = ['device', 'account-secret', 'log', 'repair', 'meta', 'peer', 'account', 'held', 'outbox', 'inbox'] as const;
+export const STORE_TABLES = ['device', 'account-secret', 'log', 'repair', 'meta', 'peer', 'account', 'held', 'outbox', 'inbox', 'room'] as const;
 
 /** One table of a store. @see spec §device.store */
 export type StoreTable = (typeof STORE_TABLES)[number];

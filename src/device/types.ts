@@ -11,6 +11,7 @@ import type { TrustLevel, TrustPolicy } from '../identity/trust.js';
 import type { DeviceId } from '../identity/device.js';
 import type { BareJid } from '../identity/jid.js';
 import type { Element } from '../wire/xml.js';
+import type { MemberAffiliation } from '../wire/muc.js';
 import type { StoreCommit } from './store.js';
 
 /** A device of an account. */
@@ -63,6 +64,8 @@ export type SealEvent =
       readonly body: string;
       /** The sender's timestamp (seconds), from the encrypted `<time/>` affix. */
       readonly time: number;
+      /** For a room message (§groups): the room's bare JID (also the `to` affix); `from` is the sender's real bare JID. */
+      readonly room?: BareJid;
     }
   | { readonly kind: 'duplicate'; readonly from: DeviceAddress | undefined; readonly via: Via; readonly stanzaId: string | undefined }
   | { readonly kind: 'failed'; readonly code: SealErrorCode | 'not-for-this-device'; readonly message: string; readonly from: DeviceAddress | undefined; readonly via: Via | undefined; readonly stanzaId: string | undefined }
@@ -84,7 +87,13 @@ export type SealEvent =
   | { readonly kind: 'device-removed'; readonly jid: BareJid; readonly deviceId: DeviceId }
   | { readonly kind: 'session-started'; readonly peer: DeviceAddress; readonly handshake: 'async' | 'interactive'; readonly role: 'initiator' | 'responder'; /** The session id (hex), the same on both sides. */ readonly sessionId: string }
   | { readonly kind: 'repair-sent'; readonly peer: DeviceAddress; readonly reason: SealErrorCode | 'not-for-this-device' }
-  | { readonly kind: 'repair-received'; readonly peer: DeviceAddress };
+  | { readonly kind: 'repair-received'; readonly peer: DeviceAddress }
+  /** §groups: a room's disco#info result, when the device first has one and whenever what it says changes; `secure` is whether Seal encrypts to the room. */
+  | { readonly kind: 'room-config'; readonly room: BareJid; readonly secure: boolean; readonly membersOnly: boolean; readonly nonAnonymous: boolean }
+  /** §groups: accounts added to or removed from a room's owner, admin and member lists. */
+  | { readonly kind: 'room-members'; readonly room: BareJid; readonly added: readonly BareJid[]; readonly removed: readonly BareJid[] }
+  /** §groups: the room reflected one of this device's own messages (the room took it). */
+  | { readonly kind: 'reflected'; readonly room: BareJid; readonly stanzaId: string | undefined };
 
 /**
  * An input to the engine.
@@ -96,7 +105,11 @@ export type SealEvent =
  * - `send`: a message for `to`'s devices and this account's other devices;
  * - `decide`: the user's decision about a key the engine asked about (or any key);
  * - `start-interactive`: begin an interactive handshake with an online device;
- * - `archive-query`: register the `queryid` of an archive query this device is about to send;
+ * - `archive-query`: register the `queryid` of an archive query this device is about to send (to
+ *   its own account's archive, or to `room`'s archive);
+ * - `room-info` / `room-affiliations`: the answers to a room's disco#info query and to its owner,
+ *   admin and member list queries (`undefined`: a query failed) (§groups);
+ * - `send-room`: a message for every member device of a room and this account's other devices;
  * - `sent` / `delivered`: acknowledgements that an outbox stanza reached the server and that the
  *   application has taken an `opened` event;
  * - `tick`: the clock moved (expires pending interactive handshakes and held stanzas).
@@ -110,13 +123,22 @@ export type DeviceInput =
   | { readonly kind: 'send'; readonly to: BareJid; readonly content: readonly Element[]; readonly id: string }
   | { readonly kind: 'decide'; readonly jid: BareJid; readonly target: { readonly deviceId: DeviceId } | 'account'; readonly key: string; readonly level: TrustLevel }
   | { readonly kind: 'start-interactive'; readonly peer: string; readonly deviceId: DeviceId }
-  | { readonly kind: 'archive-query'; readonly queryid: string }
+  | { readonly kind: 'archive-query'; readonly queryid: string; readonly room?: BareJid }
+  | { readonly kind: 'room-info'; readonly room: BareJid; readonly info: Element | undefined }
+  | { readonly kind: 'room-affiliations'; readonly room: BareJid; readonly lists: Readonly<Partial<Record<MemberAffiliation, Element>>> | undefined }
+  | { readonly kind: 'send-room'; readonly room: BareJid; readonly content: readonly Element[]; readonly id: string }
   | { readonly kind: 'sent'; readonly outboxId: string }
   | { readonly kind: 'delivered'; readonly eventId: string }
   | { readonly kind: 'tick' };
 
 /** Something the shell must fetch and feed back as a `device-list` or `bundle` input. @see spec §device */
-export type FetchRequest = { readonly kind: 'device-list'; readonly jid: BareJid } | { readonly kind: 'bundle'; readonly jid: BareJid; readonly deviceId: DeviceId };
+export type FetchRequest =
+  | { readonly kind: 'device-list'; readonly jid: BareJid }
+  | { readonly kind: 'bundle'; readonly jid: BareJid; readonly deviceId: DeviceId }
+  /** §groups: the room's disco#info, fed back as a `room-info` input. */
+  | { readonly kind: 'room-info'; readonly room: BareJid }
+  /** §groups: the room's owner, admin and member lists, fed back as one `room-affiliations` input. */
+  | { readonly kind: 'room-affiliations'; readonly room: BareJid };
 
 /** A PEP item the shell must publish (with the identity.pep-errors rule). @see spec §identity.pep */
 export interface PublishRequest {

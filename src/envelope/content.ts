@@ -10,7 +10,7 @@ import { utf8Decode, utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
 import { formatDateTime, dateTimeAttr } from '../wire/fields.js';
-import { type Element, childElements, parseXml, requiredAttr, xml } from '../wire/xml.js';
+import { CLIENT_NS, type Element, childElements, isNamed, parseXml, requiredAttr, standalone, xml } from '../wire/xml.js';
 import { ENVELOPE_CONSTANTS } from './constants.js';
 
 /** The XEP-0420 namespace. */
@@ -104,7 +104,8 @@ export function openContent(plaintext: Uint8Array, stanza: { to: string; from: s
   if (root.getName() !== 'envelope' || root.getNS() !== SCE_NS) throw new SealError('unexpected-element', `expected <envelope xmlns='${SCE_NS}'>`);
   const children = childElements(root);
   const one = (name: string) => {
-    const found = children.filter((c) => c.getName() === name);
+    // @req encoding.xml-namespaces
+    const found = children.filter((c) => isNamed(c, name, SCE_NS));
     if (found.length !== 1) throw new SealError('schema-violation', `<envelope>: expected exactly one <${name}/>`);
     return found[0]!;
   };
@@ -117,7 +118,27 @@ export function openContent(plaintext: Uint8Array, stanza: { to: string; from: s
   if (to !== bare(stanza.to) || from !== bare(stanza.from)) {
     throw new SealError('redirected-stanza', 'envelope: <to/> or <from/> does not match the stanza');
   }
-  return { content: childElements(content), time };
+  // Kept apart from the envelope (in the inbox, across restarts): each with the namespaces in scope inside it.
+  return { content: childElements(content).map(standalone), time };
+}
+
+/**
+ * The text of the first `<body/>` among opened content elements: a `<body
+ * xmlns='jabber:client'/>` (as XEP-0420 writes it) or an unqualified `<body/>` inside
+ * `<content/>`, which inherits `urn:xmpp:sce:1` (as this implementation writes it). A `<body/>`
+ * in any other namespace (`<x:body xmlns:x='urn:example'/>`) is not the message's body.
+ *
+ * Implements requirement `encoding.xml-namespaces` for the body of an opened message.
+ *
+ * @see spec §envelope.content
+ * @example
+ * ```ts
+ * contentBody(openContent(plaintext, stanza).content) // 'hello'
+ * ```
+ */
+export function contentBody(content: readonly Element[]): string | undefined {
+  // @req encoding.xml-namespaces
+  return content.find((c) => isNamed(c, 'body', CLIENT_NS) || isNamed(c, 'body', SCE_NS))?.getText();
 }
 
 /** The bare part of a JID. */

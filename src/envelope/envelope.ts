@@ -153,9 +153,11 @@ function wrapForRecipients(
 export function sealStanza(input: {
   to: string;
   from: string;
-  type?: 'chat' | 'normal';
+  type?: 'chat' | 'normal' | 'groupchat';
   id?: string;
   senderDeviceId: DeviceId;
+  /** A room message's sender bare JID, written to `<sealed sender='…'/>` (§groups.wire). */
+  sender?: BareJid;
   content: readonly Element[];
   recipients: readonly { jid: BareJid; deviceId: DeviceId }[];
   sessions: ReadonlyMap<string, PeerSession>;
@@ -172,7 +174,7 @@ export function sealStanza(input: {
   // @req envelope.fan-out
   const wrapped = wrapForRecipients(input.recipients, input.sessions, contentKey.dangerouslyExposeBytes(), wrapContext(commitment, payload), rng);
   const { sessions } = wrapped;
-  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, recipients: wrapped.recipients, commitment, payload });
+  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, ...(input.sender === undefined ? {} : { sender: input.sender }), recipients: wrapped.recipients, commitment, payload });
   // @req envelope.markers
   const stanza = xml('message', { to: input.to, from: input.from, type: input.type ?? 'chat', ...(input.id === undefined ? {} : { id: input.id }) }, [
     sealed,
@@ -212,8 +214,12 @@ export function sealStanza(input: {
 export function sealKeyOnly(input: {
   to: string;
   from: string;
+  /** `groupchat` for a key-only message to a room (§groups.limits); `chat` otherwise. */
+  type?: 'chat' | 'groupchat';
   id?: string;
   senderDeviceId: DeviceId;
+  /** A room message's sender bare JID, written to `<sealed sender='…'/>` (§groups.wire). */
+  sender?: BareJid;
   recipients: readonly { jid: BareJid; deviceId: DeviceId }[];
   sessions: ReadonlyMap<string, PeerSession>;
   rng: Rng;
@@ -222,9 +228,9 @@ export function sealKeyOnly(input: {
   checkRecipientCount(input.recipients);
   // @req envelope.key-only: 32 zero bytes under the key-only context; no commitment, no payload.
   const wrapped = wrapForRecipients(input.recipients, input.sessions, KEY_ONLY_PLAINTEXT, KEY_ONLY_CONTEXT, input.rng);
-  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, recipients: wrapped.recipients });
+  const sealed = SealedElement.toXml({ sid: input.senderDeviceId, ...(input.sender === undefined ? {} : { sender: input.sender }), recipients: wrapped.recipients });
   // @req envelope.key-only-stanza: stored by servers, invisible to clients without Seal.
-  const stanza = xml('message', { to: input.to, from: input.from, type: 'chat', ...(input.id === undefined ? {} : { id: input.id }) }, [sealed, StoreHint.toXml({})]);
+  const stanza = xml('message', { to: input.to, from: input.from, type: input.type ?? 'chat', ...(input.id === undefined ? {} : { id: input.id }) }, [sealed, StoreHint.toXml({})]);
   return { stanza, sessions: wrapped.sessions };
 }
 

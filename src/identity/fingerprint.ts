@@ -6,7 +6,7 @@
  * @module
  */
 import { encode, fixed, opaque, struct } from '../codec/binary.js';
-import { fromHex, toHex, utf8Encode } from '../codec/bytes.js';
+import { fromHex, isWellFormedText, toHex, utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { sha256 } from '../suite/kdf.js';
 import { labeledContent } from '../suite/suite.js';
@@ -79,16 +79,21 @@ function encodeJid(jid: string): string {
 export function fingerprintUri(target: FingerprintUri): string {
   const hex = toHex(checkLength(target.fingerprint, 32, 'fingerprint'));
   const query = target.kind === 'device' ? `device=${target.deviceId};fingerprint=${hex}` : `account=${hex}`;
-  return `xmpp:${encodeJid(target.jid)}?seal;${query}`;
+  return `xmpp:${encodeJid(bareJid(target.jid))}?seal;${query}`;
 }
 
 /**
- * Parses a fingerprint URI produced by {@link fingerprintUri}.
+ * Parses a fingerprint URI produced by {@link fingerprintUri} (read from a QR code, for example).
  *
- * @throws SealError `invalid-value` for any other text.
+ * Implements requirement `identity.fingerprint-uri`.
+ *
+ * @throws SealError `invalid-value` for any other text, including text that is not Unicode (a
+ *   lone UTF-16 surrogate) and a JID that is not a bare JID; never another exception.
  * @see spec §identity.fingerprint
  */
 export function parseFingerprintUri(uri: string): FingerprintUri {
+  // @req identity.fingerprint-uri: a typed error for every input, a lone surrogate included.
+  if (!isWellFormedText(uri)) throw new SealError('invalid-value', 'fingerprint URI: expected Unicode text (a UTF-16 surrogate without its pair)');
   const match = /^xmpp:([^?#/]+)\?seal;(?:device=([1-9][0-9]{0,9});fingerprint=([0-9a-f]{64})|account=([0-9a-f]{64}))$/.exec(uri);
   if (!match) throw new SealError('invalid-value', 'fingerprint URI: expected xmpp:JID?seal;device=ID;fingerprint=HEX or xmpp:JID?seal;account=HEX');
   let jidText: string;

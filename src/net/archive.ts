@@ -9,7 +9,7 @@
  */
 import { EME_NS, HINTS_NS } from '../wire/marker.js';
 import { DATA_FORMS_NS } from '../wire/pep.js';
-import { type Element, childElements } from '../wire/xml.js';
+import { type Element, childElements, sameNamespaceChildren } from '../wire/xml.js';
 import { XmppError } from './connection.js';
 import { MAM_NS, RSM_NS, STANZA_ID_NS, splitJid } from './stanzas.js';
 
@@ -44,9 +44,9 @@ export function shouldArchive(message: Element, fromClient: boolean): boolean {
   if (type === 'error' && !fromClient) return splitJid(String(message.attrs.to ?? '')).resource !== undefined;
   if (message.getChild('no-store', HINTS_NS)) return false;
   if (message.getChild('store', HINTS_NS)) return true;
-  if (message.getChild('body') || message.getChild('subject')) return true;
+  if (sameNamespaceChildren(message, 'body').length > 0 || sameNamespaceChildren(message, 'subject').length > 0) return true;
   if (message.getChild('encryption', EME_NS)) return true;
-  return childElements(message).some((child) => child.attrs.xmlns === 'urn:xmpp:receipts' || child.attrs.xmlns === 'urn:xmpp:chat-markers:0');
+  return childElements(message).some((child) => child.getNS() === 'urn:xmpp:receipts' || child.getNS() === 'urn:xmpp:chat-markers:0');
 }
 
 /**
@@ -72,9 +72,9 @@ function formFields(query: Element): Map<string, string> {
   const fields = new Map<string, string>();
   const form = query.getChild('x', DATA_FORMS_NS);
   if (!form) return fields;
-  for (const field of form.getChildren('field')) {
+  for (const field of form.getChildren('field', DATA_FORMS_NS)) {
     const name = field.attrs.var as unknown;
-    if (typeof name === 'string') fields.set(name, field.getChildText('value') ?? '');
+    if (typeof name === 'string') fields.set(name, field.getChildText('value', DATA_FORMS_NS) ?? '');
   }
   const formType = fields.get('FORM_TYPE');
   if (formType !== undefined && formType !== MAM_NS) throw new XmppError('modify', 'bad-request', undefined, `unexpected FORM_TYPE ${formType}`);
@@ -116,7 +116,7 @@ export class MessageArchive {
     const start = timestamp(fields, 'start');
     const end = timestamp(fields, 'end');
     const set = query.getChild('set', RSM_NS);
-    const maxText = set?.getChildText('max');
+    const maxText = set?.getChildText('max', RSM_NS);
     let max = MAM_DEFAULT_MAX;
     if (maxText !== undefined && maxText !== null) {
       if (!/^\d{1,9}$/.test(maxText)) throw new XmppError('modify', 'bad-request', undefined, 'invalid <max/>');
@@ -134,8 +134,8 @@ export class MessageArchive {
       if (index < 0) throw new XmppError('cancel', 'item-not-found', undefined, `no archived message with id ${id}`);
       return index;
     };
-    const after = set?.getChildText('after');
-    const before = set?.getChild('before');
+    const after = set?.getChildText('after', RSM_NS);
+    const before = set?.getChild('before', RSM_NS);
     if (before !== undefined) {
       const text = before.getText();
       const until = text === '' ? matching.length : indexOf(text);

@@ -5,7 +5,7 @@
  * @see spec §offline
  * @module
  */
-import { type Element, childElements, xml } from '../wire/xml.js';
+import { type Element, childElements, sameNamespaceChildren, xml } from '../wire/xml.js';
 import { CARBONS_NS, CLIENT_NS, FORWARD_NS, STANZA_ID_NS, cloneElement, splitJid } from './stanzas.js';
 
 /**
@@ -19,9 +19,9 @@ export function shouldCopy(message: Element, fromClient: boolean, userBare: stri
   const type = (message.attrs.type as string | undefined) ?? 'normal';
   if (message.getChild('private', CARBONS_NS) || message.getChild('no-copy', 'urn:xmpp:hints')) return false;
   if (type === 'chat') return true;
-  if (type === 'normal' && message.getChild('body')) return true;
+  if (type === 'normal' && sameNamespaceChildren(message, 'body').length > 0) return true;
   if (type === 'error' && !fromClient && splitJid(String(message.attrs.from ?? '')).resource === undefined) return true;
-  if (childElements(message).some((child) => child.attrs.xmlns === 'urn:xmpp:jingle-message:0')) return true;
+  if (childElements(message).some((child) => child.getNS() === 'urn:xmpp:jingle-message:0')) return true;
   return message.getChildren('stanza-id', STANZA_ID_NS).some((child) => child.attrs.by === userBare);
 }
 

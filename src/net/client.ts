@@ -22,6 +22,7 @@ import { SealEngine } from '../device/engine.js';
 import { MemoryStore, type SealStore, isEmptyCommit } from '../device/store.js';
 import type { DeviceAddress, DeviceInput, FetchRequest, KeyTrust, SealEvent, StepOutput, Via } from '../device/types.js';
 import { type Element, xml } from '../wire/xml.js';
+import { MEMBER_AFFILIATIONS, type MemberAffiliation, affiliationQueryIq, joinPresence, roomArchiveQueryIq, roomInfoIq } from '../wire/muc.js';
 import type { XmppConnection } from './connection.js';
 import { fetchItem, publishItem } from './publish.js';
 
@@ -33,15 +34,21 @@ export interface ReceivedMessage {
   readonly via: Via;
   readonly trust: KeyTrust;
   readonly eventId: string;
+  /** For a room message (§groups): the room's bare JID; `from` is the sender's real bare JID. */
+  readonly room?: BareJid;
 }
 
 /** Options of {@link SealClient.create}. */
 export interface SealClientOptions {
+  /** The account's XMPP connection: `connectToServer` (`xmpp-seal/net/real`) for a real server, `EmbeddedServer.connect` in tests. */
   readonly connection: XmppConnection;
   /** Where the device lives; a store that already holds a device restores it (same id, sessions, trust). Default: a new {@link MemoryStore}. */
   readonly store?: SealStore;
+  /** The clock, in seconds since the Unix epoch (bundle validity, prekey rotation, expiry of held stanzas). */
   readonly now: () => number;
+  /** The randomness source: `systemRng` (`crypto.getRandomValues`); a seeded one only for tests and vectors. @see spec §suite.randomness */
   readonly rng: Rng;
+  /** How many one-time prekeys a new device publishes in its bundle (default 100, `DEFAULT_ONE_TIME_PREKEYS`). @see spec §identity.constants */
   readonly oneTimePrekeys?: number;
   /** The account key, for a device added to an account whose device list is signed. */
   readonly accountSecret?: Ed25519SecretKey;
@@ -61,7 +68,7 @@ const MAX_FETCH_DEPTH = 6;
  * @see spec §device
  * @example
  * ```ts
- * const alice = await SealClient.create({ connection, store, now: () => Date.now() / 1000 | 0, rng: randomBytes });
+ * const alice = await SealClient.create({ connection, store, now: () => Math.floor(Date.now() / 1000), rng: systemRng });
  * alice.onMessage((m) => console.log(m.from.jid, m.body));
  * await alice.send(bareJid('bob@example.org'), 'hello');
  * ```
@@ -198,14 +205,29 @@ export class SealClient {
     this.events.push(event);
     for (const listener of this.#eventListeners) listener(event);
     if (event.kind !== 'opened') return;
-    const message: ReceivedMessage = { from: event.from, body: event.body, time: event.time, via: event.via, trust: event.trust, eventId: event.eventId };
+    const message: ReceivedMessage = { from: event.from, body: event.body, time: event.time, via: event.via, trust: event.trust, eventId: event.eventId, ...(event.room === undefined ? {} : { room: event.room }) };
     this.received.push(message);
     for (const listener of this.#messageListeners) listener(message);
     await this.#apply({ kind: 'delivered', eventId: event.eventId });
   }
 
   async #fetch(request: FetchRequest, depth: number): Promise<void> {
-    if (request.kind === 'device-list') {
+    if (request.kind === 'room-info') {
+      // §groups: the room's disco#info; a failed query is given as undefined (the room is then not encrypted to).
+      const info = await this.connection.iq(roomInfoIq(this.#nextId(), request.room)).then((r) => r.getChild('query', 'http://jabber.org/protocol/disco#info'), () => undefined);
+      await this.#apply({ kind: 'room-info', room: request.room, info }, depth);
+    } else if (request.kind === 'room-affiliations') {
+      // §groups: the owner, admin and member lists, one query each (XEP-0045 §9.5, §10.5, §10.8).
+      const lists: Partial<Record<MemberAffiliation, Element>> = {};
+      let failed = false;
+      for (const affiliation of MEMBER_AFFILIATIONS) {
+        const answer = await this.connection.iq(affiliationQueryIq(this.#nextId(), request.room, affiliation)).catch(() => undefined);
+        const query = answer?.getChild('query', 'http://jabber.org/protocol/muc#admin');
+        if (query === undefined) failed = true;
+        else lists[affiliation] = query;
+      }
+      await this.#apply({ kind: 'room-affiliations', room: request.room, lists: failed ? undefined : lists }, depth);
+    } else if (request.kind === 'device-list') {
       const list = await fetchItem(this.connection, request.jid, DEVICE_LIST_NODE);
       await this.#apply({ kind: 'device-list', jid: request.jid, list }, depth);
     } else {
@@ -256,6 +278,56 @@ export class SealClient {
     });
   }
 
+  /**
+   * Enters a room (XEP-0045 §7.2) with `nick`: fetches its configuration and, for a members-only,
+   * non-anonymous room, its affiliation lists and its members' device lists, then sends the
+   * join presence. The configuration comes back as a `room-config` event.
+   *
+   * @see spec §groups.rooms
+   */
+  async joinRoom(room: BareJid, nick: string): Promise<void> {
+    await this.#exclusive(async () => {
+      await this.#fetch({ kind: 'room-info', room }, 0);
+      await this.connection.send(joinPresence(`${room}/${nick}`));
+    });
+  }
+
+  /**
+   * Sends `body` (or content elements) to a members-only, non-anonymous room: to every device of
+   * every account on its owner, admin and member lists and to this account's other devices,
+   * fetching the room's configuration and lists when they are older than ROOM_STATE_MAX_AGE, the
+   * members' device lists and the bundles of devices without a session first. The device must
+   * have entered the room (the room accepts messages from occupants only).
+   *
+   * @throws SealError `room-not-secure` when the room is not members-only and non-anonymous (or
+   *   its state could not be fetched); `no-devices` / `untrusted-key` when a member cannot be
+   *   encrypted to; `too-large`; XmppError when a fetch fails.
+   * @see spec §groups
+   */
+  async sendRoom(room: BareJid, body: string | readonly Element[]): Promise<void> {
+    const content = typeof body === 'string' ? [xml('body', {}, [body])] : body;
+    await this.#exclusive(async () => {
+      // Room state, then member lists, then bundles: each round feeds the engine, which asks for the next.
+      for (let round = 0; round < 4; round++) {
+        const wanted = this.engine.roomFetches(room, this.#now(), this.#rng);
+        if (wanted.length === 0) break;
+        for (const f of wanted) await this.#fetch(f, 0);
+      }
+      await this.#apply({ kind: 'send-room', room, content, id: this.#nextId() });
+    });
+  }
+
+  /** Asks a room's archive (XEP-0313 on the room's bare JID) for everything; results arrive as ordinary stanzas. @see spec §groups.wire */
+  async fetchRoomArchive(room: BareJid): Promise<void> {
+    const queryid = `q-${this.#nextId()}-${Array.from(this.#rng(8), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    await this.#exclusive(async () => {
+      // A room's messages are opened only for a room the device tracks: fetch its configuration first.
+      if (this.engine.room(room) === undefined) await this.#fetch({ kind: 'room-info', room }, 0);
+      await this.#apply({ kind: 'archive-query', queryid, room });
+    });
+    await this.connection.iq(roomArchiveQueryIq(this.#nextId(), room, queryid));
+  }
+
   /** Asks the server's archive (XEP-0313) for everything; results arrive as ordinary stanzas. */
   async fetchArchive(): Promise<void> {
     const queryid = `q-${this.#nextId()}-${Array.from(this.#rng(8), (b) => b.toString(16).padStart(2, '0')).join('')}`;
@@ -267,8 +339,10 @@ export class SealClient {
    * Starts an interactive handshake with the device `peerDevice` of the account at `peerFullJid`
    * (both online). The peer must present the key its list or a decision vouches for.
    *
+   * Implements requirement `device.interactive-pinning`.
+   *
    * @throws SealError `untrusted-key` when no pinned or listed key vouches for the device.
-   * @see spec §device.interactive-pinning
+   * @see spec §device.pinning
    */
   async startInteractive(peerFullJid: string, peerDevice: DeviceId): Promise<void> {
     await this.#exclusive(async () => {

@@ -10,7 +10,7 @@
  * @see spec §identity.pep
  * @module
  */
-import { type Element, childElements, xml } from '../wire/xml.js';
+import { type Element, childElements, sameNamespaceChildren, xml } from '../wire/xml.js';
 
 /** Namespace of RFC 6120 stanza error conditions. */
 export const STANZA_ERRORS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
@@ -59,7 +59,7 @@ export class XmppError extends Error {
    * `cancel`/`undefined-condition`, as RFC 6120 §8.3.2 prescribes for unknown conditions.
    */
   static fromStanza(stanza: Element): XmppError {
-    const error = stanza.getChild('error');
+    const error = sameNamespaceChildren(stanza, 'error')[0];
     if (!error) return new XmppError('cancel', 'undefined-condition');
     const rawType = String(error.attrs.type ?? '');
     const type = (ERROR_TYPES.includes(rawType) ? rawType : 'cancel') as XmppErrorType;
@@ -67,10 +67,9 @@ export class XmppError extends Error {
     let application: string | undefined;
     let text: string | undefined;
     for (const child of childElements(error)) {
-      const ns = child.attrs.xmlns as unknown;
-      if (ns === STANZA_ERRORS_NS) {
-        if (child.name === 'text') text = child.getText();
-        else condition = child.name;
+      if (child.getNS() === STANZA_ERRORS_NS) {
+        if (child.getName() === 'text') text = child.getText();
+        else condition = child.getName();
       } else if (application === undefined) {
         application = child.getName();
       }

@@ -16,4 +16,5 @@ export * from './archive.js';
 export * from './pep.js';
 export * from './publish.js';
 export * from './server.js';
+export * from './muc.js';
 export * from './client.js';

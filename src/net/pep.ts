@@ -8,7 +8,7 @@
  * @module
  */
 import { DATA_FORMS_NS, PUBSUB_NS, PUBSUB_OWNER_NS } from '../wire/pep.js';
-import { type Element, childElements, xml } from '../wire/xml.js';
+import { type Element, childElements, sameNamespaceChildren, xml } from '../wire/xml.js';
 import { XmppError } from './connection.js';
 import { cloneElement } from './stanzas.js';
 
@@ -88,11 +88,11 @@ function formFields(parent: Element | undefined, formType: string): Map<string, 
   const fields = new Map<string, string>();
   const form = parent?.getChild('x', DATA_FORMS_NS);
   if (!form) return fields;
-  for (const field of form.getChildren('field')) {
+  for (const field of form.getChildren('field', DATA_FORMS_NS)) {
     const name = field.attrs.var as unknown;
-    if (typeof name === 'string' && name !== 'FORM_TYPE') fields.set(name, field.getChildText('value') ?? '');
+    if (typeof name === 'string' && name !== 'FORM_TYPE') fields.set(name, field.getChildText('value', DATA_FORMS_NS) ?? '');
   }
-  const declared = form.getChildren('field').find((field) => field.attrs.var === 'FORM_TYPE')?.getChildText('value');
+  const declared = form.getChildren('field', DATA_FORMS_NS).find((field) => field.attrs.var === 'FORM_TYPE')?.getChildText('value', DATA_FORMS_NS);
   if (declared !== undefined && declared !== null && declared !== formType) throw new XmppError('modify', 'bad-request', undefined, `unexpected FORM_TYPE ${declared}`);
   return fields;
 }
@@ -172,23 +172,26 @@ export class PepService {
    */
   handle(iqType: 'get' | 'set', pubsub: Element, requester: string, rewrite: PepRewrite): PepOutcome {
     const isOwner = requester === this.#owner;
-    const action = childElements(pubsub).find((child) => child.name !== 'publish-options');
+    // Elements by local name and namespace: the request's children are in the <pubsub/> namespace.
+    const namespace = pubsub.getNS() as string | undefined;
+    const action = childElements(pubsub).find((child) => child.getNS() === namespace && child.getName() !== 'publish-options');
     if (!action) throw new XmppError('modify', 'bad-request', undefined, 'empty pubsub request');
-    const ownerNs = pubsub.attrs.xmlns === PUBSUB_OWNER_NS;
-    const expected = !ownerNs && action.name === 'items' ? 'get' : ownerNs && action.name === 'configure' ? iqType : 'set';
-    if (iqType !== expected) throw new XmppError('modify', 'bad-request', undefined, `<${action.name}/> expects an iq of type ${expected}`);
-    if (action.name !== 'items' && !isOwner) throw new XmppError('auth', 'forbidden', undefined, 'only the owner may change its PEP nodes');
+    const ownerNs = namespace === PUBSUB_OWNER_NS;
+    const name = action.getName();
+    const expected = !ownerNs && name === 'items' ? 'get' : ownerNs && name === 'configure' ? iqType : 'set';
+    if (iqType !== expected) throw new XmppError('modify', 'bad-request', undefined, `<${name}/> expects an iq of type ${expected}`);
+    if (name !== 'items' && !isOwner) throw new XmppError('auth', 'forbidden', undefined, 'only the owner may change its PEP nodes');
     const node = action.attrs.node as unknown;
     if (typeof node !== 'string' || node === '') throw pubsubError('modify', 'bad-request', 'nodeid-required');
     if (ownerNs) {
-      if (action.name === 'configure') return this.#configure(iqType, node, action);
-      if (action.name === 'delete') return this.#delete(node);
+      if (name === 'configure') return this.#configure(iqType, node, action);
+      if (name === 'delete') return this.#delete(node);
     } else {
-      if (action.name === 'publish') return this.#publish(node, action, pubsub.getChild('publish-options'));
-      if (action.name === 'items') return this.#retrieve(node, action, requester, rewrite);
-      if (action.name === 'retract') return this.#retract(node, action);
+      if (name === 'publish') return this.#publish(node, action, sameNamespaceChildren(pubsub, 'publish-options')[0]);
+      if (name === 'items') return this.#retrieve(node, action, requester, rewrite);
+      if (name === 'retract') return this.#retract(node, action);
     }
-    throw new XmppError('cancel', 'feature-not-implemented', 'unsupported', `<${action.name}/>`);
+    throw new XmppError('cancel', 'feature-not-implemented', 'unsupported', `<${name}/>`);
   }
 
   #existing(node: string): PepNode {
@@ -202,7 +205,7 @@ export class PepService {
   }
 
   #publish(node: string, publish: Element, options: Element | undefined): PepOutcome {
-    const items = publish.getChildren('item');
+    const items = sameNamespaceChildren(publish, 'item');
     if (items.length !== 1) throw pubsubError('modify', 'bad-request', items.length === 0 ? 'item-required' : 'invalid-payload');
     const item = items[0]!;
     const payloads = childElements(item);
@@ -245,7 +248,7 @@ export class PepService {
       if (this.#flavour === 'ejabberd') throw new XmppError('auth', 'not-authorized', 'presence-subscription-required');
       throw new XmppError('auth', 'forbidden');
     }
-    const ids = items.getChildren('item').flatMap((item) => (typeof item.attrs.id === 'string' ? [item.attrs.id as string] : []));
+    const ids = sameNamespaceChildren(items, 'item').flatMap((item) => (typeof item.attrs.id === 'string' ? [item.attrs.id as string] : []));
     let selected = ids.length > 0 ? found.items.filter((item) => ids.includes(item.id)) : found.items;
     const maxText = items.attrs.max_items as unknown;
     if (maxText !== undefined) {
@@ -265,7 +268,7 @@ export class PepService {
 
   #retract(node: string, retract: Element): PepOutcome {
     const found = this.#existing(node);
-    const ids = retract.getChildren('item').flatMap((item) => (typeof item.attrs.id === 'string' ? [item.attrs.id as string] : []));
+    const ids = sameNamespaceChildren(retract, 'item').flatMap((item) => (typeof item.attrs.id === 'string' ? [item.attrs.id as string] : []));
     if (ids.length === 0) throw pubsubError('modify', 'bad-request', 'item-required');
     for (const id of ids) if (!found.items.some((item) => item.id === id)) throw new XmppError('cancel', 'item-not-found', undefined, `no item ${id} in ${node}`);
     found.items = found.items.filter((item) => !ids.includes(item.id));

@@ -13,7 +13,7 @@
  * @module
  */
 import { client } from '@xmpp/client';
-import { type Element, Element as ElementClass } from '../wire/xml.js';
+import { type Element, Element as ElementClass, sameNamespaceChildren } from '../wire/xml.js';
 import { STANZA_ERRORS_NS, type XmppConnection, XmppError, type XmppErrorType } from './connection.js';
 
 /** Options of {@link connectToServer}. */
@@ -78,13 +78,13 @@ export function xmppErrorOf(e: unknown): XmppError {
       // @req identity.pep-errors: the `wait` type and the application condition survive, so the
       // publish rules can tell a node to reconfigure from a server asking to wait.
       const stanza = element.name === 'error' ? stanzaAround(element) : element;
-      if (stanza.getChild('error') !== undefined) return XmppError.fromStanza(stanza);
+      if (sameNamespaceChildren(stanza, 'error').length > 0) return XmppError.fromStanza(stanza);
     }
     if (typeof shaped.condition === 'string' && shaped.condition !== '') {
       const type = (typeof shaped.type === 'string' && ERROR_TYPES.includes(shaped.type) ? shaped.type : 'cancel') as XmppErrorType;
       const app = shaped.application;
       // xmpp.js takes the third child as the application condition even when it is the <text/>.
-      const application = isElement(app) ? (app.attrs.xmlns === STANZA_ERRORS_NS ? undefined : app.getName()) : typeof app === 'string' && app !== '' ? app : undefined;
+      const application = isElement(app) ? (app.getNS() === STANZA_ERRORS_NS ? undefined : app.getName()) : typeof app === 'string' && app !== '' ? app : undefined;
       const text = typeof shaped.text === 'string' && shaped.text !== '' ? shaped.text : undefined;
       return new XmppError(type, shaped.condition, application, text);
     }

@@ -23,12 +23,13 @@
 import { SealError } from '../errors.js';
 import { type Rng, seededRng } from '../suite/rng.js';
 import { DATA_FORMS_NS, PUBSUB_NS, PUBSUB_OWNER_NS } from '../wire/pep.js';
-import { type Element, childElements, xml } from '../wire/xml.js';
+import { type Element, childElements, isNamed, sameNamespaceChildren, xml } from '../wire/xml.js';
 import { MessageArchive, type ArchivedMessage, shouldArchive, stripOwnStanzaIds } from './archive.js';
 import { carbon, shouldCopy } from './carbons.js';
 import { XmppError, type XmppConnection, errorElement } from './connection.js';
 import { AdversarialNetwork } from './network.js';
 import { PepService, type ServerFlavour } from './pep.js';
+import { MucService } from './muc.js';
 import { type Router, Session } from './session.js';
 import {
   CARBONS_NS,
@@ -77,7 +78,7 @@ export interface ServerAdversary {
    * ```ts
    * let busy = 1;
    * server.adversary.refusePepRequest = (_owner, request) =>
-   *   request.getChild('publish') && busy-- > 0 ? new XmppError('wait', 'resource-constraint') : undefined;
+   *   request.getChild('publish', PUBSUB_NS) && busy-- > 0 ? new XmppError('wait', 'resource-constraint') : undefined;
    * ```
    */
   refusePepRequest?: (owner: string, request: Element, requester: string) => XmppError | undefined;
@@ -93,6 +94,8 @@ export interface EmbeddedServerOptions {
   readonly clock?: () => number;
   /** Which server to imitate where PEP behaviour differs; default `'prosody'`. */
   readonly flavour?: ServerFlavour;
+  /** The domain of a Multi-User Chat service (XEP-0045, `src/net/muc.ts`), e.g. `conference.example.org`; none by default. */
+  readonly muc?: string;
 }
 
 interface Account {
@@ -145,6 +148,8 @@ export class EmbeddedServer {
   readonly flavour: ServerFlavour;
   /** The adversary's hooks (none set: an honest server). */
   readonly adversary: ServerAdversary = {};
+  /** The Multi-User Chat service, when the options name its domain. @see spec §groups */
+  readonly muc: MucService | undefined;
 
   readonly #rng: Rng;
   readonly #clock: () => number;
@@ -156,6 +161,7 @@ export class EmbeddedServer {
     this.flavour = options.flavour ?? 'prosody';
     this.#rng = options.rng ?? seededRng('seal embedded server');
     this.#clock = options.clock ?? Date.now;
+    this.muc = options.muc === undefined ? undefined : new MucService(options.muc, { deliver: (jid, stanza) => this.#deliverTo(jid, stanza), newId: () => this.#newId(), clock: () => this.#clock() });
     this.#router = {
       stanza: (session, stanza) => (stanza.name === 'message' ? this.#message(session, stanza) : this.#presence(session, stanza)),
       iq: (session, iq) => this.#iq(session, iq),
@@ -285,6 +291,7 @@ export class EmbeddedServer {
     const account = this.#accounts.get(session.bare)!;
     const type = stanza.attrs.type as string | undefined;
     const to = stanza.attrs.to as string | undefined;
+    if (to !== undefined && this.muc?.handles(to)) return this.muc.presence(session.jid, stanza);
     if (to !== undefined) {
       // Directed presence. Subscription management needs rosters: discarded.
       if (type !== undefined && type !== 'unavailable' && type !== 'error') return;
@@ -307,7 +314,7 @@ export class EmbeddedServer {
     const initial = !session.available;
     session.available = true;
     session.presence = cloneElement(stanza);
-    const priority = stanza.getChildText('priority');
+    const priority = sameNamespaceChildren(stanza, 'priority')[0]?.getText() ?? null;
     session.priority = priority !== null && /^[+-]?\d{1,3}$/.test(priority.trim()) ? Math.max(-128, Math.min(127, Number(priority.trim()))) : 0;
     this.#broadcastOwnPresence(account, session, stanza);
     if (!initial) return;
@@ -343,7 +350,15 @@ export class EmbeddedServer {
     }
   }
 
+  /** Sends `stanza` to the connected session `fullJid`, if any (the MUC service's way out). */
+  #deliverTo(fullJid: string, stanza: Element): void {
+    const split = splitJid(fullJid);
+    const session = split.resource === undefined ? undefined : this.#accounts.get(split.bare)?.sessions.get(split.resource);
+    if (session !== undefined) this.#send(session, stanza);
+  }
+
   #closed(session: Session): void {
+    this.muc?.closed(session.jid);
     const account = this.#accounts.get(session.bare);
     if (!account || account.sessions.get(session.resource) !== session) return;
     account.sessions.delete(session.resource);
@@ -356,6 +371,7 @@ export class EmbeddedServer {
   // ---- messages (RFC 6121 §8.5, XEP-0280, XEP-0313, XEP-0359) ----
 
   #message(session: Session, stanza: Element): void {
+    if (typeof stanza.attrs.to === 'string' && this.muc?.handles(stanza.attrs.to)) return this.muc.message(session.jid, stanza);
     const sender = this.#accounts.get(session.bare)!;
     // A message without 'to' is addressed to the sender's own account.
     if (stanza.attrs.to === undefined) stanza.attrs.to = sender.bare;
@@ -474,9 +490,9 @@ export class EmbeddedServer {
     const children = childElements(iq);
     if (children.length !== 1) throw new XmppError('modify', 'bad-request', undefined, 'an iq request has exactly one child element');
     const payload = children[0]!;
-    const ns = payload.attrs.xmlns as string | undefined;
     const to = iq.attrs.to as string | undefined;
     const target = to === undefined ? undefined : splitJid(to);
+    if (to !== undefined && this.muc?.handles(to)) return this.muc.iq(session.jid, type, payload, to);
     if (target?.resource !== undefined) {
       // Connections here answer no iq requests: as a client without the feature would.
       throw new XmppError('cancel', 'service-unavailable');
@@ -488,7 +504,7 @@ export class EmbeddedServer {
       if (!served) throw new XmppError('cancel', target!.bare.includes('@') ? 'service-unavailable' : 'remote-server-not-found');
       return this.#serverIq(type, payload);
     }
-    if (payload.name === 'pubsub' && (ns === PUBSUB_NS || ns === PUBSUB_OWNER_NS)) {
+    if (isNamed(payload, 'pubsub', PUBSUB_NS) || isNamed(payload, 'pubsub', PUBSUB_OWNER_NS)) {
       const owner = account;
       const refusal = this.adversary.refusePepRequest?.(owner.bare, cloneElement(payload), session.bare);
       if (refusal !== undefined) throw refusal;
@@ -496,17 +512,17 @@ export class EmbeddedServer {
       if (outcome.event) this.#notifyPep(owner, outcome.event.node, outcome.event.element, outcome.event.mayRead);
       return outcome.payload ? [outcome.payload] : [];
     }
-    if (payload.name === 'query' && ns === MAM_NS) {
+    if (isNamed(payload, 'query', MAM_NS)) {
       if (!self) throw new XmppError('auth', 'forbidden', undefined, "only the account's own archive can be queried");
       if (type === 'get') return [xml('query', { xmlns: MAM_NS }, [mamForm()])];
       return [this.#mamQuery(session, account, payload, to)];
     }
-    if ((payload.name === 'enable' || payload.name === 'disable') && ns === CARBONS_NS && self && type === 'set') {
-      session.carbons = payload.name === 'enable';
+    if ((isNamed(payload, 'enable', CARBONS_NS) || isNamed(payload, 'disable', CARBONS_NS)) && self && type === 'set') {
+      session.carbons = payload.getName() === 'enable';
       return [];
     }
-    if (payload.name === 'ping' && ns === PING_NS && self && type === 'get') return [];
-    if (payload.name === 'query' && ns === DISCO_INFO_NS && type === 'get') {
+    if (isNamed(payload, 'ping', PING_NS) && self && type === 'get') return [];
+    if (isNamed(payload, 'query', DISCO_INFO_NS) && type === 'get') {
       return [
         xml('query', { xmlns: DISCO_INFO_NS }, [
           xml('identity', { category: 'account', type: 'registered' }),
@@ -519,9 +535,8 @@ export class EmbeddedServer {
   }
 
   #serverIq(type: 'get' | 'set', payload: Element): Element[] {
-    const ns = payload.attrs.xmlns as string | undefined;
-    if (payload.name === 'ping' && ns === PING_NS && type === 'get') return [];
-    if (payload.name === 'query' && ns === DISCO_INFO_NS && type === 'get') {
+    if (isNamed(payload, 'ping', PING_NS) && type === 'get') return [];
+    if (isNamed(payload, 'query', DISCO_INFO_NS) && type === 'get') {
       return [
         xml('query', { xmlns: DISCO_INFO_NS }, [
           xml('identity', { category: 'server', type: 'im' }),
@@ -558,8 +573,8 @@ export class EmbeddedServer {
   #pepNotification(owner: Account, node: string, element: Element, session: Session): Element | undefined {
     const event = cloneElement(element);
     const rewrite = this.adversary.rewritePepItem;
-    if (rewrite && event.name === 'items') {
-      for (const item of event.getChildren('item')) {
+    if (rewrite && event.getName() === 'items') {
+      for (const item of sameNamespaceChildren(event, 'item')) {
         const answer = rewrite(owner.bare, node, cloneElement(item), session.bare);
         if (answer === undefined) continue;
         const index = event.children.indexOf(item);

@@ -12,10 +12,10 @@
  * @module
  */
 import { DATA_FORMS_NS, PUBSUB_NS } from '../wire/pep.js';
-import { Element, childElements, xml } from '../wire/xml.js';
+import { CLIENT_NS, Element, childElements, xml } from '../wire/xml.js';
 
-/** Default namespace of client stanzas (RFC 6120 §4.8.3). */
-export const CLIENT_NS = 'jabber:client';
+/** Default namespace of client stanzas (RFC 6120 §4.8.3), as the wire layer defines it. */
+export { CLIENT_NS };
 /** XEP-0203 Delayed Delivery. */
 export const DELAY_NS = 'urn:xmpp:delay';
 /** XEP-0359 Unique and Stable Stanza IDs. */
@@ -168,7 +168,8 @@ export function delayOf(stanza: Element): string | undefined {
 
 function forwardedMessage(wrapper: Element | undefined): { message: Element; stamp: string | undefined } | undefined {
   const forwarded = wrapper?.getChild('forwarded', FORWARD_NS);
-  const message = forwarded?.getChild('message', CLIENT_NS) ?? forwarded?.getChild('message');
+  // A forwarded stanza is qualified by jabber:client (XEP-0297); a <message/> in another namespace is not one.
+  const message = forwarded?.getChild('message', CLIENT_NS);
   if (!forwarded || !message) return undefined;
   return { message, stamp: delayOf(forwarded) };
 }
@@ -232,11 +233,11 @@ export function readMamFin(iq: Element): MamFin | undefined {
   const fin = iq.getChild('fin', MAM_NS);
   if (!fin) return undefined;
   const set = fin.getChild('set', RSM_NS);
-  const count = set?.getChildText('count');
+  const count = set?.getChildText('count', RSM_NS);
   return {
     complete: fin.attrs.complete === 'true' || fin.attrs.complete === '1',
-    first: set?.getChildText('first') ?? undefined,
-    last: set?.getChildText('last') ?? undefined,
+    first: set?.getChildText('first', RSM_NS) ?? undefined,
+    last: set?.getChildText('last', RSM_NS) ?? undefined,
     count: count === null || count === undefined ? undefined : Number(count),
   };
 }
@@ -254,19 +255,19 @@ export interface PepEvent {
 
 /** The PEP notification carried by `message`, or `undefined` if it carries none. */
 export function unwrapPepEvent(message: Element): PepEvent | undefined {
-  const items = message.getChild('event', PUBSUB_EVENT_NS)?.getChild('items');
+  const items = message.getChild('event', PUBSUB_EVENT_NS)?.getChild('items', PUBSUB_EVENT_NS);
   const node = items?.attrs.node as unknown;
   if (!items || typeof node !== 'string' || typeof message.attrs.from !== 'string') return undefined;
   return {
     from: message.attrs.from as string,
     node,
-    items: items.getChildren('item').map((item) => ({ id: typeof item.attrs.id === 'string' ? (item.attrs.id as string) : undefined, payload: childElements(item)[0] })),
-    retracted: items.getChildren('retract').flatMap((r) => (typeof r.attrs.id === 'string' ? [r.attrs.id as string] : [])),
+    items: items.getChildren('item', PUBSUB_EVENT_NS).map((item) => ({ id: typeof item.attrs.id === 'string' ? (item.attrs.id as string) : undefined, payload: childElements(item)[0] })),
+    retracted: items.getChildren('retract', PUBSUB_EVENT_NS).flatMap((r) => (typeof r.attrs.id === 'string' ? [r.attrs.id as string] : [])),
   };
 }
 
 /** The items (`<item id>payload</item>`) of a PEP retrieval result (XEP-0060 §6.5). */
 export function readPubsubItems(iq: Element): Array<{ id: string | undefined; payload: Element | undefined }> {
-  const items = iq.getChild('pubsub', PUBSUB_NS)?.getChild('items');
-  return (items?.getChildren('item') ?? []).map((item) => ({ id: typeof item.attrs.id === 'string' ? (item.attrs.id as string) : undefined, payload: childElements(item)[0] }));
+  const items = iq.getChild('pubsub', PUBSUB_NS)?.getChild('items', PUBSUB_NS);
+  return (items?.getChildren('item', PUBSUB_NS) ?? []).map((item) => ({ id: typeof item.attrs.id === 'string' ? (item.attrs.id as string) : undefined, payload: childElements(item)[0] }));
 }

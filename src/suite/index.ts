@@ -1,6 +1,6 @@
 /**
  * §suite: the one mandatory suite `Seal-v0-X25519-MLKEM768-ChaCha20Poly1305-SHA256` as thin,
- * typed wrappers over the audited @noble libraries.
+ * typed wrappers over the audited `@noble` libraries.
  *
  * @see spec §suite
  * @module

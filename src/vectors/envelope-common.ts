@@ -7,7 +7,7 @@
  * @module
  */
 import { fromHex, toHex } from '../codec/bytes.js';
-import { buildContent } from '../envelope/index.js';
+import { buildContent, contentBody } from '../envelope/index.js';
 import { type DeviceState, createDeviceState } from '../identity/index.js';
 import { type Rng, constantTimeEqual, seededRng } from '../suite/index.js';
 import { type Element, xml } from '../wire/index.js';
@@ -42,7 +42,7 @@ export function flipBit(bytes: Uint8Array, index: number, mask: number): Uint8Ar
 
 /** The text of the first `<body/>` among the opened content elements. */
 export function bodyOf(content: readonly Element[]): string | undefined {
-  return content.find((e) => e.getName() === 'body')?.getText();
+  return contentBody(content);
 }
 
 /** The content of every sealed stanza of the vectors: one `<body/>`. */

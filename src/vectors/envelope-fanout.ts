@@ -16,7 +16,7 @@ import { ENVELOPE_LABELS, type PeerSession, bare, buildContent, keyCommitment, o
 import { type HandshakeLog, initiateAsync } from '../handshake/index.js';
 import { type DeviceState, bundleOf, verifyBundle } from '../identity/index.js';
 import { SEAL_NS, SymmetricKey, aeadOpen, labeledContent, sha256 } from '../suite/index.js';
-import { EME_NS, HINTS_NS, SealedElement, type SealedValue, decodeWrappedKey, encodeAsyncHeader, parseXml } from '../wire/index.js';
+import { EME_NS, HINTS_NS, SealedElement, sameNamespaceChildren, type SealedValue, decodeWrappedKey, encodeAsyncHeader, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
 import {
   ALICE,
@@ -221,7 +221,7 @@ export function runScenario(i: Fields): { outputs: Fields; trace: ScenarioTrace 
       const stanza = parseXml(text);
       const value = SealedElement.fromXml(stanza.getChild('sealed', SEAL_NS)!);
       if (value.payload !== undefined || value.commitment !== undefined) throw new Error('envelope vectors: a key-only message with a payload');
-      if (stanza.getChild('body') !== undefined || stanza.getChild('encryption', EME_NS) !== undefined || stanza.getChild('store', HINTS_NS) === undefined || stanza.attrs.type !== 'chat') {
+      if (sameNamespaceChildren(stanza, 'body').length > 0 || stanza.getChild('encryption', EME_NS) !== undefined || stanza.getChild('store', HINTS_NS) === undefined || stanza.attrs.type !== 'chat') {
         throw new Error('envelope vectors: a key-only stanza with a body or marker, or without the storage hint');
       }
       steps.push({ action: 'seal-key-only', stanza: text, keys: keyOutputs(value, step.recipients, recipients, before) });

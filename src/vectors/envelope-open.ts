@@ -60,8 +60,8 @@ function edit(text: string, change: (message: Element) => void): string {
 const sealedOf = (message: Element): Element => message.getChild('sealed', SEAL_NS)!;
 
 function keyElement(message: Element, device: DeviceState): Element {
-  const keys = sealedOf(message).getChildren('keys').find((k) => k.attrs.jid === device.jid);
-  const key = keys?.getChildren('key').find((k) => k.attrs.rid === String(device.deviceId));
+  const keys = sealedOf(message).getChildren('keys', SEAL_NS).find((k) => k.attrs.jid === device.jid);
+  const key = keys?.getChildren('key', SEAL_NS).find((k) => k.attrs.rid === String(device.deviceId));
   if (key === undefined) throw new Error(`envelope vectors: no key element for device ${device.deviceId}`);
   return key;
 }
@@ -109,7 +109,7 @@ function openCases() {
   const k2 = trace.stanzas.get('key-2')!;
 
   // The invisible salamander: A1 wraps another content key for B2, under the commitment and payload of seal-1.
-  const payloadElement = sealedOf(parseXml(s1)).getChild('payload')!;
+  const payloadElement = sealedOf(parseXml(s1)).getChild('payload', SEAL_NS)!;
   const commitment = decodeBase64(String(payloadElement.attrs.commitment));
   const payload = decodeBase64(payloadElement.getText());
   const k1 = new SymmetricKey(trace.contentKeys.get('seal-1')!);
@@ -143,7 +143,7 @@ function openCases() {
   // The key-only context by its formula: re-wrapping 32 zero bytes gives B3's key element of key-2.
   mustEqual('B3\'s key element of key-2', decodeBase64(keyElement(parseXml(k2), B3).getText()), wrapKeyOnly(new Uint8Array(32)));
   const nonZero = edit(k2, (m) => editKey(m, B3, () => wrapKeyOnly(f.keyOnlyNegative.nonZeroValue)));
-  const payloadOfSeal1 = sealedOf(parseXml(s1)).getChild('payload')!;
+  const payloadOfSeal1 = sealedOf(parseXml(s1)).getChild('payload', SEAL_NS)!;
 
   const input = (receiver: DeviceState, stanza: string, delivered: string[] = []): Fields => ({ receiver: stateToInputs(receiver), log: [], now: NOW, delivered, stanza });
   const cases: { comment: string; flags: string[]; inputs: Fields; expect: Expect }[] = [
@@ -152,7 +152,7 @@ function openCases() {
       comment: 'seal-1 with one bit of the payload flipped: every wrapped key binds SHA-256(payload), so B1\'s key does not authenticate',
       flags: ['TamperedPayload'],
       inputs: input(B1, edit(s1, (m) => {
-        const p = sealedOf(m).getChild('payload')!;
+        const p = sealedOf(m).getChild('payload', SEAL_NS)!;
         setText(p, encodeBase64(flipBit(decodeBase64(p.getText()), 10, 0x04)));
       })),
       expect: { error: 'authentication-failed' },
@@ -173,7 +173,7 @@ function openCases() {
       comment: 'seal-1 with the commitment of another content key, the wrapped keys and the payload unchanged: every wrapped key binds the commitment',
       flags: ['WrongCommitment'],
       inputs: input(B1, edit(s1, (m) => {
-        sealedOf(m).getChild('payload')!.attrs.commitment = encodeBase64(keyCommitment(new SymmetricKey(f.negative.otherContentKey)));
+        sealedOf(m).getChild('payload', SEAL_NS)!.attrs.commitment = encodeBase64(keyCommitment(new SymmetricKey(f.negative.otherContentKey)));
       })),
       expect: { error: 'authentication-failed' },
     },
@@ -235,6 +235,32 @@ function openCases() {
       flags: ['PayloadStripped'],
       inputs: input(B1, edit(s1, (m) => void sealedOf(m).remove('payload'))),
       expect: { error: 'authentication-failed' },
+    },
+    {
+      comment: 'seal-1 with the <keys/> element for B1\'s account moved into another namespace (<x:keys xmlns:x=\'urn:example:keys\'>): not Seal\'s <keys/> but an unexpected child of <sealed/>, though a reader matching local names only would find B1\'s key in it',
+      flags: ['ForeignNamespace'],
+      inputs: input(B1, edit(s1, (m) => {
+        const keys = sealedOf(m).getChildren('keys', SEAL_NS).find((k) => k.attrs.jid === B1.jid)!;
+        keys.name = 'x:keys';
+        keys.attrs['xmlns:x'] = 'urn:example:keys';
+      })),
+      expect: { error: 'schema-violation' },
+    },
+    {
+      comment: 'seal-1 with the <keys/> element for B1\'s account written with a prefix bound to Seal\'s namespace (<s:keys xmlns:s=\'urn:xmpp:seal:0\'>): the same element, so it opens',
+      flags: [],
+      inputs: input(B1, edit(s1, (m) => {
+        const keys = sealedOf(m).getChildren('keys', SEAL_NS).find((k) => k.attrs.jid === B1.jid)!;
+        keys.name = 's:keys';
+        keys.attrs['xmlns:s'] = SEAL_NS;
+      })),
+      expect: { ok: 'seal-1' },
+    },
+    {
+      comment: 'seal-1 with a second sid attribute on <sealed/> (sid="1" written before the real one): not well-formed XML, rejected whichever value a lenient parser would keep',
+      flags: ['DuplicateAttribute'],
+      inputs: input(B1, s1.replace('<sealed ', '<sealed sid="1" ')),
+      expect: { error: 'malformed-xml' },
     },
     {
       comment: `key-2 with its outer from changed to ${ALICE.replace('alice', 'carol')}: a key-only message has no affixes, but A2's handshake binds its bare JID`,

@@ -12,10 +12,11 @@ import { handshakeInteractiveVectors } from './handshake-interactive.js';
 import { identityVectors } from './identity.js';
 import type { VectorKind } from './kind.js';
 import { offlineVectors } from './offline.js';
+import { groupsVectors } from './groups.js';
 import { suiteVectors } from './suite.js';
 
 export * from './format.js';
 export * from './kind.js';
 
 /** Every vector file kind, in spec order. */
-export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors, envelopeVectors, offlineVectors];
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors, envelopeVectors, offlineVectors, groupsVectors];

@@ -125,7 +125,7 @@ function open(at: Party, text: string, now: number): void {
 /** The stanza with one bit of its `<payload/>` flipped (a re-delivery with another payload). */
 function tamperPayload(text: string): string {
   const message = parseXml(text);
-  const payload = (message.getChild('sealed', SEAL_NS) as Element).getChild('payload') as Element;
+  const payload = (message.getChild('sealed', SEAL_NS) as Element).getChild('payload', SEAL_NS) as Element;
   const bytes = flipBit(decodeBase64(payload.getText()), 20, 0x01);
   payload.children.length = 0;
   payload.t(encodeBase64(bytes));

@@ -13,7 +13,7 @@ import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { defineElement } from './element.js';
 import { Seconds, Uint32Id, base64, binaryAttr, bytesOf, dateTimeAttr, formatDateTime, idAttr } from './fields.js';
-import { type Element, binaryText, childElements, xml } from './xml.js';
+import { type Element, binaryText, childElements, isNamed, xml } from './xml.js';
 
 /** Largest number of one-time prekeys in a bundle. @see spec §identity.bundle */
 export const MAX_ONE_TIME_PREKEYS = 100;
@@ -147,7 +147,8 @@ export const BundleElement = defineElement<BundleValue>({
     ]),
   read: (element) => {
     const known = new Set(['identity', 'signed-prekey', 'kem-prekey', 'prekeys']);
-    for (const child of childElements(element)) if (!known.has(child.name)) throw new SealError('schema-violation', `<bundle>: unexpected child <${child.name}/>`);
+    // @req encoding.xml-namespaces: a child is known by local name and namespace.
+    for (const child of childElements(element)) if (!known.has(child.getName()) || child.getNS() !== SEAL_NS) throw new SealError('schema-violation', `<bundle>: unexpected child <${child.name}/>`);
     const identity = only(element, 'identity');
     const prekeys = childElements(only(element, 'prekeys'));
     if (prekeys.length > MAX_ONE_TIME_PREKEYS) throw new SealError('length-out-of-range', `<prekeys>: expected at most ${MAX_ONE_TIME_PREKEYS} prekeys, got ${prekeys.length}`);
@@ -160,7 +161,7 @@ export const BundleElement = defineElement<BundleValue>({
       signedPrekey: readSignedKey(only(element, 'signed-prekey'), LENGTHS.x25519PublicKey),
       kemPrekey: readSignedKey(only(element, 'kem-prekey'), LENGTHS.mlKemPublicKey),
       oneTimePrekeys: prekeys.map((prekey) => {
-        if (prekey.name !== 'prekey') throw new SealError('schema-violation', `<prekeys>: unexpected child <${prekey.name}/>`);
+        if (!isNamed(prekey, 'prekey', SEAL_NS)) throw new SealError('schema-violation', `<prekeys>: unexpected child <${prekey.name}/>`);
         const publicKey = binaryText(prekey, LENGTHS.x25519PublicKey + 3);
         if (publicKey.length !== LENGTHS.x25519PublicKey) throw new SealError('invalid-length', `<prekey>: expected 32 bytes, got ${publicKey.length}`);
         return { id: idAttr(prekey, 'id'), publicKey };

@@ -7,14 +7,14 @@
  */
 import * as z from 'zod/mini';
 import { type Codec, encode, fixed, opaque, optional, struct, u32, u64n, vector, versionByte } from '../codec/binary.js';
-import { utf8Decode, utf8Encode } from '../codec/bytes.js';
+import { isWellFormedText, utf8Decode, utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { DeviceIdSchema, MAX_JID_BYTES } from './bundle.js';
 import { defineElement } from './element.js';
 import { Seconds, base64, binaryAttr, bytesOf, bytesWithin, dateTimeAttr, formatDateTime } from './fields.js';
-import { type Element, binaryText, childElements, integerAttr, optionalAttr, requiredAttr, xml } from './xml.js';
+import { type Element, binaryText, childElements, integerAttr, isNamed, optionalAttr, requiredAttr, xml } from './xml.js';
 
 /** Largest number of devices on one account's list. @see spec §identity.devices */
 export const MAX_DEVICES = 64;
@@ -30,7 +30,7 @@ export const BINDING_KINDS = { x509: 1, openpgp: 2 } as const;
 /** A binding kind name. */
 export type BindingKind = keyof typeof BINDING_KINDS;
 
-const label = z.string().check(z.minLength(1), z.refine((v) => utf8Encode(v).length <= MAX_DEVICE_LABEL_BYTES && !/[\u0000-\u001f\u007f]/.test(v), `expected 1..${MAX_DEVICE_LABEL_BYTES} UTF-8 bytes without control characters`));
+const label = z.string().check(z.minLength(1), z.refine((v) => isWellFormedText(v) && utf8Encode(v).length <= MAX_DEVICE_LABEL_BYTES && !/[\u0000-\u001f\u007f]/.test(v), `expected 1..${MAX_DEVICE_LABEL_BYTES} UTF-8 bytes without control characters`));
 /** Schema of a DeviceEntry value: the device id, when it was added, its identity signing key and an optional label. */
 export const DeviceEntrySchema = z.object({ id: DeviceIdSchema, added: Seconds, signingKey: bytesOf(LENGTHS.ed25519PublicKey), label: z.optional(label) });
 /** Schema of a Binding value. */
@@ -146,11 +146,11 @@ export function encodeDeviceList(list: DeviceListValue): Uint8Array {
 }
 
 function readBinding(element: Element): BindingValue {
-  if (element.getName() !== 'binding') throw new SealError('schema-violation', `<account-key>: unexpected child <${element.name}/>`);
+  if (!isNamed(element, 'binding', SEAL_NS)) throw new SealError('schema-violation', `<account-key>: unexpected child <${element.name}/>`);
   const kind = requiredAttr(element, 'kind');
   if (kind !== 'x509' && kind !== 'openpgp') throw new SealError('schema-violation', `<binding kind>: expected x509 or openpgp`);
   const field = (name: string) => {
-    const found = element.getChildren(name);
+    const found = element.getChildren(name, SEAL_NS);
     if (found.length !== 1) throw new SealError('schema-violation', `<binding>: expected exactly one <${name}/>`);
     return binaryText(found[0]!, MAX_BINDING_FIELD_BYTES);
   };
@@ -178,8 +178,9 @@ export const DeviceListElement = defineElement<DeviceListValue>({
     ]),
   read: (element) => {
     const children = childElements(element);
-    const devices = children.filter((c) => c.getName() === 'device');
-    const accountKeys = children.filter((c) => c.getName() === 'account-key');
+    // @req encoding.xml-namespaces
+    const devices = children.filter((c) => isNamed(c, 'device', SEAL_NS));
+    const accountKeys = children.filter((c) => isNamed(c, 'account-key', SEAL_NS));
     if (devices.length + accountKeys.length !== children.length) throw new SealError('schema-violation', '<devices>: unexpected child element');
     if (devices.length < 1 || devices.length > MAX_DEVICES) throw new SealError('length-out-of-range', `<devices>: expected 1..${MAX_DEVICES} devices, got ${devices.length}`);
     if (accountKeys.length > 1) throw new SealError('schema-violation', '<devices>: at most one <account-key/>');

@@ -8,13 +8,14 @@
  */
 import * as z from 'zod/mini';
 import { type Codec, encode, fixed, opaque, optional, struct, u32, u8, vector } from '../codec/binary.js';
+import { isWellFormedText, utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { DeviceIdSchema, IdentitySchema } from './bundle.js';
 import { defineElement } from './element.js';
 import { Uint32Id, base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
-import { binaryText, childElements, integerAttr, requiredAttr, xml } from './xml.js';
+import { binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
 
 const ed25519Key = fixed(LENGTHS.ed25519PublicKey, 'Ed25519 public key');
 const x25519Key = fixed(LENGTHS.x25519PublicKey, 'X25519 public key');
@@ -127,9 +128,20 @@ const HASH_LENGTHS = { 'sha-256': 32, 'sha-384': 48, 'sha-512': 64 } as const;
 const FingerprintSchema = z.object({ hash: z.enum(FINGERPRINT_HASHES), value: bytesWithin(32, 64) }).check(
   z.refine((f) => f.value.length === HASH_LENGTHS[f.hash], 'fingerprint length does not match its hash function'),
 );
-/** Schema of exporter-authenticated DTLS fingerprints. @see spec §handshake.exporter */
+/** Most UTF-8 bytes of a Jingle session id in `<dtls-fingerprints/>`: what `opaque sid<1..255>` holds. */
+const JINGLE_SID_MAX_BYTES = 255;
+/**
+ * Schema of exporter-authenticated DTLS fingerprints: the Jingle session id is Unicode text of 1
+ * to 255 UTF-8 bytes, exactly what the MAC's encoding holds, so a longer one is a schema
+ * violation before any MAC is computed.
+ *
+ * Implements requirement `handshake.jingle-sid`.
+ *
+ * @see spec §handshake.exporter
+ */
 export const DtlsFingerprintsSchema = z.object({
-  sid: z.string().check(z.minLength(1), z.maxLength(256)),
+  // @req handshake.jingle-sid
+  sid: z.string().check(z.minLength(1), z.refine((v) => isWellFormedText(v) && utf8Encode(v).length <= JINGLE_SID_MAX_BYTES, `expected 1..${JINGLE_SID_MAX_BYTES} bytes of UTF-8`)),
   fingerprints: z.array(FingerprintSchema).check(z.minLength(1), z.maxLength(8)),
   mac: bytesOf(32),
 });
@@ -145,10 +157,10 @@ export type DtlsFingerprintsValue = z.infer<typeof DtlsFingerprintsSchema>;
  */
 export function dtlsFingerprintsContent(value: Pick<DtlsFingerprintsValue, 'sid' | 'fingerprints'>): Uint8Array {
   const codec = struct('DtlsFingerprints', {
-    sid: opaque(1, { min: 1, max: 255 }, 'sid'),
+    sid: opaque(1, { min: 1, max: JINGLE_SID_MAX_BYTES }, 'sid'),
     fingerprints: vector(1, { min: 1, max: 8 }, struct('Fingerprint', { hash: u8, value: opaque(1, { min: 32, max: 64 }, 'value') }), 'fingerprints'),
   });
-  return encode(codec, { sid: new TextEncoder().encode(value.sid), fingerprints: value.fingerprints.map((f) => ({ hash: FINGERPRINT_HASHES.indexOf(f.hash) + 1, value: f.value })) });
+  return encode(codec, { sid: utf8Encode(value.sid, 'sid'), fingerprints: value.fingerprints.map((f) => ({ hash: FINGERPRINT_HASHES.indexOf(f.hash) + 1, value: f.value })) });
 }
 
 function colonHex(bytes: Uint8Array): string {
@@ -178,7 +190,7 @@ export const DtlsFingerprintsElement = defineElement<DtlsFingerprintsValue>({
       sid: requiredAttr(element, 'sid'),
       mac: binaryAttr(element, 'mac', 32),
       fingerprints: children.map((f) => {
-        if (f.getName() !== 'fingerprint') throw new SealError('schema-violation', `<dtls-fingerprints>: unexpected <${f.getName()}/>`);
+        if (!isNamed(f, 'fingerprint', SEAL_NS)) throw new SealError('schema-violation', `<dtls-fingerprints>: unexpected <${f.getName()}/>`);
         return { hash: requiredAttr(f, 'hash'), value: parseColonHex(f.getText()) };
       }),
     };

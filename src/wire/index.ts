@@ -13,6 +13,7 @@ export * from './devices.js';
 export * from './pep.js';
 export * from './handshake.js';
 export * from './sealed.js';
+export * from './muc.js';
 
 import type { WireElement } from './element.js';
 import { EncryptionMarker, StoreHint } from './marker.js';

@@ -16,7 +16,7 @@ import { DeviceIdSchema, MAX_JID_BYTES } from './bundle.js';
 import { defineElement } from './element.js';
 import { base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
 import { AsyncHeaderCodec, type AsyncHeaderValue } from './handshake.js';
-import { binaryText, childElements, integerAttr, requiredAttr, xml } from './xml.js';
+import { binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
 
 /** Bytes of a ratchet message carrying a content key (or a key-only message's 32 zero bytes): 40-byte header + 32 bytes + 16-byte tag. */
 export const RATCHET_MESSAGE_BYTES = 88;
@@ -76,6 +76,8 @@ export function encodeWrappedKey(key: WrappedKey): Uint8Array {
 // malformed key for one device does not make the stanza unreadable for the others.
 const KeySchema = z.object({ rid: DeviceIdSchema, handshake: z.boolean(), data: bytesWithin(1, 4096) });
 const KeysSchema = z.object({ jid: z.string().check(z.minLength(1), z.maxLength(MAX_JID_BYTES)), keys: z.array(KeySchema).check(z.minLength(1)) });
+/** The sender's bare JID, which a room message names (§groups.wire); absent from one-to-one messages. */
+const SenderSchema = z.string().check(z.minLength(1), z.maxLength(MAX_JID_BYTES));
 
 /**
  * Schema of a `<sealed/>` element. `commitment` and `payload` are both present (a message) or
@@ -87,6 +89,7 @@ const KeysSchema = z.object({ jid: z.string().check(z.minLength(1), z.maxLength(
 export const SealedSchema = z
   .object({
     sid: DeviceIdSchema,
+    sender: z.optional(SenderSchema),
     recipients: z.array(KeysSchema).check(z.minLength(1), z.refine((r) => r.reduce((n, k) => n + k.keys.length, 0) <= MAX_SEALED_RECIPIENTS, `at most ${MAX_SEALED_RECIPIENTS} keys`)),
     commitment: z.optional(bytesOf(32)),
     payload: z.optional(bytesWithin(16, MAX_PAYLOAD_BYTES)),
@@ -98,34 +101,38 @@ export type SealedValue = z.infer<typeof SealedSchema>;
 /**
  * `<sealed xmlns='urn:xmpp:seal:0' sid='SENDER DEVICE'>` with `<keys jid='…'><key rid='…'
  * [handshake='true']>base64</key>…</keys>` per recipient account and
- * `<payload commitment='…'>base64</payload>`, or no `<payload/>` for a key-only message.
+ * `<payload commitment='…'>base64</payload>`, or no `<payload/>` for a key-only message. A room
+ * message also names its sender's bare JID (`sender='…'`), because the room's occupant JID does not.
  *
  * @see spec §envelope.wire
  * @see spec §envelope.key-only
+ * @see spec §groups.wire
  */
 export const SealedElement = defineElement<SealedValue>({
   name: 'sealed',
   ns: SEAL_NS,
   schema: SealedSchema,
   write: (v) =>
-    xml('sealed', { xmlns: SEAL_NS, sid: String(v.sid) }, [
+    xml('sealed', { xmlns: SEAL_NS, sid: String(v.sid), ...(v.sender === undefined ? {} : { sender: v.sender }) }, [
       ...v.recipients.map((r) => xml('keys', { jid: r.jid }, r.keys.map((k) => xml('key', { rid: String(k.rid), ...(k.handshake ? { handshake: 'true' } : {}) }, [base64(k.data)])))),
       ...(v.payload === undefined || v.commitment === undefined ? [] : [xml('payload', { commitment: base64(v.commitment) }, [base64(v.payload)])]),
     ]),
   read: (element) => {
     const children = childElements(element);
-    const payloads = children.filter((c) => c.getName() === 'payload');
-    const keys = children.filter((c) => c.getName() === 'keys');
+    // @req encoding.xml-namespaces: <x:keys xmlns:x='urn:example'/> is an unexpected child, not Seal's <keys/>.
+    const payloads = children.filter((c) => isNamed(c, 'payload', SEAL_NS));
+    const keys = children.filter((c) => isNamed(c, 'keys', SEAL_NS));
     if (payloads.length > 1 || keys.length + payloads.length !== children.length) throw new SealError('schema-violation', '<sealed>: expected <keys/> elements and at most one <payload/>');
     const total = keys.reduce((n, k) => n + childElements(k).length, 0);
     if (total > MAX_SEALED_RECIPIENTS) throw new SealError('length-out-of-range', `<sealed>: at most ${MAX_SEALED_RECIPIENTS} keys, got ${total}`);
     const payload = payloads[0];
     return {
       sid: integerAttr(element, 'sid'),
+      ...(element.attrs.sender === undefined ? {} : { sender: requiredAttr(element, 'sender') }),
       recipients: keys.map((k) => ({
         jid: requiredAttr(k, 'jid'),
         keys: childElements(k).map((key) => {
-          if (key.getName() !== 'key') throw new SealError('schema-violation', `<keys>: unexpected <${key.getName()}/>`);
+          if (!isNamed(key, 'key', SEAL_NS)) throw new SealError('schema-violation', `<keys>: unexpected <${key.getName()}/>`);
           const flag = key.attrs.handshake as unknown;
           if (flag !== undefined && flag !== 'true') throw new SealError('schema-violation', "<key handshake>: expected 'true' or absent");
           return { rid: integerAttr(key, 'rid'), handshake: flag === 'true', data: binaryText(key, 4096) };

@@ -1,13 +1,16 @@
 /**
- * XML over ltx (the element library of xmpp.js): bounded parsing of XML text, and the small
- * accessors every element mapping uses (name and namespace check, attributes, binary text).
+ * XML over ltx (the element library of xmpp.js): strict, bounded parsing of XML text (a
+ * namespace-aware XML 1.0 parser, saxes, builds the ltx tree), the same check for element trees
+ * another library parsed, and the small accessors every element mapping uses (name and namespace
+ * check, attributes, binary text).
  *
  * Seal elements are ltx `Element`s, so they can be handed to an xmpp.js client unchanged.
  *
  * @see spec §encoding.xml
  * @module
  */
-import { Element as LtxElement, parse as ltxParse } from 'ltx';
+import { Element as LtxElement } from 'ltx';
+import { SaxesParser } from 'saxes';
 import { decodeBase64, encodeBase64 } from '../codec/base64.js';
 import { SealError } from '../errors.js';
 
@@ -15,6 +18,9 @@ import { SealError } from '../errors.js';
 export type Element = LtxElement;
 /** The ltx element constructor. */
 export const Element = LtxElement;
+
+/** The namespace of stanzas a client receives (RFC 6120 §4.8.3). @see spec §encoding.xml */
+export const CLIENT_NS = 'jabber:client';
 
 /**
  * Upper bound on XML text handed to {@link parseXml}, in characters: 256 KiB, far above any
@@ -25,14 +31,34 @@ export const Element = LtxElement;
 export const MAX_XML_CHARS = 262144;
 
 /**
+ * Upper bound on element nesting accepted by {@link parseXml} and {@link wellFormedCopy}: 64
+ * levels, far above the 8 of Seal's deepest structure (a binding statement's certificate in a
+ * device list in a PEP notification) and low enough that walking a tree recursively cannot
+ * exhaust a call stack.
+ *
+ * @see spec §encoding.xml
+ */
+export const MAX_XML_DEPTH = 64;
+
+/** Text that XMPP forbids (RFC 6120 §11.1): declarations, comments, processing instructions, custom entities. */
+const FORBIDDEN = /<!(?!\[CDATA\[)|<\?|&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)/;
+
+/**
  * Parses one XML element from text, as a receiver of a stanza's text would.
  *
- * Implements requirement `encoding.xml-restricted`: document type declarations, processing
- * instructions, comments and entity references other than the five predefined ones and
- * character references are rejected, as RFC 6120 §11.1 restricts XMPP XML.
+ * Implements requirements `encoding.xml-restricted`, `encoding.xml-well-formed` and
+ * `encoding.xml-namespaces`: the text must be a namespace-well-formed XML 1.0 document (one root
+ * element, matching tags, no duplicate attribute, no text but white space outside the root,
+ * only XML characters, every prefix declared) without document type declarations, processing
+ * instructions, comments, or entity references other than the five predefined ones and
+ * character references, as RFC 6120 §11.1 restricts XMPP. Nothing is repaired: a lenient
+ * reading of such text (the last of two duplicate attributes, the first of two roots) would be
+ * a second meaning another implementation may not share.
  *
- * @throws SealError `too-large` above `maxChars`; `malformed-xml` for text that is not exactly
- *   one well-formed element or uses a forbidden construct.
+ * @param maxChars - the largest text accepted, in UTF-16 code units (default {@link MAX_XML_CHARS}).
+ * @throws SealError `too-large` above `maxChars` or nested deeper than {@link MAX_XML_DEPTH};
+ *   `malformed-xml` for text that is not exactly one namespace-well-formed element or uses a
+ *   forbidden construct.
  * @see spec §encoding.xml
  * @example
  * ```ts
@@ -42,16 +68,201 @@ export const MAX_XML_CHARS = 262144;
 export function parseXml(text: string, maxChars = MAX_XML_CHARS): Element {
   if (text.length > maxChars) throw new SealError('too-large', `XML: expected at most ${maxChars} characters, got ${text.length}`);
   // @req encoding.xml-restricted
-  const forbidden = /<!(?!\[CDATA\[)|<\?|&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)/.exec(text);
+  const forbidden = FORBIDDEN.exec(text);
   if (forbidden) throw new SealError('malformed-xml', 'XML: declarations, comments, processing instructions and custom entities are not allowed', forbidden.index);
-  let root: Element;
+  // @req encoding.xml-well-formed: a conforming, namespace-aware XML 1.0 parser; its first error ends the parse.
+  const parser = new SaxesParser({ xmlns: true, position: false });
+  let root: Element | undefined;
+  let current: Element | undefined;
+  let depth = 0;
+  parser.on('error', (e) => {
+    throw new SealError('malformed-xml', `XML: not well-formed (${e.message})`);
+  });
+  parser.on('opentag', (tag) => {
+    depth += 1;
+    if (depth > MAX_XML_DEPTH) throw new SealError('too-large', `XML: elements nested deeper than ${MAX_XML_DEPTH} levels`);
+    const attrs: Record<string, string> = {};
+    for (const attribute of Object.values(tag.attributes)) {
+      // An ltx element keeps attributes in a plain object, which cannot hold this one: refused, not dropped.
+      if (attribute.name === '__proto__') throw new SealError('malformed-xml', 'XML: an attribute named __proto__ is not accepted');
+      attrs[attribute.name] = attribute.value;
+    }
+    const element = new LtxElement(tag.name, attrs);
+    if (current === undefined) root = element;
+    else current.cnode(element);
+    // @req encoding.xml-namespaces: ltx resolves namespaces itself when Seal matches elements;
+    // where its reading could differ from the parser's (xmlns='' undeclaring a default
+    // namespace, which ltx ignores), the text is refused rather than read two ways.
+    if ((element.getNS() ?? '') !== tag.uri) throw new SealError('malformed-xml', `XML: <${tag.name}> undeclares its parent's default namespace (xmlns=''), which Seal does not accept`);
+    current = element;
+  });
+  parser.on('closetag', () => {
+    depth -= 1;
+    current = (current?.parent ?? undefined) as Element | undefined;
+  });
+  const onText = (t: string): void => {
+    if (current !== undefined) current.t(t);
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText);
   try {
-    root = ltxParse(text) as Element;
+    parser.write(text).close();
   } catch (e) {
+    if (e instanceof SealError) throw e;
     throw new SealError('malformed-xml', `XML: not well-formed (${e instanceof Error ? e.message : 'parse error'})`);
   }
-  if (!(root instanceof LtxElement)) throw new SealError('malformed-xml', 'XML: expected one element');
+  if (root === undefined) throw new SealError('malformed-xml', 'XML: expected one element');
   return root;
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"'\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function escapeText(value: string): string {
+  return value.replace(/[&<>\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** XML text of `element`, with `extra` declarations on its start tag; white space in attributes and CR in text kept as character references. */
+function serialize(element: Element, extra: Record<string, string>, out: string[]): void {
+  out.push('<', element.name);
+  const attrs: Record<string, unknown> = { ...extra, ...element.attrs };
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined) continue;
+    out.push(' ', name, '="', escapeAttribute(String(value)), '"');
+  }
+  if (element.children.length === 0) {
+    out.push('/>');
+    return;
+  }
+  out.push('>');
+  for (const child of element.children as unknown[]) {
+    if (typeof child === 'string' || typeof child === 'number') out.push(escapeText(String(child)));
+    else if (isElementLike(child)) serialize(child, {}, out);
+    else throw new SealError('malformed-xml', `<${element.name}>: a child that is neither an element nor text`);
+  }
+  out.push('</', element.name, '>');
+}
+
+function isElementLike(value: unknown): value is Element {
+  return typeof value === 'object' && value !== null && 'name' in value && 'children' in value && 'attrs' in value && typeof (value as { name: unknown }).name === 'string' && Array.isArray((value as { children: unknown }).children);
+}
+
+/**
+ * Reads an element tree that another library built (a stanza or PEP item an XMPP library
+ * parsed, an element an application constructed) exactly as {@link parseXml} reads text: its
+ * serialisation, with the namespace declarations in scope where it stands, is parsed again, and
+ * the parsed copy is returned. A lenient parser's repairs are not undone (a duplicate attribute
+ * it dropped is gone), but nothing that is not namespace-well-formed XML (an undeclared prefix,
+ * a name or character XML does not allow, `xmlns=''` under a default namespace) gets through.
+ *
+ * Implements requirement `encoding.xml-well-formed` for trees.
+ *
+ * @throws SealError `too-large` above {@link MAX_XML_CHARS} characters or {@link MAX_XML_DEPTH}
+ *   levels; `malformed-xml` as {@link parseXml}.
+ * @see spec §encoding.xml
+ */
+export function wellFormedCopy(element: Element, maxChars = MAX_XML_CHARS): Element {
+  // Depth first, without recursion: serialising a deeper tree could exhaust the stack.
+  const stack: Array<[unknown, number]> = [[element, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!isElementLike(node)) throw new SealError('malformed-xml', 'XML: expected an element');
+    if (depth > MAX_XML_DEPTH) throw new SealError('too-large', `XML: elements nested deeper than ${MAX_XML_DEPTH} levels`);
+    for (const child of node.children as unknown[]) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  const out: string[] = [];
+  // @req encoding.xml-well-formed
+  serialize(element, inheritedDeclarations(element), out);
+  return parseXml(out.join(''), maxChars);
+}
+
+/** The namespace declarations in scope at `element`'s place that it does not make itself (the nearest ancestor's first). */
+function inheritedDeclarations(element: Element): Record<string, string> {
+  const inScope: Record<string, string> = {};
+  for (let ancestor = element.parent as Element | null | undefined; ancestor; ancestor = ancestor.parent as Element | null | undefined) {
+    for (const [name, value] of Object.entries(ancestor.attrs)) {
+      if ((name === 'xmlns' || name.startsWith('xmlns:')) && typeof value === 'string' && !Object.hasOwn(inScope, name) && !Object.hasOwn(element.attrs, name)) inScope[name] = value;
+    }
+  }
+  return inScope;
+}
+
+function cloneTree(element: Element, extra: Record<string, string>): Element {
+  const copy = new LtxElement(element.name, { ...extra, ...element.attrs });
+  for (const child of element.children as unknown[]) {
+    if (isElementLike(child)) copy.cnode(cloneTree(child, {}));
+    else if (typeof child === 'string') copy.t(child);
+  }
+  return copy;
+}
+
+/**
+ * A copy of `element` that stands on its own: the namespace declarations in scope where it stood
+ * are written on the copy, so the copy (and its serialisation) means what the element meant in
+ * place. For elements taken out of a larger tree and kept, such as a message's content elements.
+ *
+ * @see spec §encoding.xml
+ * @example
+ * ```ts
+ * standalone(parseXml("<a xmlns:x='urn:x'><x:b/></a>").children[0] as Element).toString() // '<x:b xmlns:x="urn:x"/>'
+ * ```
+ */
+export function standalone(element: Element): Element {
+  return cloneTree(element, inheritedDeclarations(element));
+}
+
+/**
+ * Whether `element` is `<name/>` in namespace `ns`: local name and namespace name, never the
+ * local name or the prefix alone (`<x:keys xmlns:x='urn:example'/>` is not Seal's `<keys/>`).
+ *
+ * Implements requirement `encoding.xml-namespaces`.
+ *
+ * @see spec §encoding.xml
+ * @example
+ * ```ts
+ * isNamed(parseXml("<s:keys xmlns:s='urn:xmpp:seal:0'/>"), 'keys', 'urn:xmpp:seal:0') // true
+ * ```
+ */
+export function isNamed(element: Element, name: string, ns: string): boolean {
+  // @req encoding.xml-namespaces
+  return element.getName() === name && element.getNS() === ns;
+}
+
+/**
+ * The element children of `element` that are `<name/>` in namespace `ns` ({@link isNamed}).
+ *
+ * @see spec §encoding.xml
+ */
+export function childrenNamed(element: Element, name: string, ns: string): Element[] {
+  return childElements(element).filter((child) => isNamed(child, name, ns));
+}
+
+/**
+ * Whether `element` is a stanza (`message`, `presence`, `iq`) named `name`: in `jabber:client`,
+ * or with no namespace in scope, which is how a stanza read from a client stream arrives (the
+ * stream's default namespace is declared on the stream, not on the stanza).
+ *
+ * @see spec §encoding.xml
+ */
+export function isStanza(element: Element, name: string): boolean {
+  const ns = element.getNS() as string | undefined;
+  return element.getName() === name && (ns === CLIENT_NS || ns === undefined);
+}
+
+/**
+ * The element children of `parent` named `name` in `parent`'s own namespace: the unqualified
+ * children of a namespaced element (`<item/>` in `<items xmlns='…pubsub#event'/>`), or a
+ * stanza's `<body/>`, `<error/>`, `<priority/>` (in `jabber:client`, or in no namespace for a
+ * stanza read from a stream or built without one).
+ *
+ * Implements requirement `encoding.xml-namespaces` where the namespace is the parent's.
+ *
+ * @see spec §encoding.xml
+ */
+export function sameNamespaceChildren(parent: Element, name: string): Element[] {
+  const ns = parent.getNS() as string | undefined;
+  return childElements(parent).filter((child) => child.getName() === name && child.getNS() === ns);
 }
 
 /**

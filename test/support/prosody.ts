@@ -40,8 +40,12 @@ export interface Prosody {
   stop(): Promise<void>;
 }
 
-/** Starts Prosody with `users` (password `pw`) and resolves once it listens. */
-export async function startProsody(users: readonly string[]): Promise<Prosody> {
+/**
+ * Starts Prosody with `users` (password `pw`) and resolves once it listens. With `muc`, a
+ * Multi-User Chat component (mod_muc with mod_muc_mam, archiving every room) serves that domain,
+ * e.g. `conference.localhost`.
+ */
+export async function startProsody(users: readonly string[], options: { muc?: string } = {}): Promise<Prosody> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-prosody-'));
   const port = await freePort();
   for (const sub of ['data', 'certs', 'plugins']) mkdirSync(path.join(dir, sub));
@@ -69,7 +73,14 @@ archive_expires_after = "never"
 mam_include_total = true
 network_settings = { nagle = false }
 VirtualHost "localhost"
-`);
+${options.muc === undefined ? '' : `
+Component "${options.muc}" "muc"
+modules_enabled = { "muc_mam" }
+muc_room_locking = false
+muc_log_by_default = true
+muc_log_all_rooms = true
+muc_log_expires_after = "never"
+`}`);
   for (const user of users) execFileSync('prosodyctl', ['--config', config, 'register', user, 'localhost', 'pw'], { stdio: 'ignore' });
   const child: ChildProcess = spawn('prosody', ['-F', '--config', config], { stdio: 'ignore' });
   await waitForPort(port, 10_000);
