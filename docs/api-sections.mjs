@@ -1,6 +1,6 @@
 /**
  * A typedoc plugin: one API page per package entry, named as it is imported
- * (`xmpp-seal`, `xmpp-seal/device`, `xmpp-seal/store/sqlite`, …), and each page's exports grouped
+ * (`xmpp-seal`, `xmpp-seal/device`, `xmpp-seal/store/file`, …), and each page's exports grouped
  * by the XEP section they implement, in the spec's order, each group headed by a link to its
  * section.
  *

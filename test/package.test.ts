@@ -56,7 +56,7 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
 /** The package's code entries: specifier (`xmpp-seal/net`) → its targets. */
 const entries = Object.entries(pkg.exports).flatMap(([key, target]) => (typeof target === 'object' ? [{ specifier: key === '.' ? pkg.name : `${pkg.name}${key.slice(1)}`, ...target }] : []));
 /** Entries that need Node (the rest must bundle for a browser). */
-const NODE_ONLY = new Set([`${pkg.name}/net/real`, `${pkg.name}/native/node`, `${pkg.name}/store/sqlite`]);
+const NODE_ONLY = new Set([`${pkg.name}/net/real`, `${pkg.name}/native/node`, `${pkg.name}/store/file`]);
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'seal-package-'));
 const consumer = path.join(work, 'consumer');

@@ -447,6 +447,8 @@ function apply(w: World, action: Action): string {
       d.queries = [];
       d.pendingRepairs = {};
       d.listFetchedAt = {};
+      // device.restart-tick: the restarted device processes a tick first (its lost list fetches).
+      runInput(w, d, () => onTick(w, d));
       comeOnline(s, d);
       return 'done';
     case 'compromise':

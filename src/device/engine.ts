@@ -950,8 +950,9 @@ class Step implements GroupHost {
 
   onTick(): void {
     this.expireInteractive();
-    for (const held of this.held.values()) {
-      if (held.reason === 'awaiting-device-list' && this.mayFetchList(held.from.jid)) this.fetchListForHeld(held.from.jid);
+    // @req device.bounds: one list fetch per account whose stanzas wait for its list, within the rate limit.
+    for (const jid of new Set([...this.held.values()].filter((h) => h.reason === 'awaiting-device-list').map((h) => h.from.jid))) {
+      if (this.mayFetchList(jid)) this.fetchListForHeld(jid);
     }
     for (const held of [...this.held.values()]) if (this.now - held.received > DEVICE_CONSTANTS.HELD_MAX_AGE) this.dropHeld(held);
     for (const [k, peer] of [...this.peers]) {

@@ -53,12 +53,14 @@ export function isEmptyCommit(commit: StoreCommit): boolean {
 /**
  * The contract every Seal store implements.
  *
- * - `load` returns every record (in any order), or an empty array for a new store.
+ * - `load` returns every record (in any order), or an empty array for a new store; a store that
+ *   cannot return every record of its last completed commit throws instead of returning part.
  * - `commit` applies all puts and deletes of one step atomically and resolves only once they
  *   are durable; if it rejects, nothing of it may be visible to a later `load`.
  *
  * @see spec §device.store
  */
+// @req device.store-integrity: the contract's load is all of the last completed commit, or an error.
 export interface SealStore {
   /** Every stored record, or none for a new store. */
   load(): Promise<readonly StoreRecord[]>;

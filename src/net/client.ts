@@ -55,6 +55,14 @@ export interface SealClientOptions {
   readonly policy?: TrustPolicy;
   /** Called with errors of IO the application did not ask for (a failed publish, fetch or send while receiving). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Called for every opened message from the first one on, including the messages of the inbox
+   * that a restored device hands over again during `create` (spec device.inbox), which a listener
+   * registered with {@link SealClient.onMessage} after `create` would miss.
+   */
+  readonly onMessage?: (message: ReceivedMessage) => void;
+  /** Called for every event from the first one on (see `onMessage`). */
+  readonly onEvent?: (event: SealEvent) => void;
 }
 
 /** Most fetch rounds one input may cause (a list, then bundles, then held stanzas…). */
@@ -98,6 +106,8 @@ export class SealClient {
     this.#now = options.now;
     this.#rng = options.rng;
     this.#onError = options.onError ?? (() => undefined);
+    if (options.onMessage !== undefined) this.#messageListeners.push(options.onMessage);
+    if (options.onEvent !== undefined) this.#eventListeners.push(options.onEvent);
     options.connection.onStanza((stanza) => this.receive(stanza).then(() => undefined));
   }
 
@@ -122,6 +132,9 @@ export class SealClient {
       await client.#exclusive(async () => {
         for (const out of engine.pendingOutbox()) await client.#sendOne(out.outboxId, out.stanza);
         for (const event of engine.pendingInbox()) await client.#deliver(event);
+        // @req device.restart-tick: what the stopped process had asked for (a device list for
+        // held stanzas, above all) died with it; a tick asks again and acts on the clock.
+        await client.#apply({ kind: 'tick' });
       });
       return client;
     }
