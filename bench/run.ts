@@ -12,30 +12,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
+import { recordingShims } from './exact/shim-plugin.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SHIMS: Record<string, string> = {
-  '@noble/hashes/sha2.js': 'hashes-sha2.ts',
-  '@noble/hashes/hmac.js': 'hashes-hmac.ts',
-  '@noble/hashes/hkdf.js': 'hashes-hkdf.ts',
-  '@noble/ciphers/chacha.js': 'ciphers-chacha.ts',
-  '@noble/post-quantum/ml-kem.js': 'pq-mlkem.ts',
-  '@noble/curves/ed25519.js': 'curves-ed25519.ts',
-};
-const shimDir = path.join(here, 'exact', 'shims');
-const recordingShims: Plugin = {
-  name: 'seal-recording-shims',
-  setup(b) {
-    b.onResolve({ filter: /^@noble\// }, (args) => {
-      const shim = SHIMS[args.path];
-      // A shim imports the real module; everything else gets the shim.
-      if (shim === undefined || path.dirname(args.importer) === shimDir) return undefined;
-      return { path: path.join(shimDir, shim) };
-    });
-  },
-};
-
 const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'seal-bench-')), 'bench.mjs');
 await build({
   entryPoints: [path.join(here, 'exact', 'main.ts')],
