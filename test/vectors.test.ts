@@ -42,3 +42,13 @@ describe('vectors/', () => {
     expect(verify(kind, document).failures[0]).toMatch(/^schema/);
   });
 });
+
+describe('vectors/envelope.json: the outcomes the spec describes', () => {
+  it('an open reports every handshake outcome: established, already processed (the existing session is used), none', () => {
+    // A header a device had processed before (the same session's header on a later or a late
+    // message) is already-processed, not a second establishment (issue: it was never shown).
+    const text = readFileSync(path.join(ROOT, 'vectors', 'envelope.json'), 'utf8');
+    const outcomes = new Set([...text.matchAll(/"handshake": "([a-z-]+)"/g)].map((m) => m[1]));
+    expect([...outcomes].sort()).toEqual(['already-processed', 'established', 'none']);
+  });
+});
