@@ -51,7 +51,7 @@ describe('spec/seal.xml', () => {
     expect(protoXepProblems(edited((t) => t.replace('<status>ProtoXEP</status>', '<status>Experimental</status>')).spec)).toHaveLength(1);
     expect(protoXepProblems(edited((t) => t.replace('&LEGALNOTICE;', '')).spec)).toContain('header: missing &LEGALNOTICE;');
     const older = '<revision><version>0.0.0</version><date>2026-01-01</date><initials>sa</initials><remark><p>x</p></remark></revision>';
-    const withOlder = edited((t) => t.replace(/<\/revision>/, `</revision>\n${older}`)).spec;
+    const withOlder = edited((t) => t.replace(/<\/revision>(?![\s\S]*<\/revision>)/, `</revision>\n${older}`)).spec;
     expect(protoXepProblems(withOlder)).toEqual([]);
     const reversed = edited((t) => t.replace(/<revision>/, `${older}\n<revision>`)).spec;
     expect(protoXepProblems(reversed).some((p) => p.includes('newest first'))).toBe(true);

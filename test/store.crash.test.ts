@@ -85,6 +85,8 @@ describe('the file store under SIGKILL', () => {
       new Promise<void>((resolve) => {
         ready = false;
         const proc = fork(script, [path.join(work, 'store'), `crash alice ${seed} ${incarnation}`], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+        // A process killed while a message to it is in flight: the write fails with EPIPE (expected).
+        proc.on('error', () => undefined);
         let stderr = '';
         proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
         const conn = server.connect(`${ALICE}/a`);
@@ -92,10 +94,10 @@ describe('the file store under SIGKILL', () => {
           const seq = nextSeq++;
           const xml = stanza.toString();
           unacked.set(seq, xml);
-          if (proc.connected) proc.send({ t: 'stanza', seq, xml });
+          if (proc.connected) proc.send({ t: 'stanza', seq, xml }, () => undefined);
         });
         // Stream resumption: what the previous process had not processed, in order.
-        for (const [seq, xml] of [...unacked].sort((a, b) => a[0] - b[0])) proc.send({ t: 'stanza', seq, xml });
+        for (const [seq, xml] of [...unacked].sort((a, b) => a[0] - b[0])) proc.send({ t: 'stanza', seq, xml }, () => undefined);
         proc.on('message', (m: FromChild) => {
           if (proc !== child) return;
           switch (m.t) {
@@ -119,8 +121,8 @@ describe('the file store under SIGKILL', () => {
               break;
             case 'iq':
               conn.iq(parseXml(m.xml)).then(
-                (answer) => proc.connected && proc.send({ t: 'iq-result', id: m.id, xml: answer.toString() }),
-                (e: unknown) => proc.connected && proc.send({ t: 'iq-result', id: m.id, error: e instanceof XmppError ? { type: e.type, condition: e.condition, ...(e.application === undefined ? {} : { application: e.application }), ...(e.text === undefined ? {} : { text: e.text }) } : { type: 'cancel', condition: 'internal-server-error', text: String(e) } }),
+                (answer) => proc.connected && proc.send({ t: 'iq-result', id: m.id, xml: answer.toString() }, () => undefined),
+                (e: unknown) => proc.connected && proc.send({ t: 'iq-result', id: m.id, error: e instanceof XmppError ? { type: e.type, condition: e.condition, ...(e.application === undefined ? {} : { application: e.application }), ...(e.text === undefined ? {} : { text: e.text }) } : { type: 'cancel', condition: 'internal-server-error', text: String(e) } }, () => undefined),
               );
               break;
             case 'ack':
@@ -161,7 +163,7 @@ describe('the file store under SIGKILL', () => {
         for (let i = 0; i < burst; i++) {
           if (uniform() < 0.5) {
             const body = `a${step++}`;
-            child!.send({ t: 'send', body });
+            child!.send({ t: 'send', body }, () => undefined);
           } else {
             // Counted once its send resolved (before Alice's first device list, it has no devices).
             const body = `b${step++}`;
@@ -177,7 +179,7 @@ describe('the file store under SIGKILL', () => {
       // Quiet end: no more kills; everything in flight settles.
       for (let i = 0; i < 3; i++) {
         const body = `a-final-${i}`;
-        child!.send({ t: 'send', body });
+        child!.send({ t: 'send', body }, () => undefined);
         bobSent.push(`b-final-${i}`);
         await bob.send(ALICE, `b-final-${i}`);
       }

@@ -36,6 +36,7 @@ import type { BareJid } from '../../src/identity/jid.js';
 import { DEVICE_LIST_NODE, ITEM_ID, bundleNode } from '../../src/identity/pep.js';
 import { type DeviceState, bundleOf, createDeviceState } from '../../src/identity/state.js';
 import { MemoryStore, type StoreRecord } from '../../src/device/store.js';
+import { dangerouslyEncodeSession, decodeSession } from '../../src/device/records.js';
 import type { SealEvent } from '../../src/device/types.js';
 import { CARBONS_NS, DELAY_NS, EmbeddedServer, FORWARD_NS, MAM_NS, SealClient, type XmppConnection, carbonsEnableIq, presence } from '../../src/net/index.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair } from '../../src/suite/signature.js';
@@ -424,6 +425,8 @@ export class RealSystem {
         return `repair-sent ${name(e.peer)} ${e.reason}`;
       case 'repair-received':
         return `repair-received ${name(e.peer)}`;
+      case 'restored':
+        return `restored ${e.sessions}`;
       case 'room-config':
       case 'room-members':
       case 'reflected':
@@ -499,13 +502,19 @@ export class RealSystem {
         await wire.disconnect();
         if (action.kind === 'restore') device.store = new MemoryStore(device.backup);
         wire.connect();
-        device.client = await SealClient.create({ connection: wire, store: device.store, now: () => this.now(), rng: this.#rng });
+        // The model's `restore` is a restore the device cannot detect (offline.restore: the server
+        // serves the old copy's bundle, or no prekey changed since the copy), which repairs must
+        // still heal; so the restarted client does not fetch its own bundle (a fetch the model's
+        // server, which hands each one-time prekey out once, does not make either).
+        device.client = await SealClient.create({ connection: wire, store: device.store, now: () => this.now(), rng: this.#rng, checkRestore: false });
         device.seen = 0;
         await this.#comeOnline(device.name);
         return 'done';
       }
       case 'compromise':
-        this.stolen.set(device.name, new Map(device.client.sessions));
+        // A memory capture copies the bytes of the sessions: the device goes on and zeroes the
+        // keys it deletes (envelope.wipe), which must not change what the attacker copied.
+        this.stolen.set(device.name, new Map([...device.client.sessions].map(([k, session]) => [k, decodeSession(dangerouslyEncodeSession(session))])));
         return 'done';
       case 'forge':
         return this.#forge(device, this.#device(action.target));

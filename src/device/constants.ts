@@ -29,4 +29,6 @@ export const DEVICE_CONSTANTS = {
   MAX_LIST_FETCHES: 4,
   /** Contact accounts a device tracks (device lists, trust records). */
   MAX_ACCOUNTS: 4096,
+  /** Stanzas that failed to authenticate a device remembers, so that a re-delivery costs a lookup (memory only). */
+  MAX_FAILED_STANZAS: 1024,
 } as const;

@@ -10,7 +10,7 @@
  * @see spec §device
  * @module
  */
-import { toHex, fromHex } from '../codec/bytes.js';
+import { fromHex, toHex } from '../codec/bytes.js';
 import { SealError, isSealError, type SealErrorCode } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair } from '../suite/signature.js';
@@ -34,12 +34,15 @@ import type { RatchetState } from '../envelope/ratchet.js';
 import { startRatchet } from '../envelope/ratchet.js';
 import { replenishOneTimePrekeys, rotatePrekeys } from '../offline/prekeys.js';
 import { REPAIRABLE_FAILURES } from '../offline/repair.js';
+import { restoredFromBackup, rotateAfterRestore } from '../offline/restore.js';
 import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { InteractiveMessageElement, type InteractiveMessageValue } from '../wire/handshake.js';
 import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
 import { type Element, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
 import { DEVICE_CONSTANTS } from './constants.js';
+import { wipeDroppedSecrets } from './wipe.js';
+import { type FailedOpen, failedOpenKey, failureAgainst, namesStoredKey, sameFailureState } from './failed.js';
 import { bareOf, classifyIncoming } from './forwarded.js';
 import { type EngineRecords, decodeEngineRecords, diffRecords } from './persist.js';
 import type { StoreRecord } from './store.js';
@@ -94,6 +97,8 @@ class Step implements GroupHost {
   readonly fetch: FetchRequest[] = [];
   readonly events: SealEvent[] = [];
   bundleChanged = false;
+  /** The engine's memory of stanzas that failed to authenticate (memory only; envelope.forgery-cost). */
+  failedOpens: Map<string, FailedOpen> | undefined;
 
   constructor(
     readonly base: EngineState,
@@ -334,6 +339,7 @@ class Step implements GroupHost {
 
   /** A bundle fetched for `jid`'s device `id`: starts a session with it when one is wanted. */
   onBundle(jid: BareJid, id: DeviceId, element: Element | undefined): void {
+    if (jid === this.device.jid && id === this.device.deviceId) return this.onOwnBundle(element);
     const peer = sessionKey(jid, id);
     const repair = this.pendingRepairs.get(peer);
     this.pendingRepairs.delete(peer);
@@ -380,6 +386,45 @@ class Step implements GroupHost {
       this.sendKeyOnly(jid, id);
       this.events.push({ kind: 'repair-sent', peer: { jid, deviceId: id }, reason: repair });
     }
+  }
+
+  /**
+   * This device's own bundle as its PEP service serves it, fetched after a start from the store:
+   * when it shows a newer state than the one loaded, the store was restored from an older copy.
+   *
+   * Implements requirements `offline.restore-detect`, `offline.restore-rotate`, `offline.restore-sessions`.
+   */
+  onOwnBundle(element: Element | undefined): void {
+    if (element === undefined) return;
+    let published: ReturnType<typeof BundleElement.fromXml>;
+    try {
+      published = BundleElement.fromXml(wellFormedCopy(element));
+    } catch (e) {
+      this.fail(e, undefined, undefined, undefined);
+      return;
+    }
+    // Not this device's keys: a server's substitute, which the next publish replaces; it proves nothing.
+    if (toHex(published.identity.signingKey) !== toHex(ed25519PublicKeyOf(this.device.signingKey))) return;
+    // @req offline.restore-detect
+    if (!restoredFromBackup(this.device, published)) return;
+    const newestId = Math.max(published.signedPrekey.id, published.kemPrekey.id, ...published.oneTimePrekeys.map((k) => k.id));
+    // @req offline.restore-rotate: every prekey replaced, the old ones deleted at once, and the
+    // handshake log with them (its entries name signed prekeys no longer held).
+    this.device = rotateAfterRestore(this.device, this.now, this.rng, newestId + 1);
+    this.log = [];
+    this.bundleChanged = true;
+    // @req offline.restore-sessions: no session of the old copy is used again, to send (its message
+    // keys were used after the copy was made) or to receive (its messages could be opened twice);
+    // a new session is started with every peer device, announced as a repair.
+    const peers = [...this.peers.values()];
+    for (const record of peers) {
+      const peer = sessionKey(record.jid, record.deviceId);
+      this.peers.delete(peer);
+      this.pendingRepairs.set(peer, 'restored');
+      this.repairs[peer] = this.now;
+      this.fetch.push({ kind: 'bundle', jid: record.jid, deviceId: record.deviceId });
+    }
+    this.events.push({ kind: 'restored', sessions: peers.length });
   }
 
   // ---------------------------------------------------------------- sending
@@ -628,6 +673,7 @@ class Step implements GroupHost {
     let keyOnly: boolean;
     let handshakeKey: string | undefined;
     let mine: boolean;
+    let attempt: { readonly fingerprint: string; readonly ratchetKey: string; readonly counter: number } | undefined;
     try {
       const sealed = SealedElement.fromXml(sealedElement);
       from = { jid: bareJid(bareOf(String(message.attrs.from ?? ''))), deviceId: toDeviceId(sealed.sid) };
@@ -636,6 +682,7 @@ class Step implements GroupHost {
       mine = key !== undefined;
       const wrapped = key === undefined ? undefined : decodeWrappedKey(key.data, key.handshake);
       handshakeKey = wrapped?.handshake === undefined ? undefined : toHex(wrapped.handshake.initiator.signingKey);
+      if (key !== undefined && wrapped !== undefined) attempt = failedOpenKey(from, key.data, key.handshake, sealed.commitment, sealed.payload, wrapped.header);
     } catch (e) {
       this.fail(e, undefined, via, stanzaId);
       return;
@@ -665,6 +712,14 @@ class Step implements GroupHost {
       return;
     }
     const pinned = this.account(from.jid).trust.devices[from.deviceId]?.key;
+    // @req envelope.forgery-cost: a stanza that failed to authenticate against these very sessions,
+    // prekeys and handshake log fails the same way again; its re-delivery costs a lookup.
+    const failedBefore = attempt === undefined ? undefined : this.failedOpens?.get(attempt.fingerprint);
+    if (failedBefore !== undefined && sameFailureState(failedBefore, { peer: existing, device: this.device, log: this.log, pinned, now: this.now })) {
+      const code = this.fail(new SealError(failedBefore.code, failedBefore.message), from, via, stanzaId);
+      this.maybeRepair(from, code, via);
+      return;
+    }
     const sessions = new Map<string, PeerSession>(existing === undefined ? [] : [[key, existing.session]]);
     const result = openStanza({ stanza: message, self: this.device, log: this.log, sessions, now: this.now, knownSigningKey: (j, d) => (j === from.jid && d === from.deviceId && pinned !== undefined ? fromHex(pinned, 'key') : undefined) });
     if (result.kind === 'duplicate') {
@@ -674,6 +729,7 @@ class Step implements GroupHost {
     if (result.kind === 'not-for-this-device') return;
     if (result.kind === 'error') {
       const code = this.fail(result.error, from, via, stanzaId);
+      if (code === 'authentication-failed' && attempt !== undefined && !namesStoredKey(existing, attempt)) this.rememberFailedOpen(attempt.fingerprint, failureAgainst({ peer: existing, device: this.device, log: this.log, pinned }, code, result.error.message));
       this.maybeRepair(from, code, via);
       return;
     }
@@ -741,6 +797,14 @@ class Step implements GroupHost {
     if (established && via !== 'archive') this.sendKeyOnly(from.jid, from.deviceId);
     else if (this.peers.get(key)!.receivedSinceSend >= DEVICE_CONSTANTS.HEARTBEAT_INTERVAL) this.sendKeyOnly(from.jid, from.deviceId);
     this.maintainPrekeys();
+  }
+
+  rememberFailedOpen(fingerprint: string, failure: FailedOpen): void {
+    if (this.failedOpens === undefined) return;
+    this.failedOpens.delete(fingerprint);
+    // @req device.bounds: the memory of failed stanzas is bounded; the oldest is forgotten first.
+    if (this.failedOpens.size >= DEVICE_CONSTANTS.MAX_FAILED_STANZAS) this.failedOpens.delete(this.failedOpens.keys().next().value!);
+    this.failedOpens.set(fingerprint, failure);
   }
 
   maintainPrekeys(): void {
@@ -1019,6 +1083,8 @@ function dedupeFetches(fetch: readonly FetchRequest[]): FetchRequest[] {
 export class SealEngine {
   #state: EngineState;
   readonly policy: TrustPolicy;
+  /** Stanzas that failed to authenticate, by fingerprint (memory only, at most MAX_FAILED_STANZAS). */
+  readonly #failedOpens = new Map<string, FailedOpen>();
 
   private constructor(state: EngineState, options: EngineOptions) {
     this.#state = state;
@@ -1100,6 +1166,7 @@ export class SealEngine {
    */
   step(input: DeviceInput, env: { now: number; rng: Rng }): { state: EngineState; output: StepOutput } {
     const step = new Step(this.#state, env.now, env.rng, this.policy);
+    step.failedOpens = this.#failedOpens;
     try {
       // Pending interactive handshakes expire with every input, not only on ticks.
       step.expireInteractive();
@@ -1162,9 +1229,15 @@ export class SealEngine {
     return step.finish();
   }
 
-  /** Makes `state` (from a step whose commit is now durable) the current state. */
+  /**
+   * Makes `state` (from a step whose commit is now durable) the current state, and zeroes the
+   * secrets the replaced state held and `state` no longer does (spec envelope.wipe).
+   */
   adopt(state: EngineState): void {
+    const previous = this.#state;
     this.#state = state;
+    // @req envelope.wipe: deleted secrets are zeroed once their deletion is stored.
+    wipeDroppedSecrets(previous, state);
   }
 
   /** The bundles to fetch before a message to `to` reaches every usable device. @see spec §device */

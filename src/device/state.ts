@@ -99,4 +99,4 @@ export interface EngineState {
 }
 
 /** Why this device starts a new session with a peer device after a failed message. */
-export type SessionRepairReason = SealErrorCode | 'not-for-this-device';
+export type SessionRepairReason = SealErrorCode | 'not-for-this-device' | 'restored';

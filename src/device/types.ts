@@ -86,7 +86,9 @@ export type SealEvent =
   | { readonly kind: 'device-added'; readonly jid: BareJid; readonly deviceId: DeviceId }
   | { readonly kind: 'device-removed'; readonly jid: BareJid; readonly deviceId: DeviceId }
   | { readonly kind: 'session-started'; readonly peer: DeviceAddress; readonly handshake: 'async' | 'interactive'; readonly role: 'initiator' | 'responder'; /** The session id (hex), the same on both sides. */ readonly sessionId: string }
-  | { readonly kind: 'repair-sent'; readonly peer: DeviceAddress; readonly reason: SealErrorCode | 'not-for-this-device' }
+  | { readonly kind: 'repair-sent'; readonly peer: DeviceAddress; readonly reason: SealErrorCode | 'not-for-this-device' | 'restored' }
+  /** The device found that its store was restored from an older copy (spec offline.restore): its prekeys are replaced and `sessions` sessions are started again. */
+  | { readonly kind: 'restored'; readonly sessions: number }
   | { readonly kind: 'repair-received'; readonly peer: DeviceAddress }
   /** §groups: a room's disco#info result, when the device first has one and whenever what it says changes; `secure` is whether Seal encrypts to the room. */
   | { readonly kind: 'room-config'; readonly room: BareJid; readonly secure: boolean; readonly membersOnly: boolean; readonly nonAnonymous: boolean }

@@ -95,8 +95,11 @@ export interface OpenedContent {
  *
  * Implements requirement `envelope.redirect`.
  *
+ * Implements requirement `envelope.receive-limits` for the content once decrypted.
+ *
  * @throws SealError `malformed-xml`, `unexpected-element`, `schema-violation` for a malformed
- *   envelope; `redirected-stanza` when `<to/>` or `<from/>` differ from the stanza.
+ *   envelope; `too-large` for content above MAX_CONTENT_BYTES without its padding;
+ *   `redirected-stanza` when `<to/>` or `<from/>` differ from the stanza.
  * @see spec §envelope.content
  */
 export function openContent(plaintext: Uint8Array, stanza: { to: string; from: string }): OpenedContent {
@@ -113,7 +116,10 @@ export function openContent(plaintext: Uint8Array, stanza: { to: string; from: s
   const to = requiredAttr(one('to'), 'jid');
   const from = requiredAttr(one('from'), 'jid');
   const time = dateTimeAttr(one('time'), 'stamp');
-  one('rpad');
+  // @req envelope.receive-limits: the content without its padding is at most MAX_CONTENT_BYTES,
+  // as a sender may send (the length without the text of <rpad/> and the 13 bytes of its tags).
+  const unpadded = plaintext.length - utf8Encode(one('rpad').getText()).length - RPAD_TAGS;
+  if (unpadded > ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES) throw new SealError('too-large', `content: expected at most ${ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES} bytes without padding, got ${unpadded}`);
   // @req envelope.redirect
   if (to !== bare(stanza.to) || from !== bare(stanza.from)) {
     throw new SealError('redirected-stanza', 'envelope: <to/> or <from/> does not match the stanza');

@@ -25,7 +25,7 @@ import { SealedElement, type SealedValue, decodeWrappedKey, encodeWrappedKey } f
 import { type Element, xml } from '../wire/xml.js';
 import { bare, buildContent, openContent } from './content.js';
 import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS } from './constants.js';
-import { type RatchetState, ratchetDecrypt, ratchetEncrypt, startRatchet } from './ratchet.js';
+import { type RatchetState, type SkipBudget, ratchetDecrypt, ratchetEncrypt, startRatchet } from './ratchet.js';
 
 /**
  * The sessions with one peer device: the active one (used to send), whether its handshake header
@@ -102,6 +102,13 @@ const KEY_ONLY_PLAINTEXT = new Uint8Array(32);
 
 const ZERO_NONCE = new Uint8Array(12);
 
+/**
+ * Most message keys one received stanza may make a receiver skip, over every session it is tried
+ * on: what one message may need on one session (MAX_SKIP on the chain it ends, MAX_SKIP on the
+ * new one), so a forged stanza costs no more than the costliest honest one.
+ */
+const MAX_SKIPPED_PER_STANZA = 2 * ENVELOPE_CONSTANTS.MAX_SKIP;
+
 type KeyElement = SealedValue['recipients'][number]['keys'][number];
 
 /** Throws `length-out-of-range` unless 1..MAX_RECIPIENTS recipients are given. */
@@ -172,7 +179,11 @@ export function sealStanza(input: {
   const commitment = keyCommitment(contentKey);
   const payload = aeadSeal(contentKey, ZERO_NONCE, plaintext, labeledContent(ENVELOPE_LABELS.payload, commitment));
   // @req envelope.fan-out
-  const wrapped = wrapForRecipients(input.recipients, input.sessions, contentKey.dangerouslyExposeBytes(), wrapContext(commitment, payload), rng);
+  const raw = contentKey.dangerouslyExposeBytes();
+  const wrapped = wrapForRecipients(input.recipients, input.sessions, raw, wrapContext(commitment, payload), rng);
+  // @req envelope.wipe: the content key is wrapped and used for this one payload.
+  raw.fill(0);
+  contentKey.wipe();
   const { sessions } = wrapped;
   const sealed = SealedElement.toXml({ sid: input.senderDeviceId, ...(input.sender === undefined ? {} : { sender: input.sender }), recipients: wrapped.recipients, commitment, payload });
   // @req envelope.markers
@@ -333,11 +344,13 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
   let result: ReturnType<typeof ratchetDecrypt> | undefined;
   let used: 'ratchet' | 'alternate' = 'ratchet';
   let firstError: unknown;
+  // @req envelope.forgery-cost: one budget of skipped keys for the stanza, over both sessions.
+  const budget: SkipBudget = { remaining: MAX_SKIPPED_PER_STANZA };
   for (const which of candidates) {
     const ratchet = session[which];
     if (ratchet === undefined) continue;
     try {
-      result = ratchetDecrypt(ratchet, wrapped.header, wrapped.ciphertext, context, now);
+      result = ratchetDecrypt(ratchet, wrapped.header, wrapped.ciphertext, context, now, budget);
       used = which;
       break;
     } catch (e) {
@@ -353,10 +366,16 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
     opened = { content: [], time: now };
   } else {
     const contentKey = new SymmetricKey(result.plaintext);
-    // @req envelope.commitment
-    if (!constantTimeEqual(keyCommitment(contentKey), sealed.commitment!)) throw new SealError('authentication-failed', 'payload: key commitment does not match');
-    const plaintext = aeadOpen(contentKey, ZERO_NONCE, sealed.payload!, labeledContent(ENVELOPE_LABELS.payload, sealed.commitment!));
-    opened = openContent(plaintext, { to, from });
+    result.plaintext.fill(0);
+    try {
+      // @req envelope.commitment
+      if (!constantTimeEqual(keyCommitment(contentKey), sealed.commitment!)) throw new SealError('authentication-failed', 'payload: key commitment does not match');
+      const plaintext = aeadOpen(contentKey, ZERO_NONCE, sealed.payload!, labeledContent(ENVELOPE_LABELS.payload, sealed.commitment!));
+      opened = openContent(plaintext, { to, from });
+    } finally {
+      // @req envelope.wipe: the content key is used for this one payload.
+      contentKey.wipe();
+    }
   }
   // @req envelope.open-transactional: only here, after everything verified, are new values returned.
   const sessions = new Map(input.sessions);

@@ -16,7 +16,7 @@ import { type X25519KeyPair, generateX25519KeyPair, x25519 } from '../suite/agre
 import { aeadOpen, aeadSeal } from '../suite/aead.js';
 import { deriveKey, macsWithLabels, sha256 } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
-import { SymmetricKey, type X25519PublicKey, x25519PublicKey } from '../suite/types.js';
+import { type SecretBytes, SymmetricKey, type X25519PublicKey, x25519PublicKey } from '../suite/types.js';
 import type { SessionSecret } from '../handshake/session.js';
 import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS } from './constants.js';
 
@@ -82,7 +82,47 @@ export const RatchetHeaderCodec = struct('RatchetHeader', { ratchetKey: fixed(32
 export function rootStep(rootKey: SymmetricKey, dhOutput: SymmetricKey): { rootKey: SymmetricKey; chainKey: SymmetricKey } {
   // @req envelope.ratchet-kdf
   const out = deriveKey({ label: ENVELOPE_LABELS.rootStep, ikm: dhOutput.dangerouslyExposeBytes(), salt: rootKey.dangerouslyExposeBytes(), length: 64 });
-  return { rootKey: new SymmetricKey(out.slice(0, 32)), chainKey: new SymmetricKey(out.slice(32)) };
+  const next = { rootKey: new SymmetricKey(out.subarray(0, 32)), chainKey: new SymmetricKey(out.subarray(32)) };
+  // @req envelope.wipe: the raw output was copied into the two keys.
+  out.fill(0);
+  return next;
+}
+
+/** `KDF_RK(rk, DH(own, remote))`, the DH output wiped once used. */
+function rootStepWith(rootKey: SymmetricKey, own: X25519KeyPair, remote: X25519PublicKey): { rootKey: SymmetricKey; chainKey: SymmetricKey } {
+  const dh = x25519(own.secretKey, remote);
+  try {
+    return rootStep(rootKey, dh);
+  } finally {
+    dh.wipe();
+  }
+}
+
+/**
+ * Every secret a ratchet state holds: the root key, the private ratchet key, both chain keys and
+ * the skipped message keys. The device engine wipes those a new state no longer holds once the
+ * new state is stored (spec envelope.wipe).
+ *
+ * @see spec §envelope.deletion
+ */
+export function ratchetSecrets(state: RatchetState, withSkipped = true): SecretBytes[] {
+  const out: SecretBytes[] = [state.rootKey];
+  if (state.sendingRatchet !== undefined) out.push(state.sendingRatchet.secretKey);
+  if (state.sendingChain !== undefined) out.push(state.sendingChain);
+  if (state.receivingChain !== undefined) out.push(state.receivingChain);
+  if (withSkipped) for (const k of state.skipped) out.push(k.messageKey);
+  return out;
+}
+
+/**
+ * The work one received stanza may cost a receiver: at most `remaining` more message keys
+ * skipped (derived and stored) over every session it is tried on. `ratchetDecrypt` lowers it by
+ * the keys it derives, and refuses (`skip-limit`) a message whose keys would exceed it.
+ *
+ * @see spec §envelope.limits
+ */
+export interface SkipBudget {
+  remaining: number;
 }
 
 /**
@@ -93,7 +133,10 @@ export function rootStep(rootKey: SymmetricKey, dhOutput: SymmetricKey): { rootK
  */
 export function chainStep(chainKey: SymmetricKey): { chainKey: SymmetricKey; messageKey: SymmetricKey } {
   const [messageKey, nextChainKey] = macsWithLabels(chainKey, [ENVELOPE_LABELS.messageKey, ENVELOPE_LABELS.chainKey], new Uint8Array(0));
-  return { messageKey: new SymmetricKey(messageKey!), chainKey: new SymmetricKey(nextChainKey!) };
+  const next = { messageKey: new SymmetricKey(messageKey!), chainKey: new SymmetricKey(nextChainKey!) };
+  messageKey!.fill(0);
+  nextChainKey!.fill(0);
+  return next;
 }
 
 /**
@@ -104,7 +147,9 @@ export function chainStep(chainKey: SymmetricKey): { chainKey: SymmetricKey; mes
  */
 export function messageKeys(messageKey: SymmetricKey): { key: SymmetricKey; nonce: Uint8Array } {
   const out = deriveKey({ label: ENVELOPE_LABELS.messageExpand, ikm: messageKey.dangerouslyExposeBytes(), length: 44 });
-  return { key: new SymmetricKey(out.slice(0, 32)), nonce: out.slice(32) };
+  const keys = { key: new SymmetricKey(out.subarray(0, 32)), nonce: out.slice(32) };
+  out.fill(0);
+  return keys;
 }
 
 /**
@@ -122,7 +167,7 @@ export function startRatchet(session: SessionSecret, rng?: Rng): RatchetState {
   if (session.role === 'initiator') {
     if (rng === undefined) throw new SealError('invalid-value', 'ratchet: the initiator needs randomness for its first ratchet key');
     const sendingRatchet = generateX25519KeyPair(rng);
-    const step = rootStep(session.rootKey, x25519(sendingRatchet.secretKey, session.peerRatchetKey));
+    const step = rootStepWith(session.rootKey, sendingRatchet, session.peerRatchetKey);
     return { ...common, rootKey: step.rootKey, sendingRatchet, remoteRatchetKey: session.peerRatchetKey, sendingChain: step.chainKey, receivingChain: undefined };
   }
   return { ...common, rootKey: session.rootKey, sendingRatchet: session.ratchetKeyPair, remoteRatchetKey: undefined, sendingChain: undefined, receivingChain: undefined };
@@ -149,13 +194,16 @@ export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, conte
     if (state.remoteRatchetKey === undefined) throw new SealError('invalid-value', 'ratchet: no sending chain yet (the responder sends after its first received message)');
     // The sending half of a DH ratchet step: a new ratchet key pair, then KDF_RK.
     const sendingRatchet = generateX25519KeyPair(rng);
-    const step = rootStep(state.rootKey, x25519(sendingRatchet.secretKey, state.remoteRatchetKey));
+    const step = rootStepWith(state.rootKey, sendingRatchet, state.remoteRatchetKey);
     state = { ...state, sendingRatchet, rootKey: step.rootKey, sendingChain: step.chainKey };
   }
   const step = chainStep(state.sendingChain!);
   const header = encode(RatchetHeaderCodec, { ratchetKey: state.sendingRatchet!.publicKey, previousCount: state.previousCount, counter: state.sendCount });
   const { key, nonce } = messageKeys(step.messageKey);
   const ciphertext = aeadSeal(key, nonce, plaintext, associatedData(state, header, context));
+  // @req envelope.wipe: the message key is used once, here, and belongs to no state.
+  step.messageKey.wipe();
+  key.wipe();
   return { header, ciphertext, state: { ...state, sendingChain: step.chainKey, sendCount: state.sendCount + 1 } };
 }
 
@@ -168,18 +216,30 @@ function assertSkipWithinBound(next: number, until: number): void {
 }
 
 /** Stores the keys from `state.receiveCount` up to `until` of the current receiving chain. */
-function skipKeys(state: RatchetState, until: number, now: number): RatchetState {
+function skipKeys(state: RatchetState, until: number, now: number, budget?: SkipBudget): RatchetState {
   if (state.receivingChain === undefined) return state;
   assertSkipWithinBound(state.receiveCount, until);
+  if (budget !== undefined && until > state.receiveCount) {
+    // @req envelope.forgery-cost: the keys one stanza makes a device derive are bounded over every session tried.
+    if (until - state.receiveCount > budget.remaining) {
+      throw new SealError('skip-limit', `ratchet: message ${until} would skip ${until - state.receiveCount} keys; this stanza may cost ${budget.remaining} more`);
+    }
+    budget.remaining -= until - state.receiveCount;
+  }
   let chainKey = state.receivingChain;
   const added: SkippedKey[] = [];
   const ratchetKey = toHex(state.remoteRatchetKey!);
   for (let counter = state.receiveCount; counter < until; counter++) {
     const step = chainStep(chainKey);
     added.push({ ratchetKey, counter, messageKey: step.messageKey, stored: now });
+    // @req envelope.wipe: a chain key derived here and replaced at once belongs to no state.
+    if (chainKey !== state.receivingChain) chainKey.wipe();
     chainKey = step.chainKey;
   }
-  const skipped = [...state.skipped, ...added].slice(-ENVELOPE_CONSTANTS.MAX_SKIPPED_KEYS);
+  const all = [...state.skipped, ...added];
+  const skipped = all.slice(-ENVELOPE_CONSTANTS.MAX_SKIPPED_KEYS);
+  // Keys derived here and evicted at once belong to no state either.
+  for (const evicted of all.slice(0, all.length - skipped.length)) if (!state.skipped.includes(evicted)) evicted.messageKey.wipe();
   return { ...state, receivingChain: chainKey, receiveCount: until, skipped };
 }
 
@@ -197,58 +257,91 @@ export type RatchetResult = { readonly kind: 'ok'; readonly plaintext: Uint8Arra
  * A message already opened is reported as a duplicate; on any failure the input state is the
  * state to keep (nothing changed).
  *
- * Implements requirements `envelope.skip-bounds`, `envelope.ratchet-transactional`.
+ * Implements requirements `envelope.skip-bounds`, `envelope.ratchet-transactional`,
+ * `envelope.forgery-cost` (with `budget`: the keys this call may still skip for the stanza; it is
+ * lowered by the keys derived) and `envelope.wipe` (keys derived for this message only, and
+ * those of a failed attempt, are zeroed; the caller's state is never touched).
  *
  * @throws SealError `truncated`/`trailing-bytes` for a bad header; `skip-limit`;
  *   `message-key-unavailable` for a message whose key was used or deleted;
  *   `authentication-failed` when the ciphertext does not authenticate.
  * @see spec §envelope.ratchet
  */
-export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, ciphertext: Uint8Array, context: Uint8Array, now: number): RatchetResult {
+export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, ciphertext: Uint8Array, context: Uint8Array, now: number, budget?: SkipBudget): RatchetResult {
   // The whole message, including what the caller binds, so a tampered re-delivery is no duplicate.
   const fingerprint = toHex(sha256(concatBytes(headerBytes, ciphertext, context)));
   if (openedIndex(state.recentlyOpened).has(fingerprint)) return { kind: 'duplicate' };
   const header = decodeHeader(headerBytes);
-  const open = (working: RatchetState, messageKey: SymmetricKey): RatchetResult => {
-    const { key, nonce } = messageKeys(messageKey);
-    const plaintext = aeadOpen(key, nonce, ciphertext, associatedData(state, headerBytes, context));
-    const recentlyOpened = withOpened(working.recentlyOpened, fingerprint);
-    return { kind: 'ok', plaintext, state: { ...working, recentlyOpened } };
-  };
-  // @req envelope.ratchet-transactional: every step below works on a new state object; the
-  // caller's `state` is returned unchanged unless the message authenticates.
-  let working = expireSkipped(state, now);
-  const ratchetHex = toHex(header.ratchetKey);
-  const stored = working.skipped.find((k) => k.ratchetKey === ratchetHex && k.counter === header.counter);
-  if (stored !== undefined) {
-    return open({ ...working, skipped: working.skipped.filter((k) => k !== stored) }, stored.messageKey);
+  // The newest working state, so that a failure can wipe the keys it derived (envelope.wipe).
+  let working = state;
+  try {
+    return decryptWorking();
+  } catch (e) {
+    wipeNewSecrets(working, state);
+    throw e;
   }
-  const sameChain = working.remoteRatchetKey !== undefined && toHex(working.remoteRatchetKey) === ratchetHex;
-  if (sameChain && header.counter < working.receiveCount) {
-    throw new SealError('message-key-unavailable', `ratchet: the key of message ${header.counter} is no longer held`);
-  }
-  if (sameChain && working.receivingChain === undefined) {
-    // The initiator's first remote ratchet key is the responder's published one, on which the
-    // responder never sends: no chain exists, so no honest message names it.
-    throw new SealError('authentication-failed', 'ratchet: a message on the peer\'s initial ratchet key, which has no receiving chain');
-  }
-  if (!sameChain) {
-    working = skipKeys(working, header.previousCount, now);
-    if (working.sendingRatchet === undefined) {
-      // A second new remote ratchet key before this device sent: an honest peer only changes its
-      // key after receiving this device's new one, so the message cannot authenticate.
-      assertSkipWithinBound(0, header.counter); // the check a new chain gets first
-      throw new SealError('authentication-failed', 'ratchet: a new ratchet key from the peer before this device answered the previous one');
+
+  function decryptWorking(): RatchetResult {
+    const open = (next: RatchetState, messageKey: SymmetricKey, fresh: boolean): RatchetResult => {
+      const { key, nonce } = messageKeys(messageKey);
+      try {
+        const plaintext = aeadOpen(key, nonce, ciphertext, associatedData(state, headerBytes, context));
+        const recentlyOpened = withOpened(next.recentlyOpened, fingerprint);
+        return { kind: 'ok', plaintext, state: { ...next, recentlyOpened } };
+      } finally {
+        // @req envelope.wipe: a message key derived for this message belongs to no state; a stored
+        // skipped key still belongs to the caller's state and is wiped when that state is replaced.
+        key.wipe();
+        if (fresh) messageKey.wipe();
+      }
+    };
+    // @req envelope.ratchet-transactional: every step below works on a new state object; the
+    // caller's `state` is returned unchanged unless the message authenticates.
+    working = expireSkipped(state, now);
+    const ratchetHex = toHex(header.ratchetKey);
+    const stored = working.skipped.find((k) => k.ratchetKey === ratchetHex && k.counter === header.counter);
+    if (stored !== undefined) {
+      return open({ ...working, skipped: working.skipped.filter((k) => k !== stored) }, stored.messageKey, false);
     }
-    const received = rootStep(working.rootKey, x25519(working.sendingRatchet.secretKey, header.ratchetKey));
-    // @req envelope.ratchet-init: the private ratchet key is deleted with the step; the sending
-    // half of the step (a new DHs) happens at the next send.
-    working = { ...working, sendingRatchet: undefined, remoteRatchetKey: header.ratchetKey, rootKey: received.rootKey, receivingChain: received.chainKey, receiveCount: 0, previousCount: working.sendCount, sendCount: 0, sendingChain: undefined };
+    const sameChain = working.remoteRatchetKey !== undefined && toHex(working.remoteRatchetKey) === ratchetHex;
+    if (sameChain && header.counter < working.receiveCount) {
+      throw new SealError('message-key-unavailable', `ratchet: the key of message ${header.counter} is no longer held`);
+    }
+    if (sameChain && working.receivingChain === undefined) {
+      // The initiator's first remote ratchet key is the responder's published one, on which the
+      // responder never sends: no chain exists, so no honest message names it.
+      throw new SealError('authentication-failed', 'ratchet: a message on the peer\'s initial ratchet key, which has no receiving chain');
+    }
+    if (!sameChain) {
+      if (working.sendingRatchet === undefined) {
+        // A second new remote ratchet key before this device sent: an honest peer only changes its
+        // key after receiving this device's new one, so the message cannot authenticate. Refused
+        // before any key is derived (envelope.forgery-cost), with the checks the keys would get.
+        if (working.receivingChain !== undefined) assertSkipWithinBound(working.receiveCount, header.previousCount);
+        assertSkipWithinBound(0, header.counter); // the check a new chain gets first
+        throw new SealError('authentication-failed', 'ratchet: a new ratchet key from the peer before this device answered the previous one');
+      }
+      working = skipKeys(working, header.previousCount, now, budget);
+      const received = rootStepWith(working.rootKey, working.sendingRatchet!, header.ratchetKey);
+      // The previous receiving chain ends here; a chain key derived by this call belongs to no state.
+      if (working.receivingChain !== undefined && working.receivingChain !== state.receivingChain) working.receivingChain.wipe();
+      // @req envelope.ratchet-init: the private ratchet key is deleted with the step; the sending
+      // half of the step (a new DHs) happens at the next send.
+      working = { ...working, sendingRatchet: undefined, remoteRatchetKey: header.ratchetKey, rootKey: received.rootKey, receivingChain: received.chainKey, receiveCount: 0, previousCount: working.sendCount, sendCount: 0, sendingChain: undefined };
+    }
+    working = skipKeys(working, header.counter, now, budget);
+    const step = chainStep(working.receivingChain!);
+    if (working.receivingChain !== state.receivingChain) working.receivingChain!.wipe();
+    working = { ...working, receivingChain: step.chainKey, receiveCount: header.counter + 1 };
+    return open(working, step.messageKey, true);
   }
-  working = skipKeys(working, header.counter, now);
-  const step = chainStep(working.receivingChain!);
-  working = { ...working, receivingChain: step.chainKey, receiveCount: header.counter + 1 };
-  return open(working, step.messageKey);
+}
+
+/** Wipes the secrets of `derived` that `original` does not hold (what a failed attempt derived). */
+function wipeNewSecrets(derived: RatchetState, original: RatchetState): void {
+  if (derived === original) return;
+  const kept = new Set<SecretBytes>(ratchetSecrets(original));
+  for (const secret of ratchetSecrets(derived)) if (!kept.has(secret)) secret.wipe();
 }
 
 /**

@@ -63,6 +63,12 @@ export interface SealClientOptions {
   readonly onMessage?: (message: ReceivedMessage) => void;
   /** Called for every event from the first one on (see `onMessage`). */
   readonly onEvent?: (event: SealEvent) => void;
+  /**
+   * Whether a device started from its store fetches its own bundle to find out whether the store
+   * was restored from an older copy (spec offline.restore-detect; default `true`). Only a test
+   * harness whose model does not follow that rule turns it off.
+   */
+  readonly checkRestore?: boolean;
 }
 
 /** Most fetch rounds one input may cause (a list, then bundles, then held stanzas…). */
@@ -135,6 +141,9 @@ export class SealClient {
         // @req device.restart-tick: what the stopped process had asked for (a device list for
         // held stanzas, above all) died with it; a tick asks again and acts on the clock.
         await client.#apply({ kind: 'tick' });
+        // @req offline.restore-detect: the own bundle as published shows whether this store is an
+        // older copy; the engine compares it with the loaded state (IO here, the rule there).
+        if (options.checkRestore !== false) await client.#fetch({ kind: 'bundle', jid, deviceId: engine.self.deviceId }, 0).catch((e: unknown) => client.#onError(e));
       });
       return client;
     }

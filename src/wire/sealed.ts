@@ -22,8 +22,23 @@ import { binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } fr
 export const RATCHET_MESSAGE_BYTES = 88;
 /** Most recipient devices of one stanza. */
 export const MAX_SEALED_RECIPIENTS = 256;
-/** Largest payload (padded content plus tag), in bytes. */
-export const MAX_PAYLOAD_BYTES = 2 * 65536;
+/**
+ * Largest payload a receiver accepts, in bytes: the largest padded content a sender can produce,
+ * `Padmé(MAX_CONTENT_BYTES + 14)` = 67 584 bytes (§envelope.content), plus the 16-byte tag. The
+ * envelope's constants are above this layer, so the value is written out; a test checks it
+ * against `padme` and MAX_CONTENT_BYTES.
+ *
+ * @see spec §envelope.limits
+ */
+export const MAX_PAYLOAD_BYTES = 67_584 + 16;
+/**
+ * Largest key element a receiver accepts, in bytes: a `KeyExchangeMessage` with a one-time prekey
+ * (1 293-byte handshake header + 88-byte `RatchetMessage`); every key element Seal defines is
+ * 88, 1 377 or 1 381 bytes.
+ *
+ * @see spec §envelope.limits
+ */
+export const MAX_KEY_ELEMENT_BYTES = 1293 + 88;
 
 /**
  * `struct { opaque header[40]; opaque ciphertext[48]; } RatchetMessage`: the ratchet header and
@@ -74,7 +89,7 @@ export function encodeWrappedKey(key: WrappedKey): Uint8Array {
 
 // The bytes of each key are checked only by the device they are for (decodeWrappedKey), so a
 // malformed key for one device does not make the stanza unreadable for the others.
-const KeySchema = z.object({ rid: DeviceIdSchema, handshake: z.boolean(), data: bytesWithin(1, 4096) });
+const KeySchema = z.object({ rid: DeviceIdSchema, handshake: z.boolean(), data: bytesWithin(1, MAX_KEY_ELEMENT_BYTES) });
 const KeysSchema = z.object({ jid: z.string().check(z.minLength(1), z.maxLength(MAX_JID_BYTES)), keys: z.array(KeySchema).check(z.minLength(1)) });
 /** The sender's bare JID, which a room message names (§groups.wire); absent from one-to-one messages. */
 const SenderSchema = z.string().check(z.minLength(1), z.maxLength(MAX_JID_BYTES));
@@ -124,6 +139,7 @@ export const SealedElement = defineElement<SealedValue>({
     const keys = children.filter((c) => isNamed(c, 'keys', SEAL_NS));
     if (payloads.length > 1 || keys.length + payloads.length !== children.length) throw new SealError('schema-violation', '<sealed>: expected <keys/> elements and at most one <payload/>');
     const total = keys.reduce((n, k) => n + childElements(k).length, 0);
+    // @req envelope.receive-limits
     if (total > MAX_SEALED_RECIPIENTS) throw new SealError('length-out-of-range', `<sealed>: at most ${MAX_SEALED_RECIPIENTS} keys, got ${total}`);
     const payload = payloads[0];
     return {
@@ -135,7 +151,8 @@ export const SealedElement = defineElement<SealedValue>({
           if (!isNamed(key, 'key', SEAL_NS)) throw new SealError('schema-violation', `<keys>: unexpected <${key.getName()}/>`);
           const flag = key.attrs.handshake as unknown;
           if (flag !== undefined && flag !== 'true') throw new SealError('schema-violation', "<key handshake>: expected 'true' or absent");
-          return { rid: integerAttr(key, 'rid'), handshake: flag === 'true', data: binaryText(key, 4096) };
+          // @req envelope.receive-limits: sizes are checked while parsing, before any key is used.
+          return { rid: integerAttr(key, 'rid'), handshake: flag === 'true', data: binaryText(key, MAX_KEY_ELEMENT_BYTES) };
         }),
       })),
       // A key-only message has neither; a <payload/> always has its commitment.
