@@ -1,18 +1,25 @@
 /**
  * model/proverif (DESIGN.md §7, L3): ProVerif models of the asynchronous and the interactive
- * handshake. Always checked: both models are non-trivial ProVerif text with balanced parentheses
- * and comments, every query carries a `(* Q:<name> expect:<result> *)` marker, the README's
- * results table names exactly the models' queries with the same expected results, some of which
- * must be false (sanity queries, so no result is vacuous), and the README records the ProVerif
- * version. With `SEAL_PROVERIF` pointing to a proverif binary, both models are also run and each
- * result ProVerif reports must be the one the README records. ProVerif is not packaged for Debian
- * (it is built from Inria's source outside the repository), so without the variable the run is
- * skipped with a visible line, also under CI.
+ * handshake, and their mutants (model/proverif/mutants.ts). Always checked: both models are
+ * non-trivial ProVerif text with balanced parentheses and comments, every query carries a
+ * `(* Q:<name> expect:<result> *)` marker, the README's results table names exactly the models'
+ * queries with the same expected results, some of which must be false (sanity queries, so no
+ * result is vacuous), the README records the ProVerif version; every mutant's patches apply to
+ * its model exactly as stated, every query a mutant must flip is one of that model's queries
+ * expected true, and the README's mutants table lists exactly the mutants with the same queries.
+ * With `SEAL_PROVERIF` pointing to a proverif binary, both models are also run and each result
+ * ProVerif reports must be the one the README records; then every mutant is run (or those named,
+ * comma-separated, in `SEAL_PROVERIF_MUTANTS`; `none` for none) and must change the result of
+ * every query it must flip. ProVerif is not packaged for Debian (it is built from Inria's source
+ * outside the repository), so without the variable the runs are skipped with a visible line,
+ * also under CI.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MUTANTS, applyMutant } from '../model/proverif/mutants.js';
 import { ROOT } from './support/environment.js';
 
 const DIR = path.join(ROOT, 'model', 'proverif');
@@ -96,6 +103,20 @@ function readmeRows(readme: string): Marker[] {
   return rows;
 }
 
+/** The rows of the README's mutants table (section "Mutants"): `| \`name\` | what | \`query\`, … | … |`. */
+function readmeMutants(readme: string): { name: string; mustFlip: string[] }[] {
+  const section = readme.slice(readme.indexOf('\n## Mutants'));
+  const body = section.slice(0, section.indexOf('\n## ', 1) < 0 ? undefined : section.indexOf('\n## ', 1));
+  const rows: { name: string; mustFlip: string[] }[] = [];
+  for (const line of body.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    const name = /^`((?:async|interactive)\.[a-z0-9.-]+)`$/.exec(cells[1] ?? '');
+    if (!name) continue;
+    rows.push({ name: name[1]!, mustFlip: [...(cells[3] ?? '').matchAll(/`([a-z0-9.-]+)`/g)].map((m) => m[1]!) });
+  }
+  return rows;
+}
+
 /** The results of a ProVerif run, in query order, from its verification summary. */
 function summary(output: string): Result[] {
   const start = output.lastIndexOf('Verification summary:');
@@ -127,7 +148,7 @@ describe('L3: ProVerif models of both handshakes', () => {
       expect(code).toMatch(/^\s*process\b/m);
       for (const declaration of ['type', 'fun', 'event', 'query', 'let', 'table']) expect(code).toMatch(new RegExp(`^\\s*${declaration}\\s`, 'm'));
       // The threat model's capabilities and the session events the queries talk about.
-      for (const name of ['CompromiseID', 'BrokenClassical', 'BrokenKEM', 'InitDone', 'RespondDone']) expect(code).toMatch(new RegExp(`^event ${name}\\b`, 'm'));
+      for (const name of ['CompromiseID', 'BrokenX25519', 'ForgedEd25519', 'BrokenKEM', 'InitDone', 'RespondDone']) expect(code).toMatch(new RegExp(`^event ${name}\\b`, 'm'));
     });
 
     it(`${model} opens with a header naming its spec section and what it abstracts away`, () => {
@@ -162,24 +183,73 @@ describe('L3: ProVerif models of both handshakes', () => {
     expect(readmeRows(readme)).toEqual(fromModels);
   });
 
+  it('every mutant applies to its model exactly as stated and must flip queries its model expects true', () => {
+    expect(MUTANTS.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(MUTANTS.map((m) => m.name)).size).toBe(MUTANTS.length);
+    for (const model of MODELS) expect(MUTANTS.some((m) => m.model === model), model).toBe(true);
+    for (const m of MUTANTS) {
+      expect(m.name.startsWith(m.model.replace('.pv', '.')), m.name).toBe(true);
+      const text = applyMutant(texts[m.model], m);
+      expect(text).not.toBe(texts[m.model]);
+      expect(balanced(withoutComments(text), '(', ')'), m.name).toBe(true);
+      expect(m.mustFlip.length, m.name).toBeGreaterThan(0);
+      const expected = new Map(markers(texts[m.model]).map((q) => [q.name, q.expect]));
+      for (const q of m.mustFlip) expect(expected.get(q), `${m.name} must flip ${q}`).toBe('true');
+    }
+  });
+
+  it("the README's mutants table lists exactly the mutants, with the queries each must flip", () => {
+    expect(readmeMutants(readme)).toEqual(MUTANTS.map((m) => ({ name: m.name, mustFlip: [...m.mustFlip] })));
+  });
+
   const proverif = process.env.SEAL_PROVERIF;
   if (proverif === undefined || proverif === '') {
-    console.warn('SKIPPED: running the ProVerif models (set SEAL_PROVERIF to a proverif binary; ProVerif is not packaged for Debian, build it from Inria\'s source)');
+    console.warn('SKIPPED: running the ProVerif models and their mutants (set SEAL_PROVERIF to a proverif binary; ProVerif is not packaged for Debian, build it from Inria\'s source)');
   }
 
   describe.skipIf(proverif === undefined || proverif === '')('run with SEAL_PROVERIF', () => {
+    /** Runs ProVerif on `file` in `cwd`; its output goes to a file (it can be hundreds of MB). */
+    const run = (cwd: string, file: string): { results: Result[]; seconds: number } => {
+      const log = path.join(mkdtempSync(path.join(os.tmpdir(), 'seal-proverif-')), 'out.txt');
+      const start = Date.now();
+      execFileSync('sh', ['-c', `"$0" "$1" > "$2" 2>&1`, proverif!, file, log], { cwd, stdio: 'ignore' });
+      return { results: summary(readFileSync(log, 'utf8')), seconds: Math.round((Date.now() - start) / 1000) };
+    };
+
     for (const model of MODELS) {
       it(
         `${model}: every result ProVerif reports is the one the README records`,
         () => {
           expect(existsSync(proverif!)).toBe(true);
-          const output = execFileSync(proverif!, [model], { cwd: DIR, encoding: 'utf8', maxBuffer: 1 << 30 });
+          const { results: got, seconds } = run(DIR, model);
           const expected = markers(texts[model]);
-          const got = summary(output);
+          console.log(`proverif ${model}: ${seconds} s`);
           expect(got.length).toBe(expected.length);
           expect(expected.map((m, i) => ({ name: m.name, result: got[i] }))).toEqual(expected.map((m) => ({ name: m.name, result: m.expect })));
         },
-        60 * 60_000,
+        4 * 3_600_000,
+      );
+    }
+
+    const chosen = process.env.SEAL_PROVERIF_MUTANTS;
+    const selected = chosen === undefined || chosen === '' || chosen === 'all' ? MUTANTS : MUTANTS.filter((m) => chosen.split(',').includes(m.name));
+    for (const m of selected) {
+      it(
+        `mutant ${m.name} (${m.what}) flips ${m.mustFlip.join(', ')}`,
+        () => {
+          const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-proverif-mutant-'));
+          writeFileSync(path.join(dir, `${m.name}.pv`), applyMutant(texts[m.model], m));
+          const { results: got, seconds } = run(dir, `${m.name}.pv`);
+          const expected = markers(texts[m.model]);
+          expect(got.length).toBe(expected.length);
+          const flipped = expected.filter((q, i) => got[i] !== q.expect).map((q) => `${q.name} (${q.expect} -> ${got[expected.indexOf(q)]})`);
+          console.log(`proverif mutant ${m.name}: ${seconds} s; flipped: ${flipped.join(', ') || 'nothing'}`);
+          for (const q of m.mustFlip) {
+            const i = expected.findIndex((e) => e.name === q);
+            expect(got[i], `${m.name} must flip ${q}`).not.toBe(expected[i]!.expect);
+          }
+        },
+        4 * 3_600_000,
       );
     }
   });
