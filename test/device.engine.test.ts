@@ -28,27 +28,11 @@ import { DeviceListElement, type DeviceListValue } from '../src/wire/devices.js'
 import { InteractiveMessageElement, type InteractiveMessageValue } from '../src/wire/handshake.js';
 import { publishIq } from '../src/wire/pep.js';
 import { type Element, childElements, parseXml, xml } from '../src/wire/xml.js';
-import { ALICE, BOB, MALLORY, SealWorld } from './support/store-conformance.js';
+import { ALICE, BOB, MALLORY, SealWorld, opened, failedCodes, conversation } from './support/store-conformance.js';
 
 const keyOf = (state: DeviceState) => toHex(ed25519PublicKeyOf(state.signingKey));
 const kinds = (events: readonly SealEvent[]) => events.map((e) => e.kind);
-const opened = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
-const failedCodes = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'failed' ? [e.code] : []));
 
-/** Alice and Bob, each with one device over a MemoryStore, who have exchanged one message each way. */
-async function conversation(name: string) {
-  const world = new SealWorld(name);
-  const aliceStore = new MemoryStore();
-  const a = await world.client(`${ALICE}/a`, { store: aliceStore });
-  const b = await world.client(`${BOB}/b`, { store: new MemoryStore() });
-  await a.client.send(BOB, 'hello bob');
-  await world.flush();
-  await b.client.send(ALICE, 'hello alice');
-  await world.flush();
-  expect(opened(b.client.events)).toEqual(['hello bob']);
-  expect(opened(a.client.events)).toEqual(['hello alice']);
-  return { world, alice: a.client, aliceWire: a.wire, aliceStore, bob: b.client, bobWire: b.wire };
-}
 
 /** The bundle of `jid`'s device `id` as the server serves it, verified. */
 function bundleFromServer(world: SealWorld, jid: BareJid, id: DeviceId) {

@@ -4,7 +4,6 @@
  * tests of the helpers are in test/identity*.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { SealEvent } from '../src/device/types.js';
 import { sessionKey } from '../src/envelope/index.js';
 import { createDeviceList } from '../src/identity/devicelist.js';
 import { DEVICE_LIST_NODE, ITEM_ID, bundleNode } from '../src/identity/pep.js';
@@ -16,9 +15,8 @@ import { ed25519PublicKeyOf } from '../src/suite/signature.js';
 import { BundleElement } from '../src/wire/bundle.js';
 import { DeviceListElement } from '../src/wire/devices.js';
 import { type Element, childElements, xml } from '../src/wire/xml.js';
-import { ALICE, BOB, SealWorld } from './support/store-conformance.js';
+import { ALICE, BOB, SealWorld, failedCodes } from './support/store-conformance.js';
 
-const failedCodes = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'failed' ? [e.code] : []));
 
 /** A connection that records every iq request it sends. */
 function recordingIq(connection: XmppConnection): { connection: XmppConnection; iqs: Element[] } {

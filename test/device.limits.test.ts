@@ -7,7 +7,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeBase64, encodeBase64 } from '../src/codec/base64.js';
 import { concatBytes, utf8Encode } from '../src/codec/bytes.js';
-import { MemoryStore } from '../src/device/store.js';
 import type { SealEvent } from '../src/device/types.js';
 import { ENVELOPE_CONSTANTS } from '../src/envelope/constants.js';
 import { openContent, padme } from '../src/envelope/content.js';
@@ -17,7 +16,7 @@ import { SEAL_NS } from '../src/suite/suite.js';
 import { MAX_KEY_ELEMENT_BYTES, MAX_PAYLOAD_BYTES } from '../src/wire/sealed.js';
 import { type Element, parseXml, xml } from '../src/wire/xml.js';
 import { codeOf } from './support/errors.js';
-import { ALICE, BOB, SealWorld } from './support/store-conformance.js';
+import { ALICE, BOB, opened, failedCodes, conversation } from './support/store-conformance.js';
 
 const work = vi.hoisted(() => ({ chainSteps: 0, kdf: 0, aeadOpen: 0, x25519: 0 }));
 
@@ -63,22 +62,7 @@ function resetWork(): void {
   work.x25519 = 0;
 }
 const total = () => work.chainSteps + work.kdf + work.aeadOpen + work.x25519;
-const opened = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
-const failedCodes = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'failed' ? [e.code] : []));
 
-/** Alice and Bob with one session, one message each way; nothing queued. */
-async function conversation(name: string) {
-  const world = new SealWorld(name);
-  const aliceStore = new MemoryStore();
-  const a = await world.client(`${ALICE}/a`, { store: aliceStore });
-  const b = await world.client(`${BOB}/b`, { store: new MemoryStore() });
-  await a.client.send(BOB, 'hello bob');
-  await world.flush();
-  await b.client.send(ALICE, 'hello alice');
-  await world.flush();
-  expect(opened(a.client.events)).toEqual(['hello alice']);
-  return { world, alice: a.client, aliceStore, bob: b.client, bobWire: b.wire };
-}
 
 /** The last stanza with a `<sealed/>` payload that Bob handed to the server, as Alice would receive it. */
 function lastFromBob(sent: readonly Element[]): Element {

@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/codec/bytes.js';
 import { MemoryStore } from '../src/device/store.js';
-import type { SealEvent } from '../src/device/types.js';
 import { sessionKey } from '../src/envelope/envelope.js';
 import type { DeviceId } from '../src/identity/device.js';
 import { bundleNode } from '../src/identity/pep.js';
@@ -18,10 +17,8 @@ import { seededRng } from '../src/suite/rng.js';
 import { SEAL_NS } from '../src/suite/suite.js';
 import { BundleElement } from '../src/wire/bundle.js';
 import { type Element, childElements, parseXml } from '../src/wire/xml.js';
-import { ALICE, BOB, MALLORY, SealWorld } from './support/store-conformance.js';
+import { ALICE, BOB, MALLORY, SealWorld, opened, failedCodes } from './support/store-conformance.js';
 
-const opened = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
-const failedCodes = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'failed' ? [e.code] : []));
 
 /** The sealed stanzas with content a client handed to the server, as their recipient receives them from `fullJid`. */
 function sealedFrom(sent: readonly Element[], fullJid: string): Element[] {

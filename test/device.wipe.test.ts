@@ -7,14 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/device/store.js';
-import type { SealEvent } from '../src/device/types.js';
 import { sessionKey } from '../src/envelope/envelope.js';
 import type { SecretBytes } from '../src/suite/types.js';
 import { SEAL_NS } from '../src/suite/suite.js';
 import { type Element, parseXml } from '../src/wire/xml.js';
-import { ALICE, BOB, SealWorld } from './support/store-conformance.js';
+import { ALICE, BOB, SealWorld, opened } from './support/store-conformance.js';
 
-const opened = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
 const zero = (secret: SecretBytes) => secret.dangerouslyExposeBytes().every((b) => b === 0);
 
 async function conversation(name: string) {

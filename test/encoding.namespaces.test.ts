@@ -19,10 +19,9 @@ import { SEAL_NS } from '../src/suite/index.js';
 import { BundleElement, DeviceListElement, DtlsFingerprintsElement, SealedElement, formatDateTime } from '../src/wire/index.js';
 import { type Element, childElements, parseXml, xml } from '../src/wire/xml.js';
 import { codeOf } from './support/errors.js';
-import { ALICE, BOB, SealWorld } from './support/store-conformance.js';
+import { ALICE, BOB, SealWorld, opened } from './support/store-conformance.js';
 
 const LOOKALIKE = 'urn:example:lookalike';
-const opened = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
 
 /** A copy of `text` parsed, changed by `change`, serialised. */
 function edited(text: string, change: (root: Element) => void): string {

@@ -17,6 +17,7 @@ import { SEAL_NS } from '../src/suite/suite.js';
 import { SealedElement } from '../src/wire/sealed.js';
 import { configureRoomIq, joinPresence, setAffiliationIq } from '../src/wire/muc.js';
 import { type Element, parseXml, xml } from '../src/wire/xml.js';
+import { opened } from './support/store-conformance.js';
 
 const ALICE = bareJid('alice@example.org');
 const BOB = bareJid('bob@example.net');
@@ -25,7 +26,6 @@ const DAVE = bareJid('dave@example.org');
 const EVE = bareJid('eve@example.org');
 const ROOM = bareJid('council@conference.example.org');
 
-const opened = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
 const failures = (events: readonly SealEvent[]) => events.flatMap((e) => (e.kind === 'failed' ? [e.code] : []));
 
 /** An embedded server with a MUC service, a clock the test moves, and accounts alice, bob, carol, dave, eve. */

@@ -14,17 +14,9 @@ import { SealedElement } from '../src/wire/sealed.js';
 import { configureRoomIq, joinPresence, setAffiliationIq } from '../src/wire/muc.js';
 import { type Element, parseXml } from '../src/wire/xml.js';
 import { hasCommand, missing } from './support/environment.js';
-import { type Prosody, startProsody } from './support/prosody.js';
+import { type Prosody, startProsody, until } from './support/prosody.js';
 
 const skip = missing('prosody', hasCommand('prosody') && hasCommand('prosodyctl'), 'apt-get install prosody lua-unbound');
-
-async function until(what: string, condition: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const opened = (c: SealClient) => c.received.map((m) => m.body);
 

@@ -11,17 +11,9 @@ import { connectToServer } from '../src/net/real.js';
 import { runRealDemo } from '../src/cli/demo-real.js';
 import { seededRng } from '../src/suite/index.js';
 import { hasCommand, missing } from './support/environment.js';
-import { type Prosody, startProsody } from './support/prosody.js';
+import { type Prosody, startProsody, until } from './support/prosody.js';
 
 const skip = missing('prosody', hasCommand('prosody') && hasCommand('prosodyctl'), 'apt-get install prosody lua-unbound');
-
-async function until(what: string, condition: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
   let prosody: Prosody;

@@ -15,15 +15,15 @@
 import * as z from 'zod/mini';
 import { toHex } from '../codec/bytes.js';
 import { SealError, isSealError } from '../errors.js';
-import { type PeerSession, openStanza, sessionKey, startRatchet } from '../envelope/index.js';
+import { type PeerSession, openStanza, sessionKey } from '../envelope/index.js';
 import { readRoomMessage, sealRoomMessage } from '../groups/room.js';
-import { initiateAsync } from '../handshake/index.js';
-import { type DeviceState, bareJid, bundleOf, createDeviceState, deviceId, verifyBundle } from '../identity/index.js';
+import { type DeviceState, bareJid, bundleOf, createDeviceState, deviceId } from '../identity/index.js';
 import { seededRng } from '../suite/index.js';
 import { BundleElement, type Element, parseXml, xml } from '../wire/index.js';
 import { Hex } from './format.js';
 import { DeviceInput, type DeviceIn, bodyOf, contentOf, hex, paddingLength, scriptedRng, stateFromInputs, stateToInputs } from './envelope-common.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
+import { Initiated, type InitiatedIn, initiatedSession } from './offline.js';
 
 /** 2026-11-26T09:00:00Z. */
 const NOW = 1795683600;
@@ -38,21 +38,8 @@ const NICKS: Record<string, string> = { [ALICE]: 'alice', [BOB]: 'bob', [CAROL]:
 const BODIES = { 'room-1': 'The council meets at nine.', 'room-2': 'Welcome, Dave. Carol has left the council.' } as const;
 type MessageId = keyof typeof BODIES;
 
-const Initiated = z.strictObject({ peer: z.string(), peerDeviceId: z.int(), bundleXml: z.string(), oneTimePrekeyChoice: z.optional(Hex), ephemeralSecretKey: Hex, kemRandomness: Hex, ratchetSecretKey: Hex });
-type InitiatedIn = z.infer<typeof Initiated>;
 const RoomMessage = z.strictObject({ id: z.string(), body: z.string(), recipients: z.array(z.strictObject({ jid: z.string(), deviceId: z.int() })), contentKey: Hex, padding: Hex });
 type RoomMessageIn = z.infer<typeof RoomMessage>;
-
-/** The session the sender starts with a recipient device from its bundle, from the random values it drew (unconfirmed: the header is attached). */
-function initiatedSession(self: DeviceState, i: InitiatedIn, now: number): PeerSession {
-  const peer = verifyBundle(BundleElement.fromXml(parseXml(i.bundleXml)), { jid: bareJid(i.peer), deviceId: deviceId(i.peerDeviceId), now });
-  const choice = i.oneTimePrekeyChoice === undefined ? [] : [hex(i, 'oneTimePrekeyChoice')];
-  const rng = scriptedRng([...choice, hex(i, 'ephemeralSecretKey'), hex(i, 'kemRandomness'), hex(i, 'ratchetSecretKey')]);
-  const started = initiateAsync({ self, peer, rng });
-  const ratchet = startRatchet(started.session, rng);
-  rng.assertDone();
-  return { ratchet, confirmation: { state: 'unconfirmed', header: started.header } };
-}
 
 /** RoomSeal: the sender's sessions from `initiated`, then each message sealed for the room in order, sessions carried forward. */
 function runSeal(i: Fields): Fields {

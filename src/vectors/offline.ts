@@ -22,7 +22,8 @@ import type { Fields, GroupKind, VectorKind } from './kind.js';
 import { type Expect, offlineCases } from './offline-scenarios.js';
 import { forwardedStanza } from './offline-forwarded.js';
 
-const Initiated = z.strictObject({
+/** A session the device started from a peer's bundle, as the random values it drew (shared with the groups vectors). */
+export const Initiated = z.strictObject({
   peer: z.string(),
   peerDeviceId: z.int(),
   bundleXml: z.string(),
@@ -31,7 +32,8 @@ const Initiated = z.strictObject({
   kemRandomness: Hex,
   ratchetSecretKey: Hex,
 });
-type InitiatedIn = z.infer<typeof Initiated>;
+/** The inputs of {@link Initiated}. */
+export type InitiatedIn = z.infer<typeof Initiated>;
 
 const OkResult = z.strictObject({
   kind: z.literal('ok'),
@@ -47,8 +49,8 @@ const DuplicateResult = z.strictObject({ kind: z.literal('duplicate') });
 const NotForThisDeviceResult = z.strictObject({ kind: z.literal('not-for-this-device'), sender: z.string(), senderDeviceId: z.int() });
 const ErrorResult = z.strictObject({ kind: z.literal('error'), error: z.enum(SEAL_ERROR_CODES as [SealErrorCode, ...SealErrorCode[]]) });
 
-/** The session the receiver started with a peer device, rebuilt from the random values it drew. */
-function initiatedSession(self: ReturnType<typeof stateFromInputs>, i: InitiatedIn, now: number): PeerSession {
+/** The session a device started with a peer device, rebuilt from the random values it drew (unconfirmed: the header is attached). @see spec §handshake.async */
+export function initiatedSession(self: ReturnType<typeof stateFromInputs>, i: InitiatedIn, now: number): PeerSession {
   const peer = verifyBundle(BundleElement.fromXml(parseXml(i.bundleXml)), { jid: bareJid(i.peer), deviceId: deviceId(i.peerDeviceId), now });
   const choice = i.oneTimePrekeyChoice === undefined ? [] : [hex(i, 'oneTimePrekeyChoice')];
   const rng = scriptedRng([...choice, hex(i, 'ephemeralSecretKey'), hex(i, 'kemRandomness'), hex(i, 'ratchetSecretKey')]);

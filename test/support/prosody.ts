@@ -94,3 +94,12 @@ muc_log_expires_after = "never"
     },
   };
 }
+
+/** Waits until `condition` holds (polling every 25 ms), or fails after `ms` naming `what`. */
+export async function until(what: string, condition: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -10,7 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bareJid, type BareJid } from '../../src/identity/jid.js';
-import { type SealStore, type StoreCommit, type StoreRecord, STORE_TABLES } from '../../src/device/store.js';
+import { MemoryStore, type SealStore, type StoreCommit, type StoreRecord, STORE_TABLES } from '../../src/device/store.js';
+import type { SealEvent } from '../../src/device/types.js';
 import { EmbeddedServer, SealClient, XmppError, presence, type XmppConnection } from '../../src/net/index.js';
 import type { SealClientOptions } from '../../src/net/client.js';
 import { type Rng, seededRng } from '../../src/suite/rng.js';
@@ -85,6 +86,26 @@ export class SealWorld {
   async flush(): Promise<void> {
     await this.server.network.flush();
   }
+}
+
+/** The bodies of the `opened` events among `events`. */
+export const opened = (events: readonly SealEvent[]): string[] => events.flatMap((e) => (e.kind === 'opened' ? [e.body] : []));
+/** The codes of the `failed` events among `events`. */
+export const failedCodes = (events: readonly SealEvent[]): string[] => events.flatMap((e) => (e.kind === 'failed' ? [e.code] : []));
+
+/** Alice and Bob, each with one device over a MemoryStore, who have exchanged one message each way. */
+export async function conversation(name: string) {
+  const world = new SealWorld(name);
+  const aliceStore = new MemoryStore();
+  const a = await world.client(`${ALICE}/a`, { store: aliceStore });
+  const b = await world.client(`${BOB}/b`, { store: new MemoryStore() });
+  await a.client.send(BOB, 'hello bob');
+  await world.flush();
+  await b.client.send(ALICE, 'hello alice');
+  await world.flush();
+  expect(opened(b.client.events)).toEqual(['hello bob']);
+  expect(opened(a.client.events)).toEqual(['hello alice']);
+  return { world, alice: a.client, aliceWire: a.wire, aliceStore, bob: b.client, bobWire: b.wire };
 }
 
 /** Copies every record of a store (for comparisons). */
