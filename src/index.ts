@@ -15,3 +15,4 @@ export * from './envelope/index.js';
 export * from './offline/index.js';
 export * from './device/index.js';
 export * from './groups/index.js';
+export * from './files/index.js';

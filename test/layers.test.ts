@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from './support/environment.js';
 
 /** Layer order, lowest first (STYLE habit 3). `src/index.ts` re-exports and sits on top. */
-const LAYERS = ['errors', 'codec', 'suite', 'wire', 'identity', 'handshake', 'envelope', 'offline', 'groups', 'device', 'store', 'net', 'native', 'vectors', 'cli', 'index'];
+const LAYERS = ['errors', 'codec', 'suite', 'wire', 'identity', 'handshake', 'envelope', 'offline', 'groups', 'files', 'device', 'store', 'net', 'native', 'vectors', 'cli', 'index'];
 /** Only these folders may use Node APIs (src/native: the optional node:crypto curve provider). */
 const NODE_ALLOWED = ['cli', 'net', 'native'];
 /** And these files, each a Node-only package entry of its own (the file store). */

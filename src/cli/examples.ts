@@ -7,6 +7,8 @@
  * @see spec §identity
  * @module
  */
+import { FileSharingElement } from '../wire/files.js';
+import { SEAL_STREAM_CIPHER } from '../files/constants.js';
 import { addDevice, bundleOf, bundleNode, createDeviceList, createDeviceState, DEVICE_LIST_NODE, ITEM_ID, publishOptions } from '../identity/index.js';
 import { bareJid } from '../identity/jid.js';
 import { verifyBundle } from '../identity/bundle.js';
@@ -46,6 +48,13 @@ export function specExamples(): Map<string, string> {
     bindings: [{ kind: 'openpgp', certificate: rng(48), signature: rng(64) }],
   });
   const examples = new Map<string, string>();
+  const fileRng = seededRng('spec examples file');
+  examples.set('A file descriptor and its fallback text in the content of a sealed message', prettyXml(
+    xml('content', { xmlns: 'urn:xmpp:sce:1' }, [
+      FileSharingElement.toXml({ mediaType: 'image/jpeg', name: 'summit.jpg', size: 3032449, hash: fileRng(32), cipher: SEAL_STREAM_CIPHER, key: fileRng(32), iv: fileRng(16), encryptedHash: fileRng(32), url: 'https://upload.montague.lit/4a771ac1f0b24a4a9700f2a2/6b0d2c1e5f3a4d7c9e8b1a2f3c4d5e6f.bin' }),
+      xml('body', {}, ['summit.jpg']),
+    ]),
+  ));
   examples.set('The explicit-encryption marker and the storage hint', prettyXml(
     xml('message', { xmlns: 'jabber:client', to: 'juliet@capulet.lit', type: 'chat' }, [EncryptionMarker.toXml({ namespace: SEAL_NS, name: 'Seal' }), StoreHint.toXml({})]),
   ));

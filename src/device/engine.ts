@@ -42,6 +42,7 @@ import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
 import { type Element, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
 import { DEVICE_CONSTANTS } from './constants.js';
 import { wipeDroppedSecrets } from './wipe.js';
+import { contentWithFiles, openedFiles } from './files.js';
 import { type FailedOpen, failedOpenKey, failureAgainst, namesStoredKey, sameFailureState } from './failed.js';
 import { bareOf, classifyIncoming } from './forwarded.js';
 import { type EngineRecords, decodeEngineRecords, diffRecords } from './persist.js';
@@ -785,6 +786,7 @@ class Step implements GroupHost {
         trust: this.keyTrust(from.jid, from.deviceId),
         content: result.content,
         body: contentBody(result.content) ?? '',
+        files: openedFiles(result.content),
         time: result.time,
         // §groups: only the groups path hands a groupchat message here, addressed to its room.
         ...(isGroupchat(message) ? { room: bareJid(bareOf(String(message.attrs.to))) } : {}),
@@ -1181,7 +1183,7 @@ export class SealEngine {
           step.onBundle(input.jid, input.deviceId, input.bundle);
           break;
         case 'send':
-          step.onSend(input.to, input.content, input.id);
+          step.onSend(input.to, contentWithFiles(input.content, input.files), input.id);
           break;
         case 'decide':
           step.onDecide(input.jid, input.target, input.key, input.level);
@@ -1200,7 +1202,7 @@ export class SealEngine {
           onRoomAffiliations(step, input.room, input.lists);
           break;
         case 'send-room':
-          onSendRoom(step, input.room, input.content, input.id);
+          onSendRoom(step, input.room, contentWithFiles(input.content, input.files), input.id);
           break;
         case 'sent':
           step.outbox.delete(input.outboxId);

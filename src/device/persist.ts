@@ -6,6 +6,7 @@
  * @see spec §device.store
  * @module
  */
+import { openedFiles } from './files.js';
 import * as z from 'zod/mini';
 import { SealError, isSealError } from '../errors.js';
 import { bareJid } from '../identity/jid.js';
@@ -227,7 +228,8 @@ export function decodeEngineRecords(records: readonly StoreRecord[]): EngineReco
           break;
         case 'inbox': {
           const e = parseJson(InboxSchema, r.value, 'inbox event');
-          inbox.set(r.key, { kind: 'opened', eventId: r.key, stanzaId: e.stanzaId ?? undefined, from: { jid: bareJid(e.jid), deviceId: toDeviceId(e.deviceId) }, to: bareJid(e.to), ...(e.room === undefined ? {} : { room: bareJid(e.room) }), via: e.via, trust: e.trust, content: e.content.map((c) => parseXml(c)), body: e.body, time: e.time });
+          const content = e.content.map((c) => parseXml(c));
+          inbox.set(r.key, { kind: 'opened', eventId: r.key, stanzaId: e.stanzaId ?? undefined, from: { jid: bareJid(e.jid), deviceId: toDeviceId(e.deviceId) }, to: bareJid(e.to), ...(e.room === undefined ? {} : { room: bareJid(e.room) }), via: e.via, trust: e.trust, content, body: e.body, files: openedFiles(content), time: e.time });
           break;
         }
         case 'room':

@@ -13,6 +13,7 @@ import type { BareJid } from '../identity/jid.js';
 import type { Element } from '../wire/xml.js';
 import type { MemberAffiliation } from '../wire/muc.js';
 import type { StoreCommit } from './store.js';
+import type { OutgoingFile, SharedFile } from '../files/shared.js';
 
 /** A device of an account. */
 export interface DeviceAddress {
@@ -62,6 +63,8 @@ export type SealEvent =
       readonly content: readonly Element[];
       /** The text of the first `<body/>` of the content, or `''`. */
       readonly body: string;
+      /** The files the content offers, each checked or refused (§files.receive). */
+      readonly files: readonly SharedFile[];
       /** The sender's timestamp (seconds), from the encrypted `<time/>` affix. */
       readonly time: number;
       /** For a room message (§groups): the room's bare JID (also the `to` affix); `from` is the sender's real bare JID. */
@@ -122,13 +125,13 @@ export type DeviceInput =
   | { readonly kind: 'stanza'; readonly stanza: Element }
   | { readonly kind: 'device-list'; readonly jid: BareJid; readonly list: Element | undefined }
   | { readonly kind: 'bundle'; readonly jid: BareJid; readonly deviceId: DeviceId; readonly bundle: Element | undefined }
-  | { readonly kind: 'send'; readonly to: BareJid; readonly content: readonly Element[]; readonly id: string }
+  | { readonly kind: 'send'; readonly to: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (§files.send). */ readonly files?: readonly OutgoingFile[] }
   | { readonly kind: 'decide'; readonly jid: BareJid; readonly target: { readonly deviceId: DeviceId } | 'account'; readonly key: string; readonly level: TrustLevel }
   | { readonly kind: 'start-interactive'; readonly peer: string; readonly deviceId: DeviceId }
   | { readonly kind: 'archive-query'; readonly queryid: string; readonly room?: BareJid }
   | { readonly kind: 'room-info'; readonly room: BareJid; readonly info: Element | undefined }
   | { readonly kind: 'room-affiliations'; readonly room: BareJid; readonly lists: Readonly<Partial<Record<MemberAffiliation, Element>>> | undefined }
-  | { readonly kind: 'send-room'; readonly room: BareJid; readonly content: readonly Element[]; readonly id: string }
+  | { readonly kind: 'send-room'; readonly room: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (§files.send). */ readonly files?: readonly OutgoingFile[] }
   | { readonly kind: 'sent'; readonly outboxId: string }
   | { readonly kind: 'delivered'; readonly eventId: string }
   | { readonly kind: 'tick' };

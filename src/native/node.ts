@@ -21,7 +21,8 @@
  * @see spec §suite.signature
  * @module
  */
-import { type KeyObject, createPrivateKey, createPublicKey, diffieHellman, sign, verify } from 'node:crypto';
+import { type KeyObject, createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, sign, verify } from 'node:crypto';
+import type { FileCipherProvider } from '../files/cipher.js';
 import type { CurveProvider } from '../suite/provider.js';
 
 type Curve = 'X25519' | 'Ed25519';
@@ -114,3 +115,41 @@ export const nodeCurveProvider: CurveProvider = Object.freeze({
   ed25519Sign: (secretKey: Uint8Array, message: Uint8Array) => plain(sign(null, message, privateKey('Ed25519', secretKey))),
   ed25519Verify: (signature: Uint8Array, message: Uint8Array, key: Uint8Array) => verify(null, message, publicKey('Ed25519', key), signature),
 } as const);
+
+/**
+ * AES-256-GCM for files through `node:crypto` (OpenSSL, with AES-NI where the CPU has it): a
+ * {@link FileCipherProvider} for `xmpp-seal/files`' stream cipher and `aesgcm://` links.
+ *
+ * @see spec §impl.providers
+ * @see spec §files.cipher
+ */
+export const nodeFileCipher: FileCipherProvider = {
+  name: 'node',
+  async importKey(key) {
+    const secret = createSecretKey(Buffer.from(key));
+    return {
+      async seal(nonce, plaintext) {
+        const cipher = createCipheriv('aes-256-gcm', secret, nonce);
+        const body = cipher.update(plaintext);
+        const final = cipher.final();
+        const tag = cipher.getAuthTag();
+        const out = new Uint8Array(body.length + final.length + tag.length);
+        out.set(body, 0);
+        out.set(final, body.length);
+        out.set(tag, body.length + final.length);
+        return out;
+      },
+      async open(nonce, ciphertext) {
+        if (ciphertext.length < 16) throw new Error('ciphertext shorter than the tag');
+        const decipher = createDecipheriv('aes-256-gcm', secret, nonce);
+        decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+        const body = decipher.update(ciphertext.subarray(0, ciphertext.length - 16));
+        const final = decipher.final();
+        const out = new Uint8Array(body.length + final.length);
+        out.set(body, 0);
+        out.set(final, body.length);
+        return out;
+      },
+    };
+  },
+};

@@ -24,6 +24,12 @@ import type { DeviceAddress, DeviceInput, FetchRequest, KeyTrust, SealEvent, Ste
 import { type Element, xml } from '../wire/xml.js';
 import { MEMBER_AFFILIATIONS, type MemberAffiliation, affiliationQueryIq, joinPresence, roomArchiveQueryIq, roomInfoIq } from '../wire/muc.js';
 import type { XmppConnection } from './connection.js';
+import type { HttpUpload } from './upload.js';
+import type { FileCipherProvider } from '../files/cipher.js';
+import type { OutgoingFile, SharedFile } from '../files/shared.js';
+import { type FileMetadata, sealFile } from '../files/seal-file.js';
+import { type ByteSource, byteChunks, collectBytes } from '../files/stream.js';
+import { encryptAesgcm, formatAesgcmLink, newAesgcmSecrets } from '../files/aesgcm.js';
 import { fetchItem, publishItem } from './publish.js';
 
 /** A message a client opened. */
@@ -36,6 +42,15 @@ export interface ReceivedMessage {
   readonly eventId: string;
   /** For a room message (§groups): the room's bare JID; `from` is the sender's real bare JID. */
   readonly room?: BareJid;
+  /** The files the message offers (§files.receive): download them with {@link HttpUpload.download}. */
+  readonly files: readonly SharedFile[];
+}
+
+/** A file to send: its bytes (a buffer, a stream, an async iterable) and what the receiver is told about it. */
+export interface FileToSend extends FileMetadata {
+  readonly data: ByteSource;
+  /** Plaintext size in bytes (the upload slot is asked for its ciphertext size before the data is read). */
+  readonly size: number;
 }
 
 /** Options of {@link SealClient.create}. */
@@ -227,7 +242,7 @@ export class SealClient {
     this.events.push(event);
     for (const listener of this.#eventListeners) listener(event);
     if (event.kind !== 'opened') return;
-    const message: ReceivedMessage = { from: event.from, body: event.body, time: event.time, via: event.via, trust: event.trust, eventId: event.eventId, ...(event.room === undefined ? {} : { room: event.room }) };
+    const message: ReceivedMessage = { from: event.from, body: event.body, files: event.files, time: event.time, via: event.via, trust: event.trust, eventId: event.eventId, ...(event.room === undefined ? {} : { room: event.room }) };
     this.received.push(message);
     for (const listener of this.#messageListeners) listener(message);
     await this.#apply({ kind: 'delivered', eventId: event.eventId });
@@ -291,13 +306,47 @@ export class SealClient {
    * @see spec §device
    */
   async send(to: BareJid, body: string | readonly Element[]): Promise<void> {
-    const content = typeof body === 'string' ? [xml('body', {}, [body])] : body;
+    await this.#sendContent(to, typeof body === 'string' ? [xml('body', {}, [body])] : body, undefined);
+  }
+
+  async #sendContent(to: BareJid, content: readonly Element[], files: readonly OutgoingFile[] | undefined): Promise<void> {
     await this.#exclusive(async () => {
       await this.#fetch({ kind: 'device-list', jid: to }, 0);
       if (to !== this.jid) await this.#fetch({ kind: 'device-list', jid: this.jid }, 0);
       for (const f of this.engine.missingSessions(to, this.#now(), this.#rng)) await this.#fetch(f, 0);
-      await this.#apply({ kind: 'send', to, content, id: this.#nextId() });
+      await this.#apply({ kind: 'send', to, content, id: this.#nextId(), ...(files === undefined ? {} : { files }) });
     });
+  }
+
+  /**
+   * Encrypts `file` with Seal's stream cipher (or, with `cipher: 'aesgcm'`, as an `aesgcm://`
+   * link for clients that know only that convention; the whole file is then held in memory),
+   * uploads the ciphertext through `upload`, and sends the descriptor (or link) sealed to `to`,
+   * or to the room `to` with `room: true`. The fallback `text` (default: the file's name) is
+   * the body for clients that do not read descriptors.
+   *
+   * @throws SealError `too-large` beyond MAX_FILE_SIZE (MAX_AESGCM_SIZE for a link), and the
+   *   errors of {@link SealClient.send} / {@link SealClient.sendRoom}; XmppError when the upload
+   *   service refuses the slot.
+   * @see spec §files.send
+   */
+  async sendFile(to: BareJid, file: FileToSend, upload: HttpUpload, options: { readonly room?: boolean; readonly text?: string; readonly cipher?: 'seal' | 'aesgcm'; readonly provider?: FileCipherProvider } = {}): Promise<void> {
+    let attached: OutgoingFile;
+    if (options.cipher === 'aesgcm') {
+      // @req files.aesgcm-send: only when asked for; the link is the whole body.
+      const secrets = newAesgcmSecrets(this.#rng);
+      const plaintext = await collectBytes(byteChunks(file.data));
+      const ciphertext = await encryptAesgcm(plaintext, secrets, options.provider);
+      const url = await upload.upload(ciphertext, ciphertext.length);
+      attached = { kind: 'aesgcm-link', link: formatAesgcmLink(url, secrets) };
+    } else {
+      const sealing = sealFile(file.data, file.size, file, { rng: this.#rng, ...(options.provider === undefined ? {} : { provider: options.provider }) });
+      const url = await upload.upload(sealing.ciphertext, sealing.ciphertextSize);
+      attached = { kind: 'descriptor', descriptor: sealing.descriptor(url) };
+    }
+    const content = attached.kind === 'aesgcm-link' ? [] : [xml('body', {}, [options.text ?? file.name])];
+    if (options.room === true) await this.#sendRoomContent(to, content, [attached]);
+    else await this.#sendContent(to, content, [attached]);
   }
 
   /**
@@ -327,7 +376,10 @@ export class SealClient {
    * @see spec §groups
    */
   async sendRoom(room: BareJid, body: string | readonly Element[]): Promise<void> {
-    const content = typeof body === 'string' ? [xml('body', {}, [body])] : body;
+    await this.#sendRoomContent(room, typeof body === 'string' ? [xml('body', {}, [body])] : body, undefined);
+  }
+
+  async #sendRoomContent(room: BareJid, content: readonly Element[], files: readonly OutgoingFile[] | undefined): Promise<void> {
     await this.#exclusive(async () => {
       // Room state, then member lists, then bundles: each round feeds the engine, which asks for the next.
       for (let round = 0; round < 4; round++) {
@@ -335,7 +387,7 @@ export class SealClient {
         if (wanted.length === 0) break;
         for (const f of wanted) await this.#fetch(f, 0);
       }
-      await this.#apply({ kind: 'send-room', room, content, id: this.#nextId() });
+      await this.#apply({ kind: 'send-room', room, content, id: this.#nextId(), ...(files === undefined ? {} : { files }) });
     });
   }
 

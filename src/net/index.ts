@@ -17,4 +17,6 @@ export * from './pep.js';
 export * from './publish.js';
 export * from './server.js';
 export * from './muc.js';
+export * from './upload.js';
+export * from './upload-service.js';
 export * from './client.js';

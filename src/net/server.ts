@@ -30,6 +30,7 @@ import { XmppError, type XmppConnection, errorElement } from './connection.js';
 import { AdversarialNetwork } from './network.js';
 import { PepService, type ServerFlavour } from './pep.js';
 import { MucService } from './muc.js';
+import { UploadService } from './upload-service.js';
 import { type Router, Session } from './session.js';
 import {
   CARBONS_NS,
@@ -96,6 +97,8 @@ export interface EmbeddedServerOptions {
   readonly flavour?: ServerFlavour;
   /** The domain of a Multi-User Chat service (XEP-0045, `src/net/muc.ts`), e.g. `conference.example.org`; none by default. */
   readonly muc?: string;
+  /** The domain of an HTTP File Upload service (XEP-0363, `src/net/upload-service.ts`), e.g. `upload.example.org`, with its options; none by default. */
+  readonly upload?: { readonly domain: string; readonly baseUrl?: string; readonly maxSize?: number };
 }
 
 interface Account {
@@ -150,6 +153,8 @@ export class EmbeddedServer {
   readonly adversary: ServerAdversary = {};
   /** The Multi-User Chat service, when the options name its domain. @see spec §groups */
   readonly muc: MucService | undefined;
+  /** The HTTP File Upload service, when the options name its domain. @see spec §files.upload */
+  readonly upload: UploadService | undefined;
 
   readonly #rng: Rng;
   readonly #clock: () => number;
@@ -162,6 +167,7 @@ export class EmbeddedServer {
     this.#rng = options.rng ?? seededRng('seal embedded server');
     this.#clock = options.clock ?? Date.now;
     this.muc = options.muc === undefined ? undefined : new MucService(options.muc, { deliver: (jid, stanza) => this.#deliverTo(jid, stanza), newId: () => this.#newId(), clock: () => this.#clock() });
+    this.upload = options.upload === undefined ? undefined : new UploadService(options.upload.domain, { ...options.upload, rng: seededRng(`seal embedded upload ${options.upload.domain}`) });
     this.#router = {
       stanza: (session, stanza) => (stanza.name === 'message' ? this.#message(session, stanza) : this.#presence(session, stanza)),
       iq: (session, iq) => this.#iq(session, iq),
@@ -493,6 +499,7 @@ export class EmbeddedServer {
     const to = iq.attrs.to as string | undefined;
     const target = to === undefined ? undefined : splitJid(to);
     if (to !== undefined && this.muc?.handles(to)) return this.muc.iq(session.jid, type, payload, to);
+    if (to !== undefined && this.upload?.handles(to)) return this.upload.iq(session.jid, type, payload);
     if (target?.resource !== undefined) {
       // Connections here answer no iq requests: as a client without the feature would.
       throw new XmppError('cancel', 'service-unavailable');

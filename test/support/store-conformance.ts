@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { bareJid, type BareJid } from '../../src/identity/jid.js';
 import { MemoryStore, type SealStore, type StoreCommit, type StoreRecord, STORE_TABLES } from '../../src/device/store.js';
 import type { SealEvent } from '../../src/device/types.js';
-import { EmbeddedServer, SealClient, XmppError, presence, type XmppConnection } from '../../src/net/index.js';
+import { EmbeddedServer, type EmbeddedServerOptions, SealClient, XmppError, presence, type XmppConnection } from '../../src/net/index.js';
 import type { SealClientOptions } from '../../src/net/client.js';
 import { type Rng, seededRng } from '../../src/suite/rng.js';
 import type { Element } from '../../src/wire/xml.js';
@@ -62,8 +62,8 @@ export class SealWorld {
   readonly rng: Rng;
   readonly now = (): number => Math.floor((this.clock += 1000) / 1000);
 
-  constructor(name: string) {
-    this.server = new EmbeddedServer({ clock: () => this.clock, rng: seededRng(`${name} server`) });
+  constructor(name: string, serverOptions: Omit<EmbeddedServerOptions, 'clock' | 'rng'> = {}) {
+    this.server = new EmbeddedServer({ ...serverOptions, clock: () => this.clock, rng: seededRng(`${name} server`) });
     this.rng = seededRng(`${name} clients`);
     for (const jid of [ALICE, BOB, MALLORY]) this.server.createAccount(jid);
   }
