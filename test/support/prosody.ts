@@ -37,17 +37,23 @@ async function waitForPort(port: number, ms: number): Promise<void> {
 export interface Prosody {
   readonly service: string;
   readonly domain: string;
+  /** With `upload`: the HTTP port of mod_http_file_share. */
+  readonly httpPort?: number;
+  /** Prosody's data directory (uploads are stored under it). */
+  readonly dataDir?: string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts Prosody with `users` (password `pw`) and resolves once it listens. With `muc`, a
  * Multi-User Chat component (mod_muc with mod_muc_mam, archiving every room) serves that domain,
- * e.g. `conference.localhost`.
+ * e.g. `conference.localhost`. With `upload`, an HTTP File Upload component
+ * (mod_http_file_share, XEP-0363) serves that domain over plain HTTP on another loopback port.
  */
-export async function startProsody(users: readonly string[], options: { muc?: string } = {}): Promise<Prosody> {
+export async function startProsody(users: readonly string[], options: { muc?: string; upload?: string } = {}): Promise<Prosody> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-prosody-'));
   const port = await freePort();
+  const httpPort = options.upload === undefined ? undefined : await freePort();
   for (const sub of ['data', 'certs', 'plugins']) mkdirSync(path.join(dir, sub));
   const config = path.join(dir, 'prosody.cfg.lua');
   writeFileSync(config, `
@@ -72,7 +78,13 @@ default_archive_policy = true
 archive_expires_after = "never"
 mam_include_total = true
 network_settings = { nagle = false }
-VirtualHost "localhost"
+${httpPort === undefined ? '' : `http_ports = { ${httpPort} }
+http_interfaces = { "127.0.0.1" }
+https_ports = { }
+https_interfaces = { }
+http_external_url = "http://127.0.0.1:${httpPort}/"
+http_default_host = "${options.upload}"
+`}VirtualHost "localhost"
 ${options.muc === undefined ? '' : `
 Component "${options.muc}" "muc"
 modules_enabled = { "muc_mam" }
@@ -80,13 +92,19 @@ muc_room_locking = false
 muc_log_by_default = true
 muc_log_all_rooms = true
 muc_log_expires_after = "never"
+`}${options.upload === undefined ? '' : `
+Component "${options.upload}" "http_file_share"
+http_file_share_size_limit = ${16 * 1024 * 1024}
 `}`);
   for (const user of users) execFileSync('prosodyctl', ['--config', config, 'register', user, 'localhost', 'pw'], { stdio: 'ignore' });
   const child: ChildProcess = spawn('prosody', ['-F', '--config', config], { stdio: 'ignore' });
   await waitForPort(port, 10_000);
+  if (httpPort !== undefined) await waitForPort(httpPort, 10_000);
   return {
     service: `xmpp://127.0.0.1:${port}`,
     domain: 'localhost',
+    ...(httpPort === undefined ? {} : { httpPort }),
+    dataDir: path.join(dir, 'data'),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 200));
