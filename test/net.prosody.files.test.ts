@@ -40,7 +40,7 @@ describe.skipIf(skip !== undefined)('files on a real server (Prosody mod_http_fi
     const source = (async function* () {
       for (let i = 0; i < data.length; i += 30_000) yield data.slice(i, i + 30_000);
     })();
-    const aliceUpload = new HttpUpload({ connection: alice.connection, service: 'upload.localhost', rng });
+    const aliceUpload = new HttpUpload({ connection: alice.connection, service: 'upload.localhost', rng, streaming: true });
     // @req files.send
     await alice.sendFile('bob@localhost' as BareJid, { name: 'report.pdf', mediaType: 'application/pdf', data: source, size: data.length }, aliceUpload, { provider: nodeFileCipher });
     await until('the file message', () => bob.received.length === 1);

@@ -13,6 +13,7 @@ import { SealError } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
 import { type FileCipherProvider, nobleFileCipher } from '../files/cipher.js';
 import { type SharedFile } from '../files/shared.js';
+import { collectBytes } from '../files/stream.js';
 import { downloadUrl, openSharedFile, openFileStream } from '../files/seal-file.js';
 import { type Element, childElements, childrenNamed, requiredAttr, xml } from '../wire/xml.js';
 import type { XmppConnection } from './connection.js';
@@ -85,6 +86,12 @@ export interface HttpUploadOptions {
   readonly fetch?: HttpFetch;
   /** Randomness for the slot's file name. */
   readonly rng: Rng;
+  /**
+   * Stream the PUT's body instead of collecting the ciphertext first (default false). Node's
+   * fetch streams over HTTP/1.1; browsers stream request bodies only over HTTP/2, so a page
+   * leaves this off (the ciphertext of the file is then held once, in memory).
+   */
+  readonly streaming?: boolean;
 }
 
 /**
@@ -97,11 +104,14 @@ export class HttpUpload {
   readonly #service: string;
   readonly #fetch: HttpFetch;
   readonly #rng: Rng;
+  readonly #streaming: boolean;
 
   constructor(options: HttpUploadOptions) {
+    this.#streaming = options.streaming ?? false;
     this.#connection = options.connection;
     this.#service = options.service;
-    this.#fetch = options.fetch ?? (globalThis.fetch as unknown as HttpFetch);
+    // Called as a plain function: browsers refuse `fetch` called on another object.
+    this.#fetch = options.fetch ?? (((url, init) => globalThis.fetch(url, init as RequestInit)) as HttpFetch);
     this.#rng = options.rng;
   }
 
@@ -117,7 +127,7 @@ export class HttpUpload {
     // @req files.upload-privacy: a random name and a generic media type; the service learns the size only.
     const filename = `${Array.from(this.#rng(16), (b) => b.toString(16).padStart(2, '0')).join('')}.bin`;
     const slot = readSlot(await this.#connection.iq(slotRequestIq(this.#service, filename, size)));
-    const body = ciphertext instanceof Uint8Array ? ciphertext : toStream(ciphertext);
+    const body = ciphertext instanceof Uint8Array ? ciphertext : this.#streaming ? toStream(ciphertext) : await collectBytes(ciphertext);
     const response = await this.#fetch(slot.put, { method: 'PUT', headers: { ...slot.headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body, ...(body instanceof Uint8Array ? {} : { duplex: 'half' as const }) });
     if (!response.ok) throw new SealError('invalid-state', `upload: PUT answered ${response.status}`);
     return slot.get;
