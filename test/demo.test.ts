@@ -32,19 +32,23 @@ describe('npm start (demo)', () => {
     const { lines } = await demo(false);
     const opened = (device: string) => lines.filter((l) => l.startsWith(`     ${device} opened "`)).map((l) => /opened "([^"]*)"/.exec(l)![1]);
     expect(opened("Bob's desktop")).toEqual(['Are you there?', 'The plan changed.', 'Call me when you are back.', 'Meet at the station at six.', 'See you both.']);
-    expect(opened("Bob's desktop (restarted)")).toEqual(['Did your desktop just restart?', 'Is that really you?']);
+    expect(opened("Bob's desktop (restarted)")).toEqual(['Did your desktop just restart?', 'Is that really you?', 'notes.txt', 'Welcome to the council.', 'Glad to be here.', 'Carol has left the council.']);
     expect(opened("Bob's laptop")).toEqual(['See you both.', 'Did your desktop just restart?', 'Yes. Same device, same keys.']);
-    expect(opened("Alice's laptop")).toEqual(['Back now. What changed?', 'Yes. Same device, same keys.', 'My laptop was wiped: new key, same device.']);
-    expect(opened("Alice's phone")).toHaveLength(10);
+    expect(opened("Alice's laptop")).toEqual(['Back now. What changed?', 'Yes. Same device, same keys.', 'My laptop was wiped: new key, same device.', 'Glad to be here.']);
+    expect(opened("Alice's phone")).toHaveLength(11);
+    // §groups: Carol, removed, opens nothing sent after; §files: the file arrives and opens.
+    expect(opened("Carol's tablet")).toEqual(['Welcome to the council.']);
+    expect(lines).toContain('  ✓ Bob was offered the file, and its bytes matched the sealed hashes after download');
+    expect(lines).toContain("  ✓ Bob opened it; Carol's tablet got no key for it and opened nothing more");
   });
 
   it('prints the text of every message sent, before it is opened, and says in one line what a bundle, carbons and the archive are', async () => {
     const { lines } = await demo(false);
     const sent = lines.flatMap((l, i) => {
-      const m = /^ {5}(.+) sends "([^"]*)" to (\S+)$/.exec(l);
+      const m = /^ {5}(.+) (?:sends|says) "([^"]*)" (?:to|in) ([^\s:]+)(?::.*)?$/.exec(l);
       return m === null ? [] : [{ i, from: m[1]!, text: m[2]!, to: m[3]! }];
     });
-    expect(sent.map((s) => s.text)).toEqual(['Are you there?', 'The plan changed.', 'Call me when you are back.', 'Back now. What changed?', 'Meet at the station at six.', 'See you both.', 'Did your desktop just restart?', 'Yes. Same device, same keys.', 'My laptop was wiped: new key, same device.', 'Is that really you?']);
+    expect(sent.map((s) => s.text)).toEqual(['Are you there?', 'The plan changed.', 'Call me when you are back.', 'Back now. What changed?', 'Meet at the station at six.', 'See you both.', 'Did your desktop just restart?', 'Yes. Same device, same keys.', 'My laptop was wiped: new key, same device.', 'Is that really you?', 'notes.txt', 'Welcome to the council.', 'Glad to be here.', 'Carol has left the council.']);
     expect(sent[0]).toMatchObject({ from: "Alice's laptop", to: 'bob@example.net' });
     // Every opened text was sent, earlier in the output.
     lines.forEach((l, i) => {

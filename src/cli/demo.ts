@@ -2,7 +2,9 @@
  * The demo that `npm start` runs: a scripted conversation on the embedded in-memory server,
  * showing offline delivery, archive duplicates, carbons to own devices, an interactive handshake,
  * a new device (given the account key), a device restarted from its store that keeps its
- * sessions, and a new identity key for a known device id that is held until the user accepts it.
+ * sessions, a new identity key for a known device id that is held until the user accepts it, a
+ * small file shared through the upload service (§files), and a members-only room of Alice, Bob and
+ * Carol in which Carol, once removed, gets no key for what follows (§groups).
  * It prints the text of every message sent and opened, fingerprints and the safety number, and
  * says in one line each what a bundle, carbons and the archive are. Exit code 0
  * only if every message arrived exactly once at every device it was meant for, and the held one
@@ -10,6 +12,8 @@
  *
  * @see spec §device
  * @see spec §offline
+ * @see spec §files
+ * @see spec §groups
  * @module
  */
 import { fromHex, toHex } from '../codec/bytes.js';
@@ -24,13 +28,15 @@ import { formatFingerprint, deviceFingerprint, safetyNumber } from '../identity/
 import type { BareJid } from '../identity/jid.js';
 import { DEVICE_LIST_NODE, bundleNode } from '../identity/pep.js';
 import { type DeviceState, bundleOf, createDeviceState } from '../identity/state.js';
-import { AdversarialNetwork, CARBONS_NS, EmbeddedServer, SealClient, type XmppConnection, carbonsEnableIq, fetchItem, presence } from '../net/index.js';
+import { AdversarialNetwork, CARBONS_NS, EmbeddedServer, HttpUpload, SealClient, type XmppConnection, carbonsEnableIq, fetchItem, presence } from '../net/index.js';
 import { ed25519PublicKeyOf } from '../suite/signature.js';
 import { seededRng } from '../suite/rng.js';
 import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { type Element, xml } from '../wire/xml.js';
 import { prettyXml } from './examples.js';
+import { utf8Decode, utf8Encode } from '../codec/bytes.js';
+import { configureRoomIq, joinPresence, setAffiliationIq } from '../wire/muc.js';
 
 const START = Date.UTC(2026, 10, 26, 9, 0, 0);
 
@@ -76,12 +82,14 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   if (options.verbose) {
     network.onWire = (direction: string, stanza: Element, jid: string) => print(`    ${direction === 'to-server' ? '→ server' : '← ' + jid}\n${wireText(stanza)}`);
   }
-  const server = new EmbeddedServer({ network, clock: () => clock, rng: seededRng('demo server') });
+  const server = new EmbeddedServer({ network, clock: () => clock, rng: seededRng('demo server'), muc: 'conference.example.org', upload: { domain: 'upload.example.org' } });
   const rng = seededRng('demo clients');
   const alice = 'alice@example.org' as BareJid;
   const bob = 'bob@example.net' as BareJid;
   server.createAccount(alice);
   server.createAccount(bob);
+  const carol = 'carol@example.com' as BareJid;
+  server.createAccount(carol);
   const flush = async () => {
     clock += 1000;
     await network.flush();
@@ -242,6 +250,61 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   await flush();
   const changed = [aliceLaptop, alicePhone].every((c) => sinceMark(c, marks.get(c)!).some((e) => e.kind === 'key-changed' && e.key === newKey && e.acceptedBy === 'user'));
   expect('the held message opened once on each, from the new key (now verified)', changed && [aliceLaptop, alicePhone].every((c) => c.received.filter((m) => m.body === 'My laptop was wiped: new key, same device.' && m.trust === 'verified').length === 1) && bound() === newKey);
+
+  print('\n9. Alice sends Bob a small file: encrypted with Seal\'s stream cipher, uploaded to her server\'s');
+  print('   HTTP upload service, its key and hashes sealed in the message; Bob downloads and checks it');
+  print('   (HTTP File Upload, XEP-0363: the server stores the file and hands out a URL; here it only ever sees ciphertext.)');
+  // Blind trust before verification: once Alice verified one of Bob's devices, his unverified
+  // ones wait for her decision; she compares the desktop's fingerprint too.
+  const desktopKey = toHex(bundleOf(bobDesktop.state).identity.signingKey);
+  print(`   Alice has verified one of Bob's devices, so his others now wait for her: she compares the desktop's fingerprint too (${fingerprintOf(desktopKey).slice(0, 17)}…) and verifies it`);
+  for (const c of [aliceLaptop, alicePhone]) await c.decide(bob, { deviceId: bobDesktop.state.deviceId }, desktopKey, 'verified');
+  const notes = utf8Encode('Station, six o\'clock. Bring the map.\n');
+  print(`     Alice's laptop sends "notes.txt" to ${bob}: a file of ${notes.length} bytes`);
+  await aliceLaptop.sendFile(bob, { name: 'notes.txt', mediaType: 'text/plain', data: notes, size: notes.length }, new HttpUpload({ connection: aliceLaptop.connection, service: 'upload.example.org', fetch: server.upload!.fetch, rng }));
+  meant('notes.txt', alicePhone, bobDesktop);
+  await flush();
+  const offered = bobDesktop.received.at(-1)?.files[0];
+  const fetched = offered === undefined ? undefined : await new HttpUpload({ connection: bobDesktop.connection, service: 'upload.example.org', fetch: server.upload!.fetch, rng }).download(offered);
+  if (fetched !== undefined) print(`     Bob's desktop downloaded and opened notes.txt: "${utf8Decode(fetched).trim()}"`);
+  expect('Bob was offered the file, and its bytes matched the sealed hashes after download', offered?.kind === 'stream' && fetched !== undefined && utf8Decode(fetched) === utf8Decode(notes));
+  const request = server.upload!.requests.at(-1);
+  expect(`the upload service saw a random name and ${request?.size ?? '?'} bytes of ciphertext, not notes.txt`, request !== undefined && !request.filename.includes('notes') && request.contentType === 'application/octet-stream');
+
+  print('\n10. A room: Alice opens council@conference.example.org (members-only, non-anonymous), adds Bob');
+  print('    and Carol as members; each message is sealed once, its key wrapped for every member\'s devices');
+  print('    (A members-only room: only accounts on its lists may enter; non-anonymous: members see each other\'s real address.)');
+  const room = 'council@conference.example.org' as BareJid;
+  const carolHome = await device("Carol's tablet", `${carol}/tablet`);
+  await online(carolHome);
+  await aliceLaptop.connection.send(joinPresence(`${room}/alice`));
+  await flush();
+  await aliceLaptop.connection.iq(configureRoomIq('demo-cfg', room, { membersOnly: true, nonAnonymous: true }));
+  for (const member of [bob, carol]) await aliceLaptop.connection.iq(setAffiliationIq(`demo-aff-${member}`, room, member, 'member'));
+  await aliceLaptop.joinRoom(room, 'alice');
+  await bobDesktop.joinRoom(room, 'bob');
+  await carolHome.joinRoom(room, 'carol');
+  await flush();
+  const sayRoom = async (client: SealClient, text: string) => {
+    print(`     ${names.get(client)} says "${text}" in ${room}`);
+    await client.sendRoom(room, text);
+  };
+  await sayRoom(aliceLaptop, 'Welcome to the council.');
+  meant('Welcome to the council.', bobDesktop, carolHome);
+  await flush();
+  await sayRoom(carolHome, 'Glad to be here.');
+  meant('Glad to be here.', aliceLaptop, bobDesktop);
+  await flush();
+  expect('Bob and Carol opened Alice\'s room message, and Alice and Bob Carol\'s, each with the sender\'s real address', bodies(carolHome).includes('Welcome to the council.') && aliceLaptop.received.some((m) => m.body === 'Glad to be here.' && m.room === room && m.from.jid === carol));
+  print('    Alice removes Carol from the member list; the room tells its occupants, and Alice\'s next');
+  print('    message has no key for Carol\'s devices');
+  await aliceLaptop.connection.iq(setAffiliationIq('demo-remove-carol', room, carol, 'none'));
+  await flush();
+  await sayRoom(aliceLaptop, 'Carol has left the council.');
+  meant('Carol has left the council.', bobDesktop);
+  await flush();
+  const last = server.muc!.archiveOf(room).at(-1)?.toString() ?? '';
+  expect('Bob opened it; Carol\'s tablet got no key for it and opened nothing more', bodies(bobDesktop).at(-1) === 'Carol has left the council.' && !last.includes(`jid='${carol}'`) && bodies(carolHome).join('|') === 'Welcome to the council.');
 
   const all = [...names.keys()];
   const opened = all.reduce((n, c) => n + c.received.length, 0);
