@@ -162,7 +162,7 @@ describe('npm start', () => {
   it('runs the demo: exit code 0, the texts sent and opened, the last check passed', async () => {
     const { stdout } = await run('npm', ['run', '-s', 'start'], { cwd: ROOT, timeout: 120_000 });
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.filter((l) => / sends "/.test(l)).length).toBe(10);
+    expect(lines.filter((l) => / (sends|says) "/.test(l)).length).toBe(14);
     expect(lines.filter((l) => / opened "/.test(l)).length).toBeGreaterThanOrEqual(20);
     expect(lines.at(-1)).toBe('  ✓ every message arrived exactly once where it was meant to');
   });

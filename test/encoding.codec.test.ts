@@ -10,6 +10,7 @@ import {
   encode,
   fixed,
   opaque,
+  optional,
   refine,
   struct,
   u16,
@@ -70,6 +71,11 @@ describe('§encoding.binary', () => {
     expect(codeOf(() => decode(o, new Uint8Array([0xff, 0xff])))).toBe('length-out-of-range');
     expect(codeOf(() => decode(versionByte([1], 'v'), new Uint8Array([2])))).toBe('unknown-version');
     expect(codeOf(() => decode(refine(u8, (v) => v !== 0, 'non-zero'), new Uint8Array([0])))).toBe('invalid-value');
+    // optional<T>: presence 0 (nothing follows) or 1 (the value follows); any other byte is invalid.
+    expect(decode(optional(u16), new Uint8Array([0]))).toBeUndefined();
+    expect(decode(optional(u16), new Uint8Array([1, 0, 7]))).toBe(7);
+    expect(codeOf(() => decode(optional(u16), new Uint8Array([2, 0, 7])))).toBe('invalid-value');
+    expect(codeOf(() => decode(optional(u16), new Uint8Array([0, 0, 7])))).toBe('trailing-bytes');
     expect(() => decode(o, new Uint8Array([0, 1, 1, 9, 9]))).toThrow(expect.objectContaining({ code: 'trailing-bytes', offset: 3 }));
     expect(() => decode(o, new Uint8Array([0, 9, 1]))).toThrow(expect.objectContaining({ code: 'length-out-of-range', offset: 0 }));
   });

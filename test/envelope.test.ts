@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/codec/bytes.js';
-import { ENVELOPE_CONSTANTS, FALLBACK_BODY, SCE_NS, buildContent, chainStep, keyCommitment, openContent, rootStep, openStanza, padme, ratchetDecrypt, ratchetEncrypt, sealStanza, sessionKey, startRatchet, type PeerSession } from '../src/envelope/index.js';
+import { ENVELOPE_CONSTANTS, FALLBACK_BODY, SCE_NS, buildContent, chainStep, contentBody, keyCommitment, openContent, rootStep, openStanza, padme, ratchetDecrypt, ratchetEncrypt, sealStanza, sessionKey, startRatchet, type PeerSession } from '../src/envelope/index.js';
 import { initiateAsync, respondAsync, type HandshakeLog } from '../src/handshake/index.js';
 import { bundleOf, createDeviceState, dangerouslyExportDeviceState, verifyBundle, type DeviceState } from '../src/identity/index.js';
 import { SymmetricKey, deriveKey, macWithLabel, seededRng } from '../src/suite/index.js';
@@ -306,6 +306,30 @@ describe('§envelope', () => {
     expect(openContent(bytes, { to: 'bob@example.net/x', from: 'alice@example.org/y' }).time).toBe(NOW);
     const noTime = new TextEncoder().encode(`<envelope xmlns='${SCE_NS}'><content/><rpad/><to jid='bob@example.net'/><from jid='alice@example.org'/></envelope>`);
     expect(codeOf(() => openContent(noTime, { to: 'bob@example.net', from: 'alice@example.org' }))).toBe('schema-violation');
+  });
+
+  it('writes the plaintext bytes of §envelope.content exactly: the body in jabber:client, escaping, affix order, padding length', () => {
+    // @req envelope.content-bytes
+    // @req envelope.padding
+    const rng = seededRng('exact');
+    const bytes = buildContent({ content: [xml('body', {}, ['a < b & "c"']), xml('x', { xmlns: 'urn:example', v: `1'2"3<>&` })], to: 'bob@example.net', from: 'alice@example.org', time: NOW, rng });
+    const text = new TextDecoder().decode(bytes);
+    const unpadded = '<envelope xmlns="urn:xmpp:sce:1"><content><body xmlns="jabber:client">a &lt; b &amp; "c"</body><x xmlns="urn:example" v="1&apos;2&quot;3&lt;&gt;&amp;"/></content><time stamp="2026-11-26T09:00:00Z"/><to jid="bob@example.net"/><from jid="alice@example.org"/></envelope>';
+    const L = new TextEncoder().encode(unpadded).length;
+    const pad = padme(L + 14) - L - 13;
+    expect(pad).toBeGreaterThanOrEqual(1);
+    const rpad = /<rpad>([A-Za-z0-9]*)<\/rpad>/.exec(text)!;
+    expect(rpad[1]).toHaveLength(pad);
+    expect(text.replace(rpad[0], '')).toBe(unpadded);
+    expect(text.indexOf('<rpad>')).toBe(unpadded.indexOf('</content>') + '</content>'.length);
+    expect(bytes.length).toBe(padme(L + 14));
+    // Padmé rounds up, as the spec's examples say.
+    expect([100, 1000, 5000].map(padme)).toEqual([104, 1024, 5120]);
+    // Only a jabber:client body is the body: an unqualified one inside <content/> is in urn:xmpp:sce:1.
+    const sceBody = new TextEncoder().encode(`<envelope xmlns='${SCE_NS}'><content><body>hi</body></content><rpad>x</rpad><time stamp='2026-11-26T09:00:00Z'/><to jid='bob@example.net'/><from jid='alice@example.org'/></envelope>`);
+    const opened = openContent(sceBody, { to: 'bob@example.net', from: 'alice@example.org' });
+    expect(contentBody(opened.content)).toBeUndefined();
+    expect(contentBody(openContent(bytes, { to: 'bob@example.net', from: 'alice@example.org' }).content)).toBe('a < b & "c"');
   });
 
   it('measures the overhead stated in the spec', () => {

@@ -63,7 +63,8 @@ export function buildContent(input: { content: readonly Element[]; to: string; f
   const affixes = [xml('time', { stamp: formatDateTime(input.time) }), xml('to', { jid: input.to }), xml('from', { jid: input.from })];
   // The bytes of <envelope><content/><rpad/>affixes</envelope>, serialized once: the part before
   // <rpad/> and the part after it make the unpadded length, and <rpad/> goes between them.
-  const before = utf8Encode(ENVELOPE_START + xml('content', {}, [...input.content]).toString());
+  // @req envelope.content-bytes: stanza content in its own namespace, jabber:client where it has none.
+  const before = utf8Encode(ENVELOPE_START + xml('content', {}, input.content.map(inStanzaNamespace)).toString());
   const after = utf8Encode(affixes.join('') + ENVELOPE_END);
   const length = before.length + after.length;
   if (length > ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES) throw new SealError('too-large', `content: expected at most ${ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES} bytes, got ${length}`);
@@ -79,6 +80,18 @@ export function buildContent(input: { content: readonly Element[]; to: string; f
   out.set(RPAD_CLOSE, at);
   out.set(after, at + RPAD_CLOSE.length);
   return out;
+}
+
+/**
+ * A content element as XEP-0420 carries it: an element without its own namespace declaration
+ * (a `<body/>` built for a `<message/>`) is a stanza child, in `jabber:client`; it gets
+ * `xmlns='jabber:client'` as its first attribute. The caller's element is not changed.
+ */
+function inStanzaNamespace(element: Element): Element {
+  if (element.getNS() !== undefined) return element;
+  const copy = xml(element.name, { xmlns: CLIENT_NS, ...element.attrs });
+  copy.children = element.children;
+  return copy;
 }
 
 /** What a receiver gets from the plaintext. */
@@ -129,10 +142,9 @@ export function openContent(plaintext: Uint8Array, stanza: { to: string; from: s
 }
 
 /**
- * The text of the first `<body/>` among opened content elements: a `<body
- * xmlns='jabber:client'/>` (as XEP-0420 writes it) or an unqualified `<body/>` inside
- * `<content/>`, which inherits `urn:xmpp:sce:1` (as this implementation writes it). A `<body/>`
- * in any other namespace (`<x:body xmlns:x='urn:example'/>`) is not the message's body.
+ * The text of the first `<body xmlns='jabber:client'/>` among opened content elements, as
+ * XEP-0420 and §envelope.content write it. A `<body/>` in any other namespace (an unqualified one
+ * inheriting `urn:xmpp:sce:1`, or `<x:body xmlns:x='urn:example'/>`) is not the message's body.
  *
  * Implements requirement `encoding.xml-namespaces` for the body of an opened message.
  *
@@ -144,7 +156,7 @@ export function openContent(plaintext: Uint8Array, stanza: { to: string; from: s
  */
 export function contentBody(content: readonly Element[]): string | undefined {
   // @req encoding.xml-namespaces
-  return content.find((c) => isNamed(c, 'body', CLIENT_NS) || isNamed(c, 'body', SCE_NS))?.getText();
+  return content.find((c) => isNamed(c, 'body', CLIENT_NS))?.getText();
 }
 
 /** The bare part of a JID. */
