@@ -52,7 +52,7 @@ export function specExamples(): Map<string, string> {
   examples.set('A file descriptor and its fallback text in the content of a sealed message', prettyXml(
     xml('content', { xmlns: 'urn:xmpp:sce:1' }, [
       FileSharingElement.toXml({ mediaType: 'image/jpeg', name: 'summit.jpg', size: 3032449, hash: fileRng(32), cipher: SEAL_STREAM_CIPHER, key: fileRng(32), iv: fileRng(16), encryptedHash: fileRng(32), url: 'https://upload.montague.lit/4a771ac1f0b24a4a9700f2a2/6b0d2c1e5f3a4d7c9e8b1a2f3c4d5e6f.bin' }),
-      xml('body', {}, ['summit.jpg']),
+      xml('body', { xmlns: 'jabber:client' }, ['summit.jpg']),
     ]),
   ));
   examples.set('The explicit-encryption marker and the storage hint', prettyXml(
