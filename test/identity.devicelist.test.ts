@@ -119,6 +119,31 @@ describe('§identity.devices: listed keys', () => {
   });
 });
 
+describe('§identity.devices: the order of checks, and which error each failure gives', () => {
+  it('count, key encoding, schema, key validity and uniqueness, signature: the first failure names the error; entry order is the signed order', () => {
+    // @req identity.device-list
+    const rng = seededRng('check order');
+    const jid = bareJid('order@example.org');
+    const account = generateEd25519KeyPair(rng);
+    const entry = (id: number) => ({ id, added: 1000, signingKey: generateEd25519KeyPair(rng).publicKey });
+    const text = DeviceListElement.toXml(createDeviceList(jid, [entry(5), entry(3)], 2000, { secretKey: account.secretKey })).toString();
+    const [first, second] = [...text.matchAll(/<device [^>]*\/>/g)].map((m) => m[0]);
+    const verdict = (t: string) => codeOf(() => verifyDeviceList(jid, DeviceListElement.fromXml(parseXml(t))));
+    const signing = (e: string, bytes: Buffer) => e.replace(/signing="[^"]*"/, `signing="${bytes.toString('base64')}"`);
+    const smallOrder = Buffer.from('01'.padEnd(64, '0'), 'hex');
+    expect(verdict(text)).toBe('ok');
+    expect(verdict(text.replace(first!, '').replace(second!, ''))).toBe('length-out-of-range');
+    // 65 entries with a bad id among them: the count is checked first.
+    expect(verdict(text.replace('id="3"', 'id="0"').replace(second!, second!.repeat(64)))).toBe('length-out-of-range');
+    expect(verdict(text.replace(first!, signing(first!, Buffer.alloc(31))).replace('id="5"', 'id="0"'))).toBe('invalid-length');
+    expect(verdict(text.replace('id="5"', 'id="0"').replace(second!, signing(second!, smallOrder)))).toBe('schema-violation');
+    expect(verdict(text.replace(second!, signing(first!, smallOrder)))).toBe('invalid-key');
+    expect(verdict(text.replace(second!, first!))).toBe('duplicate-id');
+    // Sorted on creation; a receiver does not re-sort: swapped entries break the signature.
+    expect(verdict(text.replace(first!, 'X').replace(second!, first!).replace('X', second!))).toBe('authentication-failed');
+  });
+});
+
 describe('§identity.trust: a verified account key vouches for the listed keys only', () => {
   const phoneKey = ed25519PublicKeyOf(phone.signingKey);
   const forgedKey = ed25519PublicKeyOf(forgedPhone.signingKey);
