@@ -70,6 +70,9 @@ export function sessionKey(jid: string, device: number): string {
   return `${jid}/${device}`;
 }
 
+/** Namespace of XEP-0428 (Fallback Indication). */
+export const FALLBACK_NS = 'urn:xmpp:fallback:0';
+
 /** The fallback body for clients without Seal. @see spec §envelope.wire */
 export const FALLBACK_BODY = 'This message is encrypted with Seal (urn:xmpp:seal:0), which your client does not support.';
 
@@ -192,6 +195,8 @@ export function sealStanza(input: {
     EncryptionMarker.toXml({ namespace: SEAL_NS, name: 'Seal' }),
     StoreHint.toXml({}),
     xml('body', {}, [FALLBACK_BODY]),
+    // @req envelope.markers: the body is marked as a fallback for Seal (XEP-0428).
+    xml('fallback', { xmlns: FALLBACK_NS, for: SEAL_NS }),
   ]);
   return { stanza, sessions };
 }
