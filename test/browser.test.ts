@@ -60,7 +60,7 @@ describe.skipIf(skip !== undefined)('in headless Chromium', () => {
       expect(result.error).toBeUndefined();
       console.log(`in ${result.userAgent.match(/Chrome\/[\d.]+/)?.[0]}: ${result.vectors.map((v) => `${v.file} ${v.passed}/${v.cases}`).join(', ')}`);
       for (const v of result.vectors) expect(v.passed).toBe(v.cases);
-      expect(result.vectors.length).toBeGreaterThanOrEqual(7);
+      expect(result.vectors.length).toBeGreaterThanOrEqual(9);
       expect(result.bodies).toEqual(['hello from a browser', 'second', 'reply']);
       // §files: encrypted with WebCrypto and uploaded from the page, downloaded and opened there.
       // @req files.receive-checks

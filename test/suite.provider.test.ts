@@ -124,9 +124,9 @@ describe.each([nobleCurveProvider, nodeCurveProvider])('with the $name curve pro
     }
   });
 
-  it.each(VECTOR_KINDS.map((kind) => [kind.file, kind] as const))('vectors/%s: every case verifies', (_, kind) => {
+  it.each(VECTOR_KINDS.map((kind) => [kind.file, kind] as const))('vectors/%s: every case verifies', async (_, kind) => {
     const document = JSON.parse(readFileSync(path.join(ROOT, 'vectors', kind.file), 'utf8'));
-    const result = verify(kind, document);
+    const result = await verify(kind, document);
     expect(result.failures).toEqual([]);
     expect(result.passed).toBe(document.numberOfTests);
     count(provider.name, `vectors/${kind.file}`, result.passed);
@@ -135,10 +135,10 @@ describe.each([nobleCurveProvider, nodeCurveProvider])('with the $name curve pro
 
 describe('with the node curve provider, the vectors regenerate byte for byte', () => {
   // noble's drift check is test/vectors.test.ts; here the same bytes come from OpenSSL.
-  it('has no drift', () => {
+  it('has no drift', async () => {
     const previous = useCurveProvider(nodeCurveProvider);
     try {
-      expect(vectorDrift(path.join(ROOT, 'vectors'))).toEqual([]);
+      expect(await vectorDrift(path.join(ROOT, 'vectors'))).toEqual([]);
     } finally {
       useCurveProvider(previous);
     }

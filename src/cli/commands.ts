@@ -81,17 +81,17 @@ export async function runCommand(parsed: Exclude<ParsedArgs, { kind: 'help' | 'e
   const { command, target } = parsed;
   const vectorsDir = path.resolve(target ?? path.join(ROOT, 'vectors'));
   if (parsed.kind === 'vectors' && command === 'generate') {
-    const written = generateVectors(vectorsDir);
+    const written = await generateVectors(vectorsDir);
     console.log(`wrote ${written.length} files to ${path.relative(process.cwd(), vectorsDir) || '.'}`);
   } else if (parsed.kind === 'vectors' && command === 'check') {
-    const drift = vectorDrift(vectorsDir);
+    const drift = await vectorDrift(vectorsDir);
     if (drift.length > 0) {
       console.error('vector drift: the committed vectors differ from what the code generates (run npm run vectors):');
       fail(drift);
     }
     console.log('vectors: no drift');
   } else if (parsed.kind === 'vectors' && command === 'verify') {
-    const results = verifyVectors(vectorsDir);
+    const results = await verifyVectors(vectorsDir);
     console.log(verificationTable(results));
     const failures = results.flatMap((r) => r.failures.map((f) => `${r.file}: ${f}`));
     if (failures.length > 0) fail(failures);

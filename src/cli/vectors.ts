@@ -11,10 +11,10 @@ import * as z from 'zod/mini';
 import { VECTOR_KINDS, type Verification, fileSchema, generate, serialize, verify } from '../vectors/index.js';
 
 /** Every file the generator owns, relative to the vectors folder, with its exact text. */
-export function expectedVectorFiles(): Map<string, string> {
+export async function expectedVectorFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const kind of VECTOR_KINDS) {
-    files.set(kind.file, serialize(generate(kind)));
+    files.set(kind.file, serialize(await generate(kind)));
     const schema = z.toJSONSchema(fileSchema(kind), { target: 'draft-2020-12' }) as Record<string, unknown>;
     files.set(`schema/${kind.file.replace(/\.json$/, '')}.schema.json`, serialize({ ...schema, title: `Seal vector file ${kind.file} (spec §${kind.section})` }));
   }
@@ -22,10 +22,10 @@ export function expectedVectorFiles(): Map<string, string> {
 }
 
 /** Writes every vector file and schema into `dir`. */
-export function generateVectors(dir: string): string[] {
+export async function generateVectors(dir: string): Promise<string[]> {
   mkdirSync(path.join(dir, 'schema'), { recursive: true });
   const written: string[] = [];
-  for (const [name, text] of expectedVectorFiles()) {
+  for (const [name, text] of await expectedVectorFiles()) {
     writeFileSync(path.join(dir, name), text);
     written.push(name);
   }
@@ -33,8 +33,8 @@ export function generateVectors(dir: string): string[] {
 }
 
 /** Files that differ from what the code generates now, are missing, or are not generated. */
-export function vectorDrift(dir: string): string[] {
-  const expected = expectedVectorFiles();
+export async function vectorDrift(dir: string): Promise<string[]> {
+  const expected = await expectedVectorFiles();
   const problems: string[] = [];
   for (const [name, text] of expected) {
     const file = path.join(dir, name);
@@ -50,12 +50,14 @@ export function vectorDrift(dir: string): string[] {
 }
 
 /** Verifies every known vector file in `dir` against the code. */
-export function verifyVectors(dir: string): Verification[] {
-  return VECTOR_KINDS.map((kind) => {
+export async function verifyVectors(dir: string): Promise<Verification[]> {
+  const results: Verification[] = [];
+  for (const kind of VECTOR_KINDS) {
     const file = path.join(dir, kind.file);
-    if (!existsSync(file)) return { file: kind.file, section: kind.section, cases: 0, passed: 0, failures: ['missing'] };
-    return verify(kind, JSON.parse(readFileSync(file, 'utf8')));
-  });
+    if (!existsSync(file)) results.push({ file: kind.file, section: kind.section, cases: 0, passed: 0, failures: ['missing'] });
+    else results.push(await verify(kind, JSON.parse(readFileSync(file, 'utf8'))));
+  }
+  return results;
 }
 
 /** A printable table of verification results. */

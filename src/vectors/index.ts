@@ -7,6 +7,7 @@
  */
 import { codecVectors } from './codec.js';
 import { envelopeVectors } from './envelope.js';
+import { filesVectors } from './files.js';
 import { handshakeAsyncVectors } from './handshake-async.js';
 import { handshakeInteractiveVectors } from './handshake-interactive.js';
 import { identityVectors } from './identity.js';
@@ -19,4 +20,4 @@ export * from './format.js';
 export * from './kind.js';
 
 /** Every vector file kind, in spec order. */
-export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors, envelopeVectors, offlineVectors, groupsVectors];
+export const VECTOR_KINDS: readonly VectorKind[] = [suiteVectors, codecVectors, identityVectors, handshakeAsyncVectors, handshakeInteractiveVectors, envelopeVectors, offlineVectors, groupsVectors, filesVectors];

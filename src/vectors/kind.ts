@@ -19,8 +19,11 @@ export interface GroupKind {
   readonly description: string;
   readonly inputs: z.ZodMiniType;
   readonly outputs: z.ZodMiniType;
-  /** Runs the case through Seal; throws a SealError when Seal rejects the inputs. */
-  readonly operation: (inputs: Fields) => Fields;
+  /**
+   * Runs the case through Seal; throws (or rejects with) a SealError when Seal rejects the inputs.
+   * Asynchronous for operations whose API is (file encryption reads and writes streams).
+   */
+  readonly operation: (inputs: Fields) => Fields | Promise<Fields>;
   /** The cases to generate (inputs only; outputs and result come from the operation). */
   readonly cases: () => readonly { comment: string; flags?: readonly string[]; inputs: Fields }[];
 }
@@ -35,9 +38,9 @@ export interface VectorKind {
 }
 
 /** Outputs of an operation, or `{ error }` when Seal rejects the inputs with a SealError. */
-export function evaluate(group: GroupKind, inputs: Fields): { outputs: Fields; result: 'valid' | 'invalid' } {
+export async function evaluate(group: GroupKind, inputs: Fields): Promise<{ outputs: Fields; result: 'valid' | 'invalid' }> {
   try {
-    return { outputs: group.operation(inputs), result: 'valid' };
+    return { outputs: await group.operation(inputs), result: 'valid' };
   } catch (e) {
     if (isSealError(e)) return { outputs: { error: e.code }, result: 'invalid' };
     throw e;
@@ -53,12 +56,13 @@ export function fileSchema(kind: VectorKind): z.ZodMiniType {
 }
 
 /** Generates the file's content deterministically. */
-export function generate(kind: VectorKind): VectorDocument {
-  const groups: TestGroup[] = kind.groups.map((group) => ({
-    type: group.type,
-    description: group.description,
-    tests: group.cases().map((c) => ({ comment: c.comment, flags: c.flags ?? [], inputs: c.inputs, ...evaluate(group, c.inputs) })),
-  }));
+export async function generate(kind: VectorKind): Promise<VectorDocument> {
+  const groups: TestGroup[] = [];
+  for (const group of kind.groups) {
+    const tests = [];
+    for (const c of group.cases()) tests.push({ comment: c.comment, flags: c.flags ?? [], inputs: c.inputs, ...(await evaluate(group, c.inputs)) });
+    groups.push({ type: group.type, description: group.description, tests });
+  }
   return assemble(kind, groups);
 }
 
@@ -79,7 +83,7 @@ function sameJson(a: unknown, b: unknown): boolean {
  * Checks a parsed vector file against the code: the file must match its schema, and every case's
  * recorded outputs and result must equal what Seal computes now.
  */
-export function verify(kind: VectorKind, document: unknown): Verification {
+export async function verify(kind: VectorKind, document: unknown): Promise<Verification> {
   const parsed = fileSchema(kind).safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -97,7 +101,7 @@ export function verify(kind: VectorKind, document: unknown): Verification {
         failures.push(`tcId ${test.tcId}: unknown group type ${group.type}`);
         continue;
       }
-      const actual = evaluate(groupKind, test.inputs);
+      const actual = await evaluate(groupKind, test.inputs);
       if (actual.result === test.result && sameJson(actual.outputs, test.outputs)) passed++;
       else failures.push(`tcId ${test.tcId} (${test.comment}): expected ${test.result} ${JSON.stringify(test.outputs)}, got ${actual.result} ${JSON.stringify(actual.outputs)}`);
     }

@@ -21,7 +21,7 @@ async function main() {
   const vectors = [];
   for (const kind of VECTOR_KINDS) {
     const document = await (await fetch(`/vectors/${kind.file}`)).json();
-    const result = verify(kind, document);
+    const result = await verify(kind, document);
     vectors.push({ file: kind.file, cases: result.cases, passed: result.passed, failures: result.failures.slice(0, 3) });
   }
   const now = Math.floor(Date.now() / 1000);
