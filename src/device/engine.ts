@@ -43,6 +43,7 @@ import { type Element, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
 import { DEVICE_CONSTANTS } from './constants.js';
 import { wipeDroppedSecrets } from './wipe.js';
 import { contentWithFiles, openedFiles } from './files.js';
+import { clockCheck } from './clock.js';
 import { type FailedOpen, failedOpenKey, failureAgainst, namesStoredKey, sameFailureState } from './failed.js';
 import { bareOf, classifyIncoming } from './forwarded.js';
 import { type EngineRecords, decodeEngineRecords, diffRecords } from './persist.js';
@@ -566,8 +567,8 @@ class Step implements GroupHost {
       }
       case 'message':
         // §groups: a groupchat message is a room's, never a one-to-one message from its occupant JID.
-        if (isGroupchat(incoming.message)) return onRoomMessage(this, incoming.message, incoming.via);
-        this.onMessage(incoming.message, incoming.via, false);
+        if (isGroupchat(incoming.message)) return onRoomMessage(this, incoming.message, incoming.via, incoming.stamp);
+        this.onMessage(incoming.message, incoming.via, false, incoming.stamp);
         return;
       default: {
         const never: never = incoming;
@@ -611,13 +612,13 @@ class Step implements GroupHost {
     return this.askDecision(jid, id, listed === undefined ? 'unlisted-device' : 'key-changed', keyHex, listed === undefined ? undefined : toHex(listed)) ? 'hold-decision' : 'refuse';
   }
 
-  hold(message: Element, via: Via, from: DeviceAddress, reason: HeldStanza['reason']): void {
+  hold(message: Element, via: Via, from: DeviceAddress, reason: HeldStanza['reason'], stamp?: number): void {
     const mine = [...this.held.values()].filter((h) => h.from.jid === from.jid);
     // @req device.bounds: held stanzas are bounded per account and in total; the oldest goes first.
     if (mine.length >= DEVICE_CONSTANTS.MAX_HELD_PER_ACCOUNT) this.dropHeld(mine[0]!);
     if (this.held.size >= DEVICE_CONSTANTS.MAX_HELD_STANZAS) this.dropHeld(this.held.values().next().value!);
     const seq = this.nextSeq();
-    this.held.set(seq, { seq, stanza: message.toString(), via, from, reason, received: this.now });
+    this.held.set(seq, { seq, stanza: message.toString(), via, from, reason, received: this.now, ...(stamp === undefined ? {} : { stamp }) });
     this.events.push({ kind: 'held', from, reason });
     // @req device.bounds: at most one list fetch per account and LIST_FETCH_INTERVAL however many
     // stanzas wait for it (the device ids are the sender's choice); later ones wait for the next
@@ -656,11 +657,12 @@ class Step implements GroupHost {
         this.fail(e, held.from, held.via, undefined);
         continue;
       }
-      this.onMessage(message, held.via, true);
+      // A held message is checked against its server stamp, or else against when it arrived.
+      this.onMessage(message, held.via, true, held.stamp ?? held.received);
     }
   }
 
-  onMessage(message: Element, via: Via, listFetched: boolean): void {
+  onMessage(message: Element, via: Via, listFetched: boolean, stamp?: number): void {
     const stanzaId = stanzaIdOf(message);
     const interactive = message.getChild('interactive', SEAL_NS);
     if (interactive !== undefined) {
@@ -701,8 +703,8 @@ class Step implements GroupHost {
     const existing = this.peers.get(key);
     if (handshakeKey !== undefined) {
       const verdict = this.admit(from.jid, from.deviceId, handshakeKey, listFetched);
-      if (verdict === 'hold-list') return this.hold(message, via, from, 'awaiting-device-list');
-      if (verdict === 'hold-decision') return this.hold(message, via, from, 'awaiting-decision');
+      if (verdict === 'hold-list') return this.hold(message, via, from, 'awaiting-device-list', stamp);
+      if (verdict === 'hold-decision') return this.hold(message, via, from, 'awaiting-decision', stamp);
       if (verdict === 'refuse') {
         this.events.push({ kind: 'failed', code: 'untrusted-key', message: `device ${from.deviceId} of ${from.jid}: its key is distrusted, or too many keys of the account wait for a decision`, from, via, stanzaId });
         return;
@@ -788,6 +790,7 @@ class Step implements GroupHost {
         body: contentBody(result.content) ?? '',
         files: openedFiles(result.content),
         time: result.time,
+        ...clockCheck(result.time, stamp ?? (via === 'live' || via === 'carbon-sent' || via === 'carbon-received' ? this.now : undefined)),
         // §groups: only the groups path hands a groupchat message here, addressed to its room.
         ...(isGroupchat(message) ? { room: bareJid(bareOf(String(message.attrs.to))) } : {}),
       };

@@ -19,7 +19,13 @@ const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /** What an incoming stanza is, once its transport has been read. @see spec §offline.forwarded */
 export type IncomingStanza =
-  | { readonly kind: 'message'; readonly via: Via; readonly message: Element }
+  | {
+      readonly kind: 'message';
+      readonly via: Via;
+      readonly message: Element;
+      /** When the server says it received the message (the XEP-0203 `<delay/>` of offline delivery or of the archive's `<forwarded/>`), seconds since the epoch. */
+      readonly stamp?: number;
+    }
   | { readonly kind: 'bounce'; readonly stanzaId: string | undefined; readonly to: string; readonly condition: string }
   | { readonly kind: 'device-list-notification'; readonly jid: string; readonly list: Element | undefined }
   | { readonly kind: 'forged'; readonly reason: string }
@@ -78,7 +84,8 @@ export function classifyIncoming(received: Element, self: BareJid, queries: Read
     if (typeof queryid !== 'string' || !queries.has(queryid)) return { kind: 'forged', reason: 'archive result for a query this device did not send' };
     const inner = forwardedMessage(result);
     if (inner === undefined) return { kind: 'forged', reason: 'archive result without a forwarded message' };
-    return { kind: 'message', via: 'archive', message: inner };
+    const stamp = delayStamp(forwardedOf(result));
+    return { kind: 'message', via: 'archive', message: inner, ...(stamp === undefined ? {} : { stamp }) };
   }
   const event = stanza.getChild('event', PUBSUB_EVENT_NS);
   if (event !== undefined) {
@@ -88,7 +95,32 @@ export function classifyIncoming(received: Element, self: BareJid, queries: Read
     const payload = item === undefined ? undefined : childElements(item)[0];
     return { kind: 'device-list-notification', jid: bareOf(from), list: payload };
   }
-  return { kind: 'message', via: 'live', message: stanza };
+  const stamp = delayStamp(stanza);
+  return { kind: 'message', via: 'live', message: stanza, ...(stamp === undefined ? {} : { stamp }) };
+}
+
+const DELAY_NS = 'urn:xmpp:delay';
+
+/** The `<forwarded/>` child of a wrapper, if exactly one. */
+function forwardedOf(wrapper: Element): Element | undefined {
+  const found = childrenNamed(wrapper, 'forwarded', FORWARD_NS);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * The stamp of the one `<delay xmlns='urn:xmpp:delay'/>` child of `element` (XEP-0203; an
+ * XEP-0082 DateTime, fractions and offsets allowed as servers write them), in whole seconds, or
+ * `undefined` when there is none or it does not parse. Used only to check the sender's `<time/>`
+ * (envelope.time-check), never to order or accept anything.
+ */
+export function delayStamp(element: Element | undefined): number | undefined {
+  if (element === undefined) return undefined;
+  const delays = childrenNamed(element, 'delay', DELAY_NS);
+  if (delays.length !== 1) return undefined;
+  const text = delays[0]!.attrs.stamp;
+  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 
 /** The one `<message xmlns='jabber:client'/>` inside the one `<forwarded xmlns='urn:xmpp:forward:0'/>` of a wrapper (XEP-0297). */

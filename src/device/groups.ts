@@ -22,7 +22,7 @@ import { type RoomRecord, isSecureRoom, memberChanges, newRoom, noticeRefetch, r
 import { MAM_NS, MEMBER_AFFILIATIONS, type MemberAffiliation, readRoomFeatures, readRoomNotice } from '../wire/muc.js';
 import { CLIENT_NS, type Element, childrenNamed, isStanza, wellFormedCopy } from '../wire/xml.js';
 import { DEVICE_CONSTANTS } from './constants.js';
-import { bareOf } from './forwarded.js';
+import { bareOf, delayStamp } from './forwarded.js';
 import type { AccountRecord } from './state.js';
 import type { DeviceAddress, FetchRequest, SealEvent, Via } from './types.js';
 
@@ -48,7 +48,7 @@ export interface GroupHost {
   /** Commits a stanza to the outbox and sends it. */
   enqueue(stanza: Element): void;
   /** Opens (or holds, or refuses) a sealed message under the one-to-one rules. */
-  onMessage(message: Element, via: Via, listFetched: boolean): void;
+  onMessage(message: Element, via: Via, listFetched: boolean, stamp?: number): void;
   fail(e: unknown, from: DeviceAddress | undefined, via: Via | undefined, stanzaId: string | undefined): unknown;
 }
 
@@ -245,7 +245,7 @@ export function onRoomStanza(host: GroupHost, received: Element): boolean {
       host.events.push({ kind: 'failed', code: 'forged-forward', message: 'room archive result without exactly one forwarded message', from: undefined, via: undefined, stanzaId: stanzaIdOf(stanza) });
       return true;
     }
-    onRoomMessage(host, inner[0]!, 'archive');
+    onRoomMessage(host, inner[0]!, 'archive', delayStamp(forwarded[0]));
     return true;
   }
   if (isGroupchat(stanza)) onRoomMessage(host, stanza, 'live');
@@ -263,7 +263,7 @@ export function onRoomStanza(host: GroupHost, received: Element): boolean {
  *
  * @see spec §groups.wire
  */
-export function onRoomMessage(host: GroupHost, message: Element, via: Via): void {
+export function onRoomMessage(host: GroupHost, message: Element, via: Via, stamp?: number): void {
   if (!isGroupchat(message)) return;
   const room = host.rooms.get(bareOf(String(message.attrs.from ?? '')));
   if (room === undefined) return;
@@ -282,7 +282,7 @@ export function onRoomMessage(host: GroupHost, message: Element, via: Via): void
     if (via === 'live') host.events.push({ kind: 'reflected', room: room.jid, stanzaId });
     return;
   }
-  host.onMessage(reading.forOpening, via, false);
+  host.onMessage(reading.forOpening, via, false, stamp);
 }
 
 // ---------------------------------------------------------------- store records

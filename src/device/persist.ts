@@ -7,6 +7,7 @@
  * @module
  */
 import { openedFiles } from './files.js';
+import { clockFields } from './clock.js';
 import * as z from 'zod/mini';
 import { SealError, isSealError } from '../errors.js';
 import { bareJid } from '../identity/jid.js';
@@ -76,6 +77,7 @@ const HeldSchema = z.strictObject({
   deviceId: id,
   reason: z.enum(['awaiting-device-list', 'awaiting-decision']),
   received: seconds,
+  stamp: z.optional(seconds),
 });
 
 const InboxSchema = z.strictObject({
@@ -91,6 +93,7 @@ const InboxSchema = z.strictObject({
   content: z.array(z.string().check(z.maxLength(MAX_XML_CHARS))).check(z.maxLength(1024)),
   body: z.string(),
   time: seconds,
+  clockSkew: z.optional(z.int().check(z.gte(-Number.MAX_SAFE_INTEGER), z.lte(Number.MAX_SAFE_INTEGER))),
 });
 
 const MetaSchema = z.strictObject({ format: z.literal('seal-meta'), version: z.literal(VERSION), seq: seconds });
@@ -112,11 +115,11 @@ function encodeAccount(a: AccountRecord): string {
 }
 
 function encodeHeld(h: HeldStanza): string {
-  return JSON.stringify({ format: 'seal-held', version: VERSION, stanza: h.stanza, via: h.via, jid: h.from.jid, deviceId: h.from.deviceId, reason: h.reason, received: h.received });
+  return JSON.stringify({ format: 'seal-held', version: VERSION, stanza: h.stanza, via: h.via, jid: h.from.jid, deviceId: h.from.deviceId, reason: h.reason, received: h.received, ...(h.stamp === undefined ? {} : { stamp: h.stamp }) });
 }
 
 function encodeInbox(e: InboxEvent): string {
-  return JSON.stringify({ format: 'seal-inbox', version: VERSION, stanzaId: e.stanzaId ?? null, jid: e.from.jid, deviceId: e.from.deviceId, to: e.to, ...(e.room === undefined ? {} : { room: e.room }), via: e.via, trust: e.trust, content: e.content.map((c) => c.toString()), body: e.body, time: e.time });
+  return JSON.stringify({ format: 'seal-inbox', version: VERSION, stanzaId: e.stanzaId ?? null, jid: e.from.jid, deviceId: e.from.deviceId, to: e.to, ...(e.room === undefined ? {} : { room: e.room }), via: e.via, trust: e.trust, content: e.content.map((c) => c.toString()), body: e.body, time: e.time, ...(e.clockSkew === undefined ? {} : { clockSkew: e.clockSkew }) });
 }
 
 /**
@@ -219,7 +222,7 @@ export function decodeEngineRecords(records: readonly StoreRecord[]): EngineReco
         case 'held': {
           const h = parseJson(HeldSchema, r.value, 'held stanza');
           parseXml(h.stanza);
-          held.set(r.key, { seq: r.key, stanza: h.stanza, via: h.via, from: { jid: bareJid(h.jid), deviceId: toDeviceId(h.deviceId) }, reason: h.reason, received: h.received });
+          held.set(r.key, { seq: r.key, stanza: h.stanza, via: h.via, from: { jid: bareJid(h.jid), deviceId: toDeviceId(h.deviceId) }, reason: h.reason, received: h.received, ...(h.stamp === undefined ? {} : { stamp: h.stamp }) });
           break;
         }
         case 'outbox':
@@ -229,7 +232,7 @@ export function decodeEngineRecords(records: readonly StoreRecord[]): EngineReco
         case 'inbox': {
           const e = parseJson(InboxSchema, r.value, 'inbox event');
           const content = e.content.map((c) => parseXml(c));
-          inbox.set(r.key, { kind: 'opened', eventId: r.key, stanzaId: e.stanzaId ?? undefined, from: { jid: bareJid(e.jid), deviceId: toDeviceId(e.deviceId) }, to: bareJid(e.to), ...(e.room === undefined ? {} : { room: bareJid(e.room) }), via: e.via, trust: e.trust, content, body: e.body, files: openedFiles(content), time: e.time });
+          inbox.set(r.key, { kind: 'opened', eventId: r.key, stanzaId: e.stanzaId ?? undefined, from: { jid: bareJid(e.jid), deviceId: toDeviceId(e.deviceId) }, to: bareJid(e.to), ...(e.room === undefined ? {} : { room: bareJid(e.room) }), via: e.via, trust: e.trust, content, body: e.body, files: openedFiles(content), time: e.time, ...(e.clockSkew === undefined ? {} : clockFields(e.clockSkew)) });
           break;
         }
         case 'room':

@@ -60,6 +60,8 @@ export interface HeldStanza {
   readonly from: DeviceAddress;
   readonly reason: 'awaiting-device-list' | 'awaiting-decision';
   readonly received: number;
+  /** When the server says it received the stanza (its `<delay/>` stamp), if it said so (envelope.time-check). */
+  readonly stamp?: number;
 }
 
 /** An opened message kept until the application acknowledges it. */

@@ -67,6 +67,13 @@ export type SealEvent =
       readonly files: readonly SharedFile[];
       /** The sender's timestamp (seconds), from the encrypted `<time/>` affix. */
       readonly time: number;
+      /**
+       * `time` minus when the server says it received the message (its `<delay/>` stamp) or, for a
+       * message delivered live, the receiving device's clock; absent when neither is known (§envelope.time-check).
+       */
+      readonly clockSkew?: number;
+      /** Whether |clockSkew| exceeds MAX_CLOCK_SKEW: the application MUST alert the user (a clock set wrong, or an old message replayed under a new session). */
+      readonly timeMismatch?: boolean;
       /** For a room message (§groups): the room's bare JID (also the `to` affix); `from` is the sender's real bare JID. */
       readonly room?: BareJid;
     }
