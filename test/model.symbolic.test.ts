@@ -26,6 +26,8 @@
  *   key pinning (handshakes and repairs under another identity key): @req device.pinning, @req identity.key-change
  *   repairs are bounded (one per peer device per REPAIR_INTERVAL, none for archive results): @req offline.repair-reset
  *   late messages open on the previous session: @req offline.previous-session, @req offline.repair-reset
+ *   a device removed from the room reads nothing sent after the sender processed the removal:
+ *     @req groups.membership, @req groups.recipients
  *   fixed findings: @req identity.device-list-keys, @req identity.trust-listed-key,
  *     @req handshake.replay-without-one-time-prekey, @req envelope.ratchet-init
  */

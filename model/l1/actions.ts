@@ -74,6 +74,8 @@ export interface Scenario {
   /** A device that accepted a handshake (not from an archive result) confirms it at once with a
    * key-only message to that device, on its active session (device.key-only). */
   readonly confirm?: boolean;
+  /** Member accounts the room's owner may remove (budget `removals`; the setup's `room`). */
+  readonly removable?: readonly string[];
 }
 
 /** One enabled action and its outcome. */
@@ -435,6 +437,21 @@ export function successors(w: World, sc: Scenario): Successor[] {
       if (after !== undefined) push(`${c.label} — rejected (${r.reason}): ${after.what}`, after.world);
       else if (r.reason === LOG_FULL) rejected(c.label, device(w, c.value.to).grace.some((g) => pk(g.spk) === c.value.header?.args[1]) ? 'log-full:grace' : 'log-full');
       else rejected(c.label, r.reason.startsWith('forged-forward') ? 'forged-forward' : r.reason === 'unknown-prekey' && c.value.forged === undefined ? 'unknown-prekey' : c.value.forged);
+    }
+  }
+
+  if (w.room !== undefined) {
+    const room = w.room;
+    // §groups.membership: the room's owner takes an account off the lists; the notice reaches each device later.
+    if (has(w, 'removals')) {
+      for (const jid of room.members) {
+        if ((sc.removable ?? []).includes(jid)) push(`the room removes ${jid} from its lists`, spend({ ...w, room: { ...room, members: room.members.filter((j) => j !== jid) } }, 'removals'));
+      }
+    }
+    for (const [dev, view] of Object.entries(room.views)) {
+      if (view.length !== room.members.length || view.some((j) => !room.members.includes(j))) {
+        push(`${dev} processes the room's lists (${room.members.join(', ')})`, { ...w, room: { ...room, views: { ...room.views, [dev]: room.members } } });
+      }
     }
   }
 

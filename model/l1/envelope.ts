@@ -55,6 +55,25 @@ export function recipientsOf(w: World, x: Device, toJid: string): string[] {
     .map((d) => d.name);
 }
 
+/**
+ * The devices `x` wraps for when it writes to the scenario's room: those of the member accounts
+ * on the lists it processed last, and its own other devices (groups.recipients), each with an
+ * active session and a trusted key. The mutant `keeps-sending-to-removed` wraps for every account
+ * that was ever a member.
+ *
+ * @see spec §groups.recipients
+ */
+export function roomRecipientsOf(w: World, x: Device): string[] {
+  const room = w.room!;
+  const view = room.views[x.name] ?? [];
+  // @req groups.membership
+  const wrapTo = is(w.options, 'keeps-sending-to-removed') ? [...new Set([...view, ...room.everMembers])] : view;
+  return w.devices
+    .filter((d) => d.name !== x.name && (wrapTo.includes(d.jid) || d.jid === x.jid) && activeSession(x, d.name) !== undefined)
+    .filter((d) => trustedKey(w, x, d) !== undefined)
+    .map((d) => d.name);
+}
+
 /** The devices `x` should trust at send time: by the newest authentic list served to it, or verified. */
 export function trustedAtSend(w: World, x: Device, toJid: string): string[] {
   return w.devices
@@ -84,7 +103,8 @@ function healed(w: World, sender: string, r: string, own: Term, remote: Term | u
  */
 export function send(w: World, x: Device, toJid: string, keyOnlyTo?: string): World | undefined {
   // @req device.key-only: a key-only message goes to one device (here: to announce a repair's session).
-  const to = keyOnlyTo === undefined ? recipientsOf(w, x, toJid) : activeSession(x, keyOnlyTo) === undefined ? [] : [keyOnlyTo];
+  const room = keyOnlyTo === undefined && w.room !== undefined && w.setup.room?.jid === toJid ? w.room : undefined;
+  const to = keyOnlyTo !== undefined ? (activeSession(x, keyOnlyTo) === undefined ? [] : [keyOnlyTo]) : room !== undefined ? roomRecipientsOf(w, x) : recipientsOf(w, x, toJid);
   if (to.length === 0) return undefined;
   let d = x;
   let content: Term;
@@ -124,8 +144,11 @@ export function send(w: World, x: Device, toJid: string, keyOnlyTo?: string): Wo
     fsExposed: afterCompromise,
     pcsClaim: afterCompromise && recipients.every((r) => healed(w, x.name, r.dev, r.own, r.remote)),
     afterCompromise,
-    trustedAtSend: keyOnlyTo === undefined ? trustedAtSend(w, x, toJid) : undefined,
+    trustedAtSend: keyOnlyTo === undefined && room === undefined ? trustedAtSend(w, x, toJid) : undefined,
     ...(keyOnlyTo === undefined ? {} : { keyOnly: true as const }),
+    ...(room === undefined
+      ? {}
+      : { room: { excluded: room.everMembers.filter((j) => !(room.views[x.name] ?? []).includes(j)), removed: room.everMembers.filter((j) => !room.members.includes(j)) } }),
   };
   const next = withDevice(w, d);
   // With an honest server, the attacking account sees only the stanzas addressed to it.

@@ -64,7 +64,10 @@ export type Mutant =
   | 'identities-not-in-signature'
   /** Rotation drops the handshake log's entries of the replaced signed prekey although the
    * device still holds it in its grace period (so a replayed first message to it opens again). */
-  | 'grace-drops-log';
+  | 'grace-drops-log'
+  /** A sender keeps wrapping keys for the devices of accounts the room's lists no longer hold,
+   * after it processed their removal (§groups.membership). */
+  | 'keeps-sending-to-removed';
 
 /** The options of one protocol run. */
 export interface ProtocolOptions {

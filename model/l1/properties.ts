@@ -581,3 +581,35 @@ export const progress: Property = {
 
 /** All properties, in the order of the spec's Security Considerations. */
 export const PROPERTIES: readonly Property[] = [secrecy, forwardSecrecy, postCompromise, kci, authentication, unknownKeyShare, interactiveAgreement, sessionIndependence, hndl, downgrade, delivery, fanOut, forwardedInjection, pinning, repairBound, lateMessages];
+
+/**
+ * Room removal (§groups.membership): a message a device sealed for a room after it processed lists
+ * without an account is accepted by none of that account's devices, and derivable by an attacker who holds the removed devices' keys and controls the server only if
+ * the sender or a device it was wrapped for was compromised.
+ */
+export const roomRemoval: Property = {
+  name: 'a device removed from the room reads nothing sent after the sender processed the removal',
+  anchor: 'security.secrecy',
+  check(w) {
+    for (const m of w.msgs) {
+      if (m.room === undefined || m.room.excluded.length === 0) continue;
+      const excluded = new Set(m.room.excluded);
+      const read = w.accepts.find((a) => a.msg === m.id && excluded.has(jidOf(w, a.dev)));
+      if (read !== undefined) return `${name(m)}: accepted by ${read.dev}, whose account the sender had processed as removed`;
+      if (der(w, m.content) && clean(w, involved(m))) return `${name(m)}: derivable although neither its sender nor a device it was wrapped for was compromised`;
+    }
+    return undefined;
+  },
+  sanity: [
+    { name: 'a remaining member reads a room message sealed after the sender processed the removal', reached: (w) => w.accepts.some((a) => { const m = w.msgs[a.msg]; return m?.room !== undefined && m.room.excluded.length > 0 && a.dev !== m.sender; }) },
+    { name: 'a removal is processed (a room message is sealed without the removed account)', reached: (w) => w.msgs.some((m) => m.room !== undefined && m.room.excluded.length > 0 && m.to.length > 0) },
+    {
+      name: 'the stated window: a removed device reads a message sealed before its sender processed the removal',
+      reached: (w) => w.accepts.some((a) => { const m = w.msgs[a.msg]; return m?.room !== undefined && m.room.removed.includes(jidOf(w, a.dev)) && !m.room.excluded.includes(jidOf(w, a.dev)); }),
+    },
+    {
+      name: 'the removed device is compromised, and a message sealed after the removal stays secret from the attacker',
+      reached: (w) => w.msgs.some((m) => m.room !== undefined && m.room.excluded.length > 0 && m.to.length > 0 && m.room.excluded.some((j) => w.devices.some((d) => d.jid === j && everCompromised(w, d.name))) && !der(w, m.content)),
+    },
+  ],
+};

@@ -28,6 +28,7 @@ import {
   pinning,
   postCompromise,
   repairBound,
+  roomRemoval,
   secrecy,
   sessionIndependence,
   sessionIndependenceAuth,
@@ -404,6 +405,27 @@ export const SCENARIOS = {
     asyncStarts: [['A', 'B']],
     sends: [['A', 'bob']],
   },
+  /**
+   * A members-only room (§groups) of Alice, Bob and Carol, one device each; Alice writes to it.
+   * The room's owner removes Carol; Alice's device processes the new lists some time later
+   * (groups.membership); the attacker is the server and the network and can take all of Carol's
+   * keys. Carol has read the room before.
+   */
+  room: {
+    name: 'room',
+    setup: { devices: [alice, bob, carol], verified: { A: ['B', 'C'], B: ['A'], C: ['A'] }, room: { jid: 'room', members: ['alice', 'bob', 'carol'] } },
+    budget: { starts: 2, sends: 3, removals: 1, compromises: 1 },
+    depth: 6,
+    asyncStarts: [
+      ['A', 'B'],
+      ['A', 'C'],
+    ],
+    sends: [['A', 'room']],
+    removable: ['carol'],
+    compromises: [{ dev: 'C', kind: 'full' }],
+    attacks: [],
+    prefix: ['A starts an async handshake with B (bundle)', 'A starts an async handshake with C (bundle)', 'A sends m0 to room', 'deliver m0 to C'],
+  },
 } as const satisfies Record<string, Scenario>;
 
 /** A scenario's name. */
@@ -467,6 +489,7 @@ export const CATALOGUE: readonly Entry[] = [
   { property: pinning, scenarios: ['repair', 'forwarded', 'forwardedServer'], mutants: [{ mutant: 'no-pinning', scenario: 'repair' }], reqs: ['device.pinning', 'identity.key-change'] },
   { property: repairBound, scenarios: ['repair', 'forwardedServer'], mutants: [{ mutant: 'no-repair-limit', scenario: 'repair' }], reqs: ['offline.repair-reset'] },
   { property: lateMessages, scenarios: ['repair', 'forwardedServer'], mutants: [{ mutant: 'no-previous-session', scenario: 'repair' }], reqs: ['offline.previous-session', 'offline.repair-reset'] },
+  { property: roomRemoval, scenarios: ['room'], mutants: [{ mutant: 'keeps-sending-to-removed', scenario: 'room' }], reqs: ['groups.membership', 'groups.recipients'] },
 ];
 
 /**

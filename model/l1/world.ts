@@ -54,6 +54,23 @@ export interface Setup {
    * of every other scenario).
    */
   readonly server?: 'honest';
+  /**
+   * A members-only room (§groups): its JID and the member accounts on its lists at the start.
+   * A message to the room's JID is wrapped for the devices of the accounts on the lists the
+   * sender processed last (groups.recipients); the room's lists change before a sender processes
+   * them (groups.membership).
+   */
+  readonly room?: { readonly jid: string; readonly members: readonly string[] };
+}
+
+/** The state of the scenario's room. @see spec §groups.membership */
+export interface RoomState {
+  /** The member accounts on the room's lists now. */
+  readonly members: readonly string[];
+  /** Per honest device, the member accounts of the lists it processed last. */
+  readonly views: Readonly<Record<string, readonly string[]>>;
+  /** Every account that was ever on the lists. */
+  readonly everMembers: readonly string[];
 }
 
 /** A stored skipped message key. */
@@ -217,6 +234,11 @@ export interface Msg {
   readonly trustedAtSend: readonly string[] | undefined;
   /** A key-only message (device.key-only): the one that announces a repair's new session. */
   readonly keyOnly?: true;
+  /**
+   * A room message: the accounts the sender's processed lists no longer held (`excluded`), and
+   * those the room had removed at send time (`removed`; the sender may not have processed it yet).
+   */
+  readonly room?: { readonly excluded: readonly string[]; readonly removed: readonly string[] };
 }
 
 /** An honest stanza on the network (for deliveries and replays). */
@@ -360,6 +382,8 @@ export interface World {
   readonly losses: readonly Loss[];
   /** Interactive messages 2 written and read by honest devices. */
   readonly message2: readonly Message2[];
+  /** The room of the scenario, if it has one. */
+  readonly room?: RoomState;
 }
 
 /** The attacker's own secrets and randomness (always known to it). */
@@ -546,6 +570,9 @@ export function initialWorld(setup: Setup, options: ProtocolOptions, budget: Bud
     attributed: [],
     losses: [],
     message2: [],
+    ...(setup.room === undefined
+      ? {}
+      : { room: { members: setup.room.members, views: Object.fromEntries(devices.filter((d) => d.control === 'honest').map((d) => [d.name, setup.room!.members])), everMembers: setup.room.members } }),
   };
   // Device lists signed by account keys, and each verifier's first view of them.
   const published: PublishedList[] = [];
@@ -648,5 +675,6 @@ export function stateKey(w: World): string {
   parts.push(String(w.interval), w.repairs.map((r) => `${r.dev}>${r.peer}@${r.interval}${r.via[0]}${r.session?.id ?? ''}`).join(','));
   parts.push(w.attributed.map((a) => `${a.dev}<${a.from}:${a.kind}@${a.origin}`).join(','), w.losses.map((l) => `${l.dev}:${l.msg}${l.limit ?? ''}`).join(','));
   parts.push(w.message2.map((m) => `${m.role[0]}${m.dev}>${m.peer}:${m.h2.id}`).join(','));
+  if (w.room !== undefined) parts.push(`${w.room.members.join(',')}/${Object.entries(w.room.views).map(([d, v]) => `${d}:${v.join(',')}`).join(';')}/${w.room.everMembers.join(',')}`, w.msgs.map((m) => (m.room === undefined ? '' : `${m.room.excluded.join(',')}/${m.room.removed.join(',')}`)).join(';'));
   return parts.join('#');
 }

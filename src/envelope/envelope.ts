@@ -362,7 +362,15 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
       firstError ??= e;
     }
   }
-  if (result === undefined) throw firstError;
+  if (result === undefined) {
+    // @req envelope.open-gone-session: a header this device already processed, whose session it no
+    // longer holds (neither session knows the header's ratchet key): the message's keys are gone
+    // with that session. A re-delivery or a late message alike; nothing a new session would fix.
+    if (wrapped.handshake !== undefined && incoming === undefined && !knows(session.ratchet) && !knows(session.alternate)) {
+      throw new SealError('message-key-unavailable', 'the session this message\'s handshake established is no longer held (a re-delivery, or a message that came after the session was replaced)');
+    }
+    throw firstError;
+  }
   if (result.kind === 'duplicate') return { kind: 'duplicate' };
   let opened: { content: readonly Element[]; time: number };
   if (keyOnly) {
