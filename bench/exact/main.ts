@@ -16,7 +16,7 @@
  * @see spec §envelope.overhead
  * @module
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { encode } from '../../src/codec/index.js';
 import { ENVELOPE_CONSTANTS, buildContent, openStanza, sealStanza, sessionKey, startRatchet, type PeerSession } from '../../src/envelope/index.js';
@@ -246,6 +246,14 @@ await againstReplay(`engine path: ${ENGINE_UNIT} received messages (stanza in �
 
 // ------------------------------------------------------------------------- report
 
+/** The ratio table of bench/files.md (`npm run bench:files`, a separate run), copied here so that this page has every goal. */
+function filesSummary(): string {
+  const files = existsSync('bench/files.md') ? readFileSync('bench/files.md', 'utf8') : '';
+  const table = /## Ratios to the raw AEAD in 64 KiB calls[^\n]*\n\n([\s\S]*?)\n\n/.exec(files)?.[1];
+  if (table === undefined) return 'Not measured yet: `npm run bench:files` writes bench/files.md.';
+  return `From bench/files.md (\`npm run bench:files\`, its own run; throughput, memory and method there): throughput of the stream cipher and of sealFile as a ratio to the raw AES-256-GCM of the same provider in 64 KiB calls, measured in the same run (median of per-round ratios, IQR). Goal ≥ 0.9.\n\n${table}`;
+}
+
 const loadAfter = os.loadavg();
 const ms = (v: number) => (v >= 1 ? `${v.toFixed(2)} ms` : `${(v * 1000).toFixed(1)} µs`);
 const table = (header: string[], body: string[][]) => [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -273,6 +281,10 @@ ${table(['operation', 'Seal per unit', 'replay per unit', 'ratio (median)', 'IQR
 ${table(['operation', 'calls'], rows.filter((r) => r.calls.length > 0).map((r) => [r.label, `${r.calls.length}: ${summarize(r.calls)}`]))}
 
 MAX_CONTENT_BYTES is ${ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES}; the handshake log's cap is ${HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES} entries with a one-time prekey plus ${HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES - 1} without for the current signed prekey.
+
+## Files: the stream cipher against the raw AEAD of its provider
+
+${filesSummary()}
 `;
 if (!QUICK) writeFileSync('bench/results.md', report);
 console.log(report);

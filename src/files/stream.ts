@@ -124,9 +124,14 @@ export async function* byteChunks(source: ByteSource): AsyncGenerator<Uint8Array
  * Cuts `source` into pieces of exactly `size` bytes (the last one shorter, possibly empty only
  * when the whole source is), telling for each whether it is the last: a full piece is known not
  * to be last only once another byte has arrived. Memory: one piece plus one input buffer.
+ *
+ * Every piece is a view of one buffer, reused for the next piece (a fresh 64 KiB buffer per
+ * chunk cost the fast providers, node:crypto and Web Crypto, 10-25 % of their throughput;
+ * bench/README.md): a piece is valid only until the generator is resumed, so the consumer
+ * finishes with it first and never passes it on (see {@link detached}).
  */
 async function* pieces(source: ByteSource, size: number): AsyncGenerator<{ bytes: Uint8Array; last: boolean }> {
-  let buffer = new Uint8Array(size);
+  const buffer = new Uint8Array(size);
   let filled = 0;
   let held = false; // buffer is full and waiting to learn whether more follows
   for await (const input of byteChunks(source)) {
@@ -134,7 +139,6 @@ async function* pieces(source: ByteSource, size: number): AsyncGenerator<{ bytes
     while (offset < input.length) {
       if (held) {
         yield { bytes: buffer, last: false };
-        buffer = new Uint8Array(size);
         filled = 0;
         held = false;
       }
@@ -146,6 +150,11 @@ async function* pieces(source: ByteSource, size: number): AsyncGenerator<{ bytes
     }
   }
   yield { bytes: buffer.subarray(0, filled), last: true };
+}
+
+/** A provider's output as bytes of its own: a copy only if it is a view of the reused piece buffer (a provider working in place). */
+function detached(output: Uint8Array, piece: Uint8Array): Uint8Array {
+  return output.buffer === piece.buffer ? output.slice() : output;
 }
 
 /**
@@ -165,7 +174,7 @@ export async function* encryptFileStream(source: ByteSource, secrets: FileSecret
     total += piece.bytes.length;
     checkFileSize(total);
     // @req files.stream: chunk i under nonce uint88(i) || last, the final chunk flagged, and only the final one.
-    yield await handle.seal(chunkNonce(counter, piece.last), piece.bytes);
+    yield detached(await handle.seal(chunkNonce(counter, piece.last), piece.bytes), piece.bytes);
     counter++;
   }
 }
@@ -228,7 +237,7 @@ export async function* decryptFileStream(source: ByteSource, secrets: FileSecret
     total += plaintext.length;
     checkFileSize(total);
     counter++;
-    yield plaintext;
+    yield detached(plaintext, piece.bytes);
     plaintext = undefined;
   }
   if (options.size !== undefined && total !== options.size) throw new SealError('invalid-length', `the file has ${total} bytes, the descriptor says ${options.size}`);
