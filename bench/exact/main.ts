@@ -285,6 +285,11 @@ MAX_CONTENT_BYTES is ${ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES}; the handshake log'
 ## Files: the stream cipher against the raw AEAD of its provider
 
 ${filesSummary()}
+
+## Other runs
+
+- Rooms (§groups): per-message bytes and seal time against room size (2, 10, 50, 150 devices) beside the one-to-one fan-out, and the first message of a new room: bench/groups.md (\`npx tsx bench/groups.ts\`). The per-device overhead is flat: 157 bytes per added device in both.
+- Durable stores: bench/stores.md (\`npm run bench:stores\`). Peers (Seal against libsignal and vodozemac): bench/peers.md. Browser bundle size: bench/bundle-size.md.
 `;
 if (!QUICK) writeFileSync('bench/results.md', report);
 console.log(report);
