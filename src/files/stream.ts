@@ -142,6 +142,12 @@ async function* pieces(source: ByteSource, size: number): AsyncGenerator<{ bytes
         filled = 0;
         held = false;
       }
+      if (filled === 0 && input.length - offset > size) {
+        // A whole piece with more bytes after it in this input: not the last, and no copy needed.
+        yield { bytes: input.subarray(offset, offset + size), last: false };
+        offset += size;
+        continue;
+      }
       const take = Math.min(size - filled, input.length - offset);
       buffer.set(input.subarray(offset, offset + take), filled);
       filled += take;
@@ -152,7 +158,7 @@ async function* pieces(source: ByteSource, size: number): AsyncGenerator<{ bytes
   yield { bytes: buffer.subarray(0, filled), last: true };
 }
 
-/** A provider's output as bytes of its own: a copy only if it is a view of the reused piece buffer (a provider working in place). */
+/** A provider's output as bytes of its own: a copy only if it is a view of the piece's buffer (the reused one, or the caller's input; a provider working in place). */
 function detached(output: Uint8Array, piece: Uint8Array): Uint8Array {
   return output.buffer === piece.buffer ? output.slice() : output;
 }
