@@ -3,7 +3,7 @@
  * puts into the sealed content (never beside it), and every `opened` event lists the files its
  * decrypted content offers, each checked, or refused with its error.
  *
- * @see spec §files.send
+ * @see spec §files.descriptor
  * @see spec §files.receive
  * @module
  */
@@ -20,7 +20,7 @@ import type { Element } from '../wire/xml.js';
  * @throws SealError `length-out-of-range` for more than MAX_FILES_PER_MESSAGE files;
  *   `schema-violation` for an `aesgcm://` link beside another body or file (XEP-0454: the link is
  *   the whole body); the errors of `fileContent` for a descriptor that fails its checks.
- * @see spec §files.send
+ * @see spec §files.descriptor
  */
 export function contentWithFiles(content: readonly Element[], files: readonly OutgoingFile[] | undefined): readonly Element[] {
   if (files === undefined || files.length === 0) return content;

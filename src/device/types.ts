@@ -132,13 +132,13 @@ export type DeviceInput =
   | { readonly kind: 'stanza'; readonly stanza: Element }
   | { readonly kind: 'device-list'; readonly jid: BareJid; readonly list: Element | undefined }
   | { readonly kind: 'bundle'; readonly jid: BareJid; readonly deviceId: DeviceId; readonly bundle: Element | undefined }
-  | { readonly kind: 'send'; readonly to: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (§files.send). */ readonly files?: readonly OutgoingFile[] }
+  | { readonly kind: 'send'; readonly to: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (requirement files.send, §files.descriptor). */ readonly files?: readonly OutgoingFile[] }
   | { readonly kind: 'decide'; readonly jid: BareJid; readonly target: { readonly deviceId: DeviceId } | 'account'; readonly key: string; readonly level: TrustLevel }
   | { readonly kind: 'start-interactive'; readonly peer: string; readonly deviceId: DeviceId }
   | { readonly kind: 'archive-query'; readonly queryid: string; readonly room?: BareJid }
   | { readonly kind: 'room-info'; readonly room: BareJid; readonly info: Element | undefined }
   | { readonly kind: 'room-affiliations'; readonly room: BareJid; readonly lists: Readonly<Partial<Record<MemberAffiliation, Element>>> | undefined }
-  | { readonly kind: 'send-room'; readonly room: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (§files.send). */ readonly files?: readonly OutgoingFile[] }
+  | { readonly kind: 'send-room'; readonly room: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (requirement files.send, §files.descriptor). */ readonly files?: readonly OutgoingFile[] }
   | { readonly kind: 'sent'; readonly outboxId: string }
   | { readonly kind: 'delivered'; readonly eventId: string }
   | { readonly kind: 'tick' };

@@ -42,7 +42,7 @@ export interface SealingFile {
  * plaintext and ciphertext on the way (memory: one chunk).
  *
  * @throws SealError `too-large` above MAX_FILE_SIZE.
- * @see spec §files.send
+ * @see spec §files.descriptor
  */
 export function sealFile(source: ByteSource, size: number, metadata: FileMetadata, options: { rng: Rng; provider?: FileCipherProvider }): SealingFile {
   checkFileSize(size);

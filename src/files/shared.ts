@@ -32,7 +32,7 @@ export type SharedFile =
   | { readonly kind: 'aesgcm-link'; readonly link: AesgcmLink }
   | { readonly kind: 'rejected'; readonly code: SealErrorCode; readonly message: string };
 
-/** A file to attach to an outgoing message: a descriptor, or an `aesgcm://` link. @see spec §files.send */
+/** A file to attach to an outgoing message: a descriptor, or an `aesgcm://` link. @see spec §files.descriptor */
 export type OutgoingFile = { readonly kind: 'descriptor'; readonly descriptor: FileDescriptorValue } | { readonly kind: 'aesgcm-link'; readonly link: string };
 
 /**
@@ -100,7 +100,7 @@ export function readSharedFiles(content: readonly Element[]): SharedFile[] {
  * Implements requirement `files.send`.
  *
  * @throws SealError from the descriptor's schema and {@link checkDescriptor}; `schema-violation` for a link that does not parse.
- * @see spec §files.send
+ * @see spec §files.descriptor
  */
 export function fileContent(file: OutgoingFile, text?: string): Element[] {
   // @req files.send: the descriptor (or link) goes into the sealed content, never beside it.

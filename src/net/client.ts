@@ -328,7 +328,7 @@ export class SealClient {
    * @throws SealError `too-large` beyond MAX_FILE_SIZE (MAX_AESGCM_SIZE for a link), and the
    *   errors of {@link SealClient.send} / {@link SealClient.sendRoom}; XmppError when the upload
    *   service refuses the slot.
-   * @see spec §files.send
+   * @see spec §files.descriptor
    */
   async sendFile(to: BareJid, file: FileToSend, upload: HttpUpload, options: { readonly room?: boolean; readonly text?: string; readonly cipher?: 'seal' | 'aesgcm'; readonly provider?: FileCipherProvider } = {}): Promise<void> {
     let attached: OutgoingFile;
