@@ -29,6 +29,7 @@ export interface HttpResponse {
   readonly ok: boolean;
   readonly status: number;
   readonly body: ReadableStream<Uint8Array> | null;
+  /** The whole body, for a response without a stream. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
