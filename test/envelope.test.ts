@@ -332,6 +332,21 @@ describe('§envelope', () => {
     expect(contentBody(openContent(bytes, { to: 'bob@example.net', from: 'alice@example.org' }).content)).toBe('a < b & "c"');
   });
 
+  it('a restored device that uses a message key again for another message never repeats a key and nonce (wrap keys depend on the context)', () => {
+    // @req envelope.wrap-keys
+    const { a1, b1 } = world();
+    const state = a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.ratchet;
+    const p1 = new Uint8Array(32).fill(0x11);
+    const p2 = new Uint8Array(32).fill(0x22);
+    // The same ratchet state twice, as after a restore from a backup: the same message key.
+    const c1 = ratchetEncrypt(state, p1, new Uint8Array(64).fill(1), seededRng('restore'));
+    const c2 = ratchetEncrypt(state, p2, new Uint8Array(64).fill(2), seededRng('restore'));
+    expect(toHex(c1.header)).toBe(toHex(c2.header));
+    const xor = (a: Uint8Array, b: Uint8Array) => a.subarray(0, 32).map((x, i) => x ^ b[i]!);
+    // With one key and nonce the ciphertexts' XOR would be the plaintexts' XOR.
+    expect(toHex(xor(c1.ciphertext, c2.ciphertext))).not.toBe(toHex(xor(p1, p2)));
+  });
+
   it('measures the overhead stated in the spec', () => {
     const { a1, b1 } = world();
     const header = (a1.sessions.get(sessionKey(b1.state.jid, b1.state.deviceId))!.confirmation as unknown as { header: Parameters<typeof encodeAsyncHeader>[0] }).header;

@@ -140,13 +140,19 @@ export function chainStep(chainKey: SymmetricKey): { chainKey: SymmetricKey; mes
 }
 
 /**
- * The AEAD key and nonce of a message key: `DeriveKey("ratchet message", mk, context = "", 44)`
- * split into a 32-byte key and a 12-byte nonce.
+ * The AEAD key and nonce of a message key for one wrap: `DeriveKey("ratchet message", mk,
+ * salt = "", context, 44)` split into a 32-byte key and a 12-byte nonce, where `context` is the
+ * wrap's context (the commitment and payload hash of the message, or the key-only context). A
+ * device restored from a backup that uses a message key again for another message therefore
+ * never uses a key and nonce pair again (envelope.wrap-keys).
+ *
+ * Implements requirement `envelope.wrap-keys`.
  *
  * @see spec §envelope.ratchet
  */
-export function messageKeys(messageKey: SymmetricKey): { key: SymmetricKey; nonce: Uint8Array } {
-  const out = deriveKey({ label: ENVELOPE_LABELS.messageExpand, ikm: messageKey.dangerouslyExposeBytes(), length: 44 });
+export function messageKeys(messageKey: SymmetricKey, context: Uint8Array): { key: SymmetricKey; nonce: Uint8Array } {
+  // @req envelope.wrap-keys: the wrap's key and nonce depend on the message they wrap for.
+  const out = deriveKey({ label: ENVELOPE_LABELS.messageExpand, ikm: messageKey.dangerouslyExposeBytes(), context, length: 44 });
   const keys = { key: new SymmetricKey(out.subarray(0, 32)), nonce: out.slice(32) };
   out.fill(0);
   return keys;
@@ -199,7 +205,7 @@ export function ratchetEncrypt(state: RatchetState, plaintext: Uint8Array, conte
   }
   const step = chainStep(state.sendingChain!);
   const header = encode(RatchetHeaderCodec, { ratchetKey: state.sendingRatchet!.publicKey, previousCount: state.previousCount, counter: state.sendCount });
-  const { key, nonce } = messageKeys(step.messageKey);
+  const { key, nonce } = messageKeys(step.messageKey, context);
   const ciphertext = aeadSeal(key, nonce, plaintext, associatedData(state, header, context));
   // @req envelope.wipe: the message key is used once, here, and belongs to no state.
   step.messageKey.wipe();
@@ -283,7 +289,7 @@ export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, cip
 
   function decryptWorking(): RatchetResult {
     const open = (next: RatchetState, messageKey: SymmetricKey, fresh: boolean): RatchetResult => {
-      const { key, nonce } = messageKeys(messageKey);
+      const { key, nonce } = messageKeys(messageKey, context);
       try {
         const plaintext = aeadOpen(key, nonce, ciphertext, associatedData(state, headerBytes, context));
         const recentlyOpened = withOpened(next.recentlyOpened, fingerprint);

@@ -122,7 +122,7 @@ function runSequence(i: Fields): Fields {
       }
       const cs = chainStep(chainKey);
       mustEqual('the next sending chain key', cs.chainKey.dangerouslyExposeBytes(), out.state.sendingChain!.dangerouslyExposeBytes());
-      const mk = messageKeys(cs.messageKey);
+      const mk = messageKeys(cs.messageKey, context);
       mustEqual('the ciphertext', aeadSeal(mk.key, mk.nonce, plaintext, concatBytes(before.associatedData, out.header, context)), out.ciphertext);
       const header = decode(RatchetHeaderCodec, out.header);
       mustEqual('the header ratchet key', header.ratchetKey, out.state.sendingRatchet!.publicKey);
@@ -224,7 +224,7 @@ export const ratchetSequence: GroupKind = {
   description:
     'the Double Ratchet of one session, both sides started from the session secret (startRatchet): the initiator draws its first ratchet key (initiator.ratchetSecretKey) and computes KDF_RK(rootKey, X25519(it, peerRatchetKey)) for its sending chain (outputs.start); the responder starts with its ratchet key pair (responder.ratchetSecretKey) and no chains. ' +
     'Then the steps in order: a send encrypts plaintext (32 bytes, as a wrapped content key) with context (bound as further associated data: ad = associatedData || header || context) as the next message of that side, numbered from 0 in sending order; a send that completes a DH ratchet step (the first send after receiving a new ratchet key) draws ratchetSecretKey and gives ratchetPublicKey, dhOutput and rootKey (KDF_RK). ' +
-    'Every send gives chainKey (the sending chain key used), messageKey and nextChainKey (KDF_CK), aeadKey and nonce (DeriveKey("ratchet message", messageKey, 44)), the header and the ciphertext. ' +
+    'Every send gives chainKey (the sending chain key used), messageKey and nextChainKey (KDF_CK), aeadKey and nonce (DeriveKey("ratchet message", messageKey, salt = "", context = the context of the send, 44)), the header and the ciphertext. ' +
     'A receive step delivers message n to the other side (RatchetDecrypt at now): plaintext, the message key the receiver used (a stored skipped key, or its receiving chain stepped to the counter), dhOutput, rootKey and chainKey (the new receiving chain) when the message starts a DH ratchet step, and skippedKeys, the number of skipped message keys the receiver holds afterwards; a message already opened gives result duplicate',
   inputs: z.strictObject({ initiator: InitiatorSession, responder: ResponderSession, now: z.int(), steps: z.array(z.union([SendStep, ReceiveStep])) }),
   outputs: z.strictObject({
