@@ -12,6 +12,9 @@ import { FILES_CONSTANTS, SEAL_STREAM_CIPHER } from '../src/files/constants.js';
 import { decryptAesgcm, encryptAesgcm, formatAesgcmLink, parseAesgcmLink } from '../src/files/aesgcm.js';
 import { collectBytes, decryptFileStream, encryptFileStream, newFileSecrets, streamCiphertextSize } from '../src/files/stream.js';
 import { readSharedFiles } from '../src/files/shared.js';
+import { openSharedFile } from '../src/files/seal-file.js';
+import { sha256 } from '../src/suite/kdf.js';
+import { concatBytes } from '../src/codec/bytes.js';
 import { nodeFileCipher } from '../src/native/node.js';
 import { seededRng } from '../src/suite/rng.js';
 import { FileSharingElement } from '../src/wire/files.js';
@@ -173,6 +176,16 @@ describe('§files.aesgcm: aesgcm:// links', () => {
     for (const bad of ['https://h.example/x#' + 'ab'.repeat(44), 'aesgcm://h.example/x#' + 'ab'.repeat(43), 'aesgcm://h.example/x#' + 'zz'.repeat(44), 'aesgcm://u:p@h.example/x#' + 'ab'.repeat(44), 'aesgcm://h.example/x']) {
       expect(() => parseAesgcmLink(bad), bad).toThrow(expect.objectContaining({ code: 'schema-violation' }));
     }
+  });
+
+  it('an XEP-0448 AES-256-GCM file is read no further than its descriptor\'s size and tag', async () => {
+    // @req files.receive-checks
+    const secrets = { key: bytes(32, 7), iv: bytes(12, 8) };
+    const plaintext = bytes(1000);
+    const ciphertext = await encryptAesgcm(plaintext, secrets);
+    const file = { kind: 'aes-256-gcm' as const, descriptor: { mediaType: 'application/octet-stream', name: 'x', size: plaintext.length, hash: sha256(plaintext), cipher: 'urn:xmpp:ciphers:aes-256-gcm-nopadding:0', key: secrets.key, iv: secrets.iv, encryptedHash: sha256(ciphertext), url: 'https://h.example/x' } };
+    expect(await openSharedFile(ciphertext, file)).toEqual(plaintext);
+    expect(await failure(() => openSharedFile(concatBytes(ciphertext, new Uint8Array([0])), file))).toBe('trailing-bytes');
   });
 
   it('decrypts only when the single tag verifies, in every provider', async () => {

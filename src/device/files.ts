@@ -10,7 +10,7 @@
 import { SealError } from '../errors.js';
 import { type OutgoingFile, type SharedFile, fileContent, readSharedFiles } from '../files/shared.js';
 import { FILES_CONSTANTS } from '../files/constants.js';
-import type { Element } from '../wire/xml.js';
+import { CLIENT_NS, type Element } from '../wire/xml.js';
 
 /**
  * The content of a message with `files` attached: the caller's elements, then each file's.
@@ -26,7 +26,9 @@ export function contentWithFiles(content: readonly Element[], files: readonly Ou
   if (files === undefined || files.length === 0) return content;
   if (files.length > FILES_CONSTANTS.MAX_FILES_PER_MESSAGE) throw new SealError('length-out-of-range', `${files.length} files in one message; at most ${FILES_CONSTANTS.MAX_FILES_PER_MESSAGE}`);
   const links = files.filter((f) => f.kind === 'aesgcm-link');
-  if (links.length > 0 && (files.length > 1 || content.some((e) => e.getName() === 'body'))) throw new SealError('schema-violation', 'an aesgcm:// link is the whole body of its message: send it alone');
+  // A body the caller built for the stanza (no namespace of its own) or in jabber:client (envelope.content-bytes).
+  const hasBody = content.some((e) => e.getName() === 'body' && (e.getNS() === undefined || e.getNS() === CLIENT_NS));
+  if (links.length > 0 && (files.length > 1 || hasBody)) throw new SealError('schema-violation', 'an aesgcm:// link is the whole body of its message: send it alone');
   // @req files.send: the engine seals descriptors and links as content, checked first.
   return [...content, ...files.flatMap((f) => fileContent(f))];
 }

@@ -10,7 +10,7 @@ import { utf8Decode, utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
 import { formatDateTime, dateTimeAttr } from '../wire/fields.js';
-import { CLIENT_NS, type Element, childElements, isNamed, parseXml, requiredAttr, standalone, xml } from '../wire/xml.js';
+import { CLIENT_NS, type Element, childElements, isNamed, onlyChild, parseXml, requiredAttr, standalone, xml } from '../wire/xml.js';
 import { ENVELOPE_CONSTANTS } from './constants.js';
 
 /** The XEP-0420 namespace. */
@@ -118,13 +118,8 @@ export interface OpenedContent {
 export function openContent(plaintext: Uint8Array, stanza: { to: string; from: string }): OpenedContent {
   const root = parseXml(utf8Decode(plaintext, 'envelope'), ENVELOPE_CONSTANTS.MAX_CONTENT_BYTES * 2);
   if (root.getName() !== 'envelope' || root.getNS() !== SCE_NS) throw new SealError('unexpected-element', `expected <envelope xmlns='${SCE_NS}'>`);
-  const children = childElements(root);
-  const one = (name: string) => {
-    // @req encoding.xml-namespaces
-    const found = children.filter((c) => isNamed(c, name, SCE_NS));
-    if (found.length !== 1) throw new SealError('schema-violation', `<envelope>: expected exactly one <${name}/>`);
-    return found[0]!;
-  };
+  // @req encoding.xml-namespaces: each affix by namespace and local name.
+  const one = (name: string) => onlyChild(root, name, SCE_NS);
   const content = one('content');
   const to = requiredAttr(one('to'), 'jid');
   const from = requiredAttr(one('from'), 'jid');

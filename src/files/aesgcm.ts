@@ -9,6 +9,7 @@
  * @see spec §files.aesgcm
  * @module
  */
+import { fromHex, toHex } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
 import { type FileCipherProvider, nobleFileCipher } from './cipher.js';
@@ -24,16 +25,6 @@ export interface AesgcmLink {
 }
 
 const HEX = /^[0-9a-f]+$/i;
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function unhex(text: string): Uint8Array {
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 
 /**
  * Reads an `aesgcm://` link: the scheme, a host, no credentials, and a fragment of exactly 88
@@ -58,7 +49,7 @@ export function parseAesgcmLink(text: string): AesgcmLink {
   // @req files.aesgcm-link: IV then key, 12- or 16-byte IV, nothing else.
   if (!HEX.test(fragment) || (fragment.length !== 88 && fragment.length !== 96)) throw new SealError('schema-violation', `aesgcm link: the fragment must be 88 or 96 hexadecimal digits, got ${fragment.length} characters`);
   const ivLength = fragment.length === 88 ? 12 : 16;
-  const bytes = unhex(fragment);
+  const bytes = fromHex(fragment, 'aesgcm link fragment');
   parsed.hash = '';
   return { url: parsed.toString(), secrets: { iv: bytes.slice(0, ivLength), key: bytes.slice(ivLength) } };
 }
@@ -73,7 +64,7 @@ export function parseAesgcmLink(text: string): AesgcmLink {
 export function formatAesgcmLink(url: string, secrets: FileSecrets): string {
   if (!url.startsWith('https://') || url.includes('#')) throw new SealError('schema-violation', 'aesgcm link: the upload URL must be https:// without a fragment');
   checkAesgcmSecrets(secrets);
-  return `aesgcm://${url.slice('https://'.length)}#${hex(secrets.iv)}${hex(secrets.key)}`;
+  return `aesgcm://${url.slice('https://'.length)}#${toHex(secrets.iv)}${toHex(secrets.key)}`;
 }
 
 function checkAesgcmSecrets(secrets: FileSecrets): void {

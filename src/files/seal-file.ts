@@ -113,7 +113,8 @@ export async function* openFileStream(ciphertext: ByteSource, file: Extract<Shar
   const secrets: FileSecrets = { key: d.key, iv: d.iv };
   if (file.kind === 'aes-256-gcm') {
     // The whole file under one tag: nothing is released before the tag and the hashes verified.
-    const bytes = await collectBounded(hashed(), FILES_CONSTANTS.MAX_AESGCM_SIZE + 16);
+    // @req files.receive-checks: no more than the descriptor's size implies is read.
+    const bytes = await collectBounded(hashed(), d.size + 16, 'trailing-bytes');
     const plaintext = await decryptAesgcm(bytes, secrets, provider);
     checkHashes(d, cipherHash.digest(), sha256(plaintext), plaintext.length);
     yield plaintext;
@@ -135,12 +136,12 @@ function checkHashes(d: FileDescriptorValue, cipherHash: Uint8Array, plainHash: 
   if (!constantTimeEqual(plainHash, d.hash)) throw new SealError('authentication-failed', 'the decrypted file does not match the descriptor\'s hash');
 }
 
-async function collectBounded(source: AsyncIterable<Uint8Array>, max: number): Promise<Uint8Array> {
+async function collectBounded(source: AsyncIterable<Uint8Array>, max: number, code: 'too-large' | 'trailing-bytes' = 'too-large'): Promise<Uint8Array> {
   const bounded = async function* () {
     let read = 0;
     for await (const chunk of source) {
       read += chunk.length;
-      if (read > max) throw new SealError('too-large', `the download exceeds ${max} bytes`);
+      if (read > max) throw new SealError(code, `the download exceeds ${max} bytes`);
       yield chunk;
     }
   };

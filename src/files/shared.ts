@@ -11,7 +11,7 @@
  */
 import { SealError, type SealErrorCode, isSealError } from '../errors.js';
 import { FileSharingElement, type FileDescriptorValue, SFS_NS, oobElement } from '../wire/files.js';
-import { type Element, childElements, isNamed, xml } from '../wire/xml.js';
+import { CLIENT_NS, type Element, childElements, isNamed, xml } from '../wire/xml.js';
 import { type AesgcmLink, parseAesgcmLink } from './aesgcm.js';
 import { AES_256_GCM_CIPHER, FILES_CONSTANTS, SEAL_STREAM_CIPHER } from './constants.js';
 import { FILE_NONCE_BYTES } from './stream.js';
@@ -79,7 +79,8 @@ export function readSharedFiles(content: readonly Element[]): SharedFile[] {
       files.push({ kind: 'rejected', code: e.code, message: e.message });
     }
   }
-  const body = content.find((e) => e.getName() === 'body');
+  // The message's body: a <body xmlns='jabber:client'/>, as §envelope.content writes it.
+  const body = content.find((e) => isNamed(e, 'body', CLIENT_NS));
   const text = body === undefined || childElements(body).length > 0 ? undefined : body.getText().trim();
   if (text !== undefined && /^aesgcm:\/\/\S+$/.test(text)) {
     try {

@@ -10,6 +10,7 @@
  * @see spec §files.cipher
  * @module
  */
+import { concatBytes } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { deriveKey } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
@@ -252,16 +253,6 @@ export async function* decryptFileStream(source: ByteSource, secrets: FileSecret
 /** All bytes of an async iterable, concatenated. */
 export async function collectBytes(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let length = 0;
-  for await (const part of source) {
-    parts.push(part);
-    length += part.length;
-  }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  for await (const part of source) parts.push(part);
+  return concatBytes(...parts);
 }

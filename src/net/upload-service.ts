@@ -8,6 +8,7 @@
  * @see spec §files.upload
  * @module
  */
+import { concatBytes, toHex } from '../codec/bytes.js';
 import type { Rng } from '../suite/rng.js';
 import { type Element, xml } from '../wire/xml.js';
 import { XmppError } from './connection.js';
@@ -20,10 +21,6 @@ export interface UploadServiceOptions {
   /** Largest upload, in bytes (Prosody's default `http_file_share_size_limit` is 10 MiB). */
   readonly maxSize?: number;
   readonly rng: Rng;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function response(status: number, body?: Uint8Array): HttpResponse {
@@ -80,8 +77,8 @@ export class UploadService {
     const size = Number(sizeText);
     if (size > this.#maxSize) throw new XmppError('modify', 'not-acceptable', undefined, `file too large; the maximum is ${this.#maxSize} bytes`);
     this.requests.push({ from, filename, size, contentType: payload.attrs['content-type'] as string | undefined });
-    const id = hex(this.#rng(12));
-    const token = hex(this.#rng(16));
+    const id = toHex(this.#rng(12));
+    const token = toHex(this.#rng(16));
     const url = `${this.#baseUrl}${id}/${encodeURIComponent(filename)}`;
     this.#slots.set(url, { token, size, get: url });
     return [xml('slot', { xmlns: HTTP_UPLOAD_NS }, [xml('put', { url }, [xml('header', { name: 'Authorization' }, [`Bearer ${token}`])]), xml('get', { url })])];
@@ -111,12 +108,7 @@ export class UploadService {
         if (length > slot.size) return response(413);
         parts.push(value);
       }
-      bytes = new Uint8Array(length);
-      let offset = 0;
-      for (const part of parts) {
-        bytes.set(part, offset);
-        offset += part.length;
-      }
+      bytes = concatBytes(...parts);
     }
     if (bytes.length !== slot.size) return response(400);
     this.#slots.delete(url);

@@ -15,7 +15,8 @@ import { type FileCipherProvider, nobleFileCipher } from '../files/cipher.js';
 import { type SharedFile } from '../files/shared.js';
 import { collectBytes } from '../files/stream.js';
 import { downloadUrl, openSharedFile, openFileStream } from '../files/seal-file.js';
-import { type Element, childElements, childrenNamed, requiredAttr, xml } from '../wire/xml.js';
+import { type Element, childrenNamed, onlyChild, requiredAttr, xml } from '../wire/xml.js';
+import { toHex } from '../codec/bytes.js';
 import type { XmppConnection } from './connection.js';
 
 /** Namespace of XEP-0363 (HTTP File Upload), version 0.3 and later. */
@@ -60,22 +61,20 @@ export function slotRequestIq(service: string, filename: string, size: number): 
  * @see spec §files.upload
  */
 export function readSlot(result: Element): UploadSlot {
-  const slot = childrenNamed(result, 'slot', HTTP_UPLOAD_NS);
-  if (slot.length !== 1) throw new SealError('schema-violation', 'upload slot: expected one <slot/>');
-  const put = childrenNamed(slot[0]!, 'put', HTTP_UPLOAD_NS);
-  const get = childrenNamed(slot[0]!, 'get', HTTP_UPLOAD_NS);
-  if (put.length !== 1 || get.length !== 1) throw new SealError('schema-violation', 'upload slot: expected one <put/> and one <get/>');
+  const slot = onlyChild(result, 'slot', HTTP_UPLOAD_NS);
+  const put = onlyChild(slot, 'put', HTTP_UPLOAD_NS);
+  const get = onlyChild(slot, 'get', HTTP_UPLOAD_NS);
   const url = (e: Element) => {
     const u = requiredAttr(e, 'url');
     if (!/^https?:\/\/[^\s#]+$/.test(u) || u.length > 2048) throw new SealError('schema-violation', `upload slot: not an http(s) URL: ${u.slice(0, 80)}`);
     return u;
   };
   const headers: Record<string, string> = {};
-  for (const header of childElements(put[0]!).filter((h) => h.getName() === 'header')) {
+  for (const header of childrenNamed(put, 'header', HTTP_UPLOAD_NS)) {
     const name = String(header.attrs.name ?? '').toLowerCase();
     if (SLOT_HEADERS.includes(name)) headers[name] = header.getText().replace(/[\r\n]/g, '');
   }
-  return { put: url(put[0]!), get: url(get[0]!), headers };
+  return { put: url(put), get: url(get), headers };
 }
 
 /** Options of {@link HttpUpload}. */
@@ -126,7 +125,7 @@ export class HttpUpload {
    */
   async upload(ciphertext: Uint8Array | AsyncIterable<Uint8Array>, size: number): Promise<string> {
     // @req files.upload-privacy: a random name and a generic media type; the service learns the size only.
-    const filename = `${Array.from(this.#rng(16), (b) => b.toString(16).padStart(2, '0')).join('')}.bin`;
+    const filename = `${toHex(this.#rng(16))}.bin`;
     const slot = readSlot(await this.#connection.iq(slotRequestIq(this.#service, filename, size)));
     const body = ciphertext instanceof Uint8Array ? ciphertext : this.#streaming ? toStream(ciphertext) : await collectBytes(ciphertext);
     const response = await this.#fetch(slot.put, { method: 'PUT', headers: { ...slot.headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body, ...(body instanceof Uint8Array ? {} : { duplex: 'half' as const }) });

@@ -13,7 +13,7 @@ import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { defineElement } from './element.js';
 import { Seconds, Uint32Id, base64, binaryAttr, bytesOf, dateTimeAttr, formatDateTime, idAttr } from './fields.js';
-import { type Element, binaryText, childElements, isNamed, xml } from './xml.js';
+import { type Element, binaryText, childElements, isNamed, onlyChild, xml } from './xml.js';
 
 /** Largest number of one-time prekeys in a bundle. @see spec §identity.bundle */
 export const MAX_ONE_TIME_PREKEYS = 100;
@@ -114,9 +114,7 @@ export function encodeBundle(bundle: BundleValue): Uint8Array {
 }
 
 function only(element: Element, name: string): Element {
-  const found = element.getChildren(name, SEAL_NS);
-  if (found.length !== 1) throw new SealError('schema-violation', `<${element.name}>: expected exactly one <${name}/>, got ${found.length}`);
-  return found[0]!;
+  return onlyChild(element, name, SEAL_NS);
 }
 
 function signedKeyElement(name: string, key: SignedPrekeyValue | KemPrekeyValue): Element {

@@ -14,7 +14,7 @@ import { SEAL_NS } from '../suite/suite.js';
 import { DeviceIdSchema, MAX_JID_BYTES } from './bundle.js';
 import { defineElement } from './element.js';
 import { Seconds, base64, binaryAttr, bytesOf, bytesWithin, dateTimeAttr, formatDateTime } from './fields.js';
-import { type Element, binaryText, childElements, integerAttr, isNamed, optionalAttr, requiredAttr, xml } from './xml.js';
+import { type Element, binaryText, childElements, integerAttr, isNamed, onlyChild, optionalAttr, requiredAttr, xml } from './xml.js';
 
 /** Largest number of devices on one account's list. @see spec §identity.devices */
 export const MAX_DEVICES = 64;
@@ -150,9 +150,7 @@ function readBinding(element: Element): BindingValue {
   const kind = requiredAttr(element, 'kind');
   if (kind !== 'x509' && kind !== 'openpgp') throw new SealError('schema-violation', `<binding kind>: expected x509 or openpgp`);
   const field = (name: string) => {
-    const found = element.getChildren(name, SEAL_NS);
-    if (found.length !== 1) throw new SealError('schema-violation', `<binding>: expected exactly one <${name}/>`);
-    return binaryText(found[0]!, MAX_BINDING_FIELD_BYTES);
+    return binaryText(onlyChild(element, name, SEAL_NS), MAX_BINDING_FIELD_BYTES);
   };
   return { kind, certificate: field('certificate'), signature: field('signature') };
 }

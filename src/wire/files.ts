@@ -13,7 +13,7 @@ import * as z from 'zod/mini';
 import { SealError } from '../errors.js';
 import { defineElement } from './element.js';
 import { base64, bytesOf, bytesWithin } from './fields.js';
-import { type Element, binaryText, childElements, childrenNamed, optionalAttr, requiredAttr, xml } from './xml.js';
+import { type Element, binaryText, childElements, childrenNamed, onlyChild, optionalAttr, requiredAttr, xml } from './xml.js';
 
 /** Namespace of XEP-0447 (Stateless file sharing). */
 export const SFS_NS = 'urn:xmpp:sfs:0';
@@ -101,12 +101,6 @@ function childText(parent: Element, name: string, ns: string, required: boolean)
   return found[0]!.getText();
 }
 
-function one(parent: Element, name: string, ns: string): Element {
-  const found = childrenNamed(parent, name, ns);
-  if (found.length !== 1) throw new SealError('schema-violation', `<${parent.name}>: expected one <${name} xmlns='${ns}'/>, got ${found.length}`);
-  return found[0]!;
-}
-
 function decimal(value: string | undefined, what: string): number {
   if (value === undefined || !/^(0|[1-9][0-9]{0,15})$/.test(value)) throw new SealError('schema-violation', `${what}: expected a canonical decimal integer`);
   return Number(value);
@@ -142,10 +136,10 @@ export const FileSharingElement = defineElement<FileDescriptorValue>({
       ]),
     ]),
   read: (element) => {
-    const file = one(element, 'file', FILE_METADATA_NS);
-    const sources = one(element, 'sources', SFS_NS);
-    const encrypted = one(sources, 'encrypted', ESFS_NS);
-    const inner = one(encrypted, 'sources', SFS_NS);
+    const file = onlyChild(element, 'file', FILE_METADATA_NS);
+    const sources = onlyChild(element, 'sources', SFS_NS);
+    const encrypted = onlyChild(sources, 'encrypted', ESFS_NS);
+    const inner = onlyChild(encrypted, 'sources', SFS_NS);
     const urls = childrenNamed(inner, 'url-data', URL_DATA_NS);
     if (urls.length === 0) throw new SealError('schema-violation', '<encrypted>: no <url-data/> source');
     const thumbs = childrenNamed(file, 'thumbnail', THUMBS_NS);
@@ -160,8 +154,8 @@ export const FileSharingElement = defineElement<FileDescriptorValue>({
       ...(desc === undefined ? {} : { desc }),
       ...(thumb === undefined ? {} : { thumbnail: { uri: requiredAttr(thumb, 'uri'), width: decimal(optionalAttr(thumb, 'width'), '<thumbnail width>'), height: decimal(optionalAttr(thumb, 'height'), '<thumbnail height>') } }),
       cipher: requiredAttr(encrypted, 'cipher'),
-      key: binaryText(one(encrypted, 'key', ESFS_NS), 33),
-      iv: binaryText(one(encrypted, 'iv', ESFS_NS), 17),
+      key: binaryText(onlyChild(encrypted, 'key', ESFS_NS), 33),
+      iv: binaryText(onlyChild(encrypted, 'iv', ESFS_NS), 17),
       encryptedHash: sha256Of(encrypted),
       url: requiredAttr(urls[0]!, 'target'),
     };

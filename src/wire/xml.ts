@@ -239,6 +239,18 @@ export function childrenNamed(element: Element, name: string, ns: string): Eleme
 }
 
 /**
+ * The one child of `parent` that is `<name/>` in namespace `ns` ({@link childrenNamed}).
+ *
+ * @throws SealError `schema-violation` when there is none or more than one.
+ * @see spec §encoding.xml
+ */
+export function onlyChild(parent: Element, name: string, ns: string): Element {
+  const found = childrenNamed(parent, name, ns);
+  if (found.length !== 1) throw new SealError('schema-violation', `<${parent.getName()}>: expected exactly one <${name}/>, got ${found.length}`);
+  return found[0]!;
+}
+
+/**
  * Whether `element` is a stanza (`message`, `presence`, `iq`) named `name`: in `jabber:client`,
  * or with no namespace in scope, which is how a stanza read from a client stream arrives (the
  * stream's default namespace is declared on the stream, not on the stanza).
