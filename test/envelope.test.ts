@@ -6,10 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/codec/bytes.js';
-import { ENVELOPE_CONSTANTS, FALLBACK_BODY, SCE_NS, buildContent, chainStep, contentBody, keyCommitment, openContent, rootStep, openStanza, padme, ratchetDecrypt, ratchetEncrypt, sealStanza, sessionKey, startRatchet, type PeerSession } from '../src/envelope/index.js';
+import { ENVELOPE_CONSTANTS, FALLBACK_BODY, SCE_NS, buildContent, chainStep, contentBody, ENVELOPE_LABELS, keyCommitment, payloadKey, openContent, rootStep, openStanza, padme, ratchetDecrypt, ratchetEncrypt, sealStanza, sessionKey, startRatchet, type PeerSession } from '../src/envelope/index.js';
 import { initiateAsync, respondAsync, type HandshakeLog } from '../src/handshake/index.js';
 import { bundleOf, createDeviceState, dangerouslyExportDeviceState, verifyBundle, type DeviceState } from '../src/identity/index.js';
-import { SymmetricKey, deriveKey, macWithLabel, seededRng } from '../src/suite/index.js';
+import { SymmetricKey, aeadOpen, deriveKey, labeledContent, macWithLabel, seededRng } from '../src/suite/index.js';
 import { encodeAsyncHeader } from '../src/wire/index.js';
 import { Element, SealedElement, parseXml, xml } from '../src/wire/index.js';
 import { codeOf } from './support/errors.js';
@@ -184,6 +184,19 @@ describe('§envelope', () => {
     stanza.children = stanza.children.map((c: unknown) => (c instanceof Element && c.getName() === 'sealed' ? SealedElement.toXml({ ...sealed, commitment: keyCommitment(k2) }) : c)) as never;
     const result = receive(b1, stanza.toString());
     expect(result.kind === 'error' && result.error.code).toBe('authentication-failed');
+  });
+
+  it('encrypts the payload under the derived payload key, never under the content key', () => {
+    // @req envelope.payload-key
+    const { a1, b1 } = world();
+    const stanza = parseXml(send(a1, [b1], 'separate keys', seededRng('payload-key')));
+    const contentKey = new SymmetricKey(seededRng('payload-key')(32));
+    const sealed = SealedElement.fromXml(stanza.getChild('sealed', 'urn:xmpp:seal:0')!);
+    const ad = labeledContent(ENVELOPE_LABELS.payload, sealed.commitment!);
+    expect(toHex(payloadKey(contentKey).dangerouslyExposeBytes())).toBe(toHex(deriveKey({ label: 'payload key', ikm: contentKey.dangerouslyExposeBytes(), length: 32 })));
+    expect(toHex(keyCommitment(contentKey))).toBe(toHex(sealed.commitment!));
+    expect(new TextDecoder().decode(aeadOpen(payloadKey(contentKey), new Uint8Array(12), sealed.payload!, ad))).toContain('separate keys');
+    expect(codeOf(() => aeadOpen(contentKey, new Uint8Array(12), sealed.payload!, ad))).toBe('authentication-failed');
   });
 
   it('rejects a redirected stanza and reports messages not for this device', () => {

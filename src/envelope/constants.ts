@@ -30,6 +30,7 @@ export const ENVELOPE_LABELS = {
   messageKey: 'ratchet message key',
   messageExpand: 'ratchet message',
   keyCommitment: 'key commitment',
+  payloadKey: 'payload key',
   payload: 'payload',
   keyOnly: 'key only',
 } as const;

@@ -12,7 +12,7 @@
 import { concatBytes, toHex } from '../codec/bytes.js';
 import { SealError, isSealError } from '../errors.js';
 import { aeadOpen, aeadSeal } from '../suite/aead.js';
-import { constantTimeEqual, macWithLabel, sha256 } from '../suite/kdf.js';
+import { constantTimeEqual, deriveSymmetricKey, macWithLabel, sha256 } from '../suite/kdf.js';
 import type { Rng } from '../suite/rng.js';
 import { labeledContent, SEAL_NS } from '../suite/suite.js';
 import { SymmetricKey } from '../suite/types.js';
@@ -86,6 +86,25 @@ export const FALLBACK_BODY = 'This message is encrypted with Seal (urn:xmpp:seal
 export function keyCommitment(contentKey: SymmetricKey): Uint8Array {
   // @req envelope.commitment
   return macWithLabel(contentKey, ENVELOPE_LABELS.keyCommitment, new Uint8Array(0));
+}
+
+/**
+ * The key the payload is encrypted under: `DeriveKey("payload key", ikm = content_key, salt = "",
+ * context = "", 32)`. The content key itself goes only into HMAC (this derivation and the
+ * commitment), never into ChaCha20-Poly1305, so the commitment and the AEAD use separate keys.
+ *
+ * Implements requirement `envelope.payload-key`.
+ *
+ * @see spec §envelope.commitment
+ */
+export function payloadKey(contentKey: SymmetricKey): SymmetricKey {
+  // @req envelope.payload-key
+  const ikm = contentKey.dangerouslyExposeBytes();
+  try {
+    return deriveSymmetricKey({ label: ENVELOPE_LABELS.payloadKey, ikm });
+  } finally {
+    ikm.fill(0);
+  }
 }
 
 /** What each wrapped key's ratchet message binds besides the session: the commitment and the payload's hash. */
@@ -180,7 +199,9 @@ export function sealStanza(input: {
   const contentKey = new SymmetricKey(rng(32));
   const plaintext = buildContent({ content: input.content, to: bare(input.to), from: bare(input.from), time: input.now, rng });
   const commitment = keyCommitment(contentKey);
-  const payload = aeadSeal(contentKey, ZERO_NONCE, plaintext, labeledContent(ENVELOPE_LABELS.payload, commitment));
+  const sealingKey = payloadKey(contentKey);
+  const payload = aeadSeal(sealingKey, ZERO_NONCE, plaintext, labeledContent(ENVELOPE_LABELS.payload, commitment));
+  sealingKey.wipe();
   // @req envelope.fan-out
   const raw = contentKey.dangerouslyExposeBytes();
   const wrapped = wrapForRecipients(input.recipients, input.sessions, raw, wrapContext(commitment, payload), rng);
@@ -383,7 +404,13 @@ function openOrThrow(input: Parameters<typeof openStanza>[0]): OpenResult {
     try {
       // @req envelope.commitment
       if (!constantTimeEqual(keyCommitment(contentKey), sealed.commitment!)) throw new SealError('authentication-failed', 'payload: key commitment does not match');
-      const plaintext = aeadOpen(contentKey, ZERO_NONCE, sealed.payload!, labeledContent(ENVELOPE_LABELS.payload, sealed.commitment!));
+      const openingKey = payloadKey(contentKey);
+      let plaintext: Uint8Array;
+      try {
+        plaintext = aeadOpen(openingKey, ZERO_NONCE, sealed.payload!, labeledContent(ENVELOPE_LABELS.payload, sealed.commitment!));
+      } finally {
+        openingKey.wipe();
+      }
       opened = openContent(plaintext, { to, from });
     } finally {
       // @req envelope.wipe: the content key is used for this one payload.

@@ -12,7 +12,7 @@
  */
 import * as z from 'zod/mini';
 import { fromHex, toHex, utf8Decode } from '../codec/bytes.js';
-import { ENVELOPE_LABELS, type PeerSession, bare, buildContent, keyCommitment, openStanza, sealKeyOnly, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
+import { ENVELOPE_LABELS, type PeerSession, bare, buildContent, keyCommitment, openStanza, payloadKey, sealKeyOnly, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { type HandshakeLog, handshakeLogEntry, initiateAsync } from '../handshake/index.js';
 import { type DeviceState, bundleOf, verifyBundle } from '../identity/index.js';
 import { SEAL_NS, SymmetricKey, aeadOpen, labeledContent, sha256 } from '../suite/index.js';
@@ -193,7 +193,7 @@ export function runScenario(i: Fields): { outputs: Fields; trace: ScenarioTrace 
       const key = new SymmetricKey(contentKey);
       mustEqual('the commitment', commitment, keyCommitment(key));
       const plaintext = buildContent({ content: contentOf(step.body), to: bare(step.to), from: bare(step.stanzaFrom), time: now, rng: scriptedRng([padding]) });
-      mustEqual('the plaintext', aeadOpen(key, new Uint8Array(12), payload, labeledContent(ENVELOPE_LABELS.payload, commitment)), plaintext);
+      mustEqual('the plaintext', aeadOpen(payloadKey(key), new Uint8Array(12), payload, labeledContent(ENVELOPE_LABELS.payload, commitment)), plaintext);
       steps.push({ action: 'seal', stanza: text, commitment: toHex(commitment), payload: toHex(payload), plaintext: utf8Decode(plaintext), keys: keyOutputs(value, step.recipients, recipients, before) });
     } else if (step.action === 'seal-key-only') {
       const self = holder(step.from);
@@ -339,7 +339,7 @@ export const sealOpen: GroupKind = {
   description:
     `multi-device fan-out: devices A1..A3 of ${ALICE} and B1..B3 of ${BOB} (complete secrets; each starts with an empty handshake log and no sessions) run the steps in order at now. ` +
     'initiate: device from starts an asynchronous session with device to from to\'s current bundle (bundleOf its state at that step, verified at now), drawing oneTimePrekeyChoice, ephemeralSecretKey and kemRandomness (initiateAsync), then ratchetSecretKey (startRatchet); the session\'s header is attached to every key for to until a message from to in that session has been opened. ' +
-    'seal: device from seals a <message/> to to (from = stanzaFrom, id = id, type chat) with one <body/> for the recipients in order (sealStanza), drawing contentKey (32 bytes), padding (one byte per <rpad/> character: A-Z a-z 0-9 indexed by byte mod 62), then, in recipient order, ratchetSecretKeys[recipient] for each recipient whose ratchet makes a DH step; outputs the stanza as sent, commitment = MacWithLabel(contentKey, "key commitment", ""), payload = ChaCha20-Poly1305(contentKey, nonce 0^12, plaintext, ad = LabeledContent("Seal-v0 payload", commitment)), the plaintext (the XEP-0420 envelope) and, per recipient, the handshake flag and the ratchet header and wrapped key of RatchetEncrypt(session, contentKey, context = commitment || SHA-256(payload)). ' +
+    'seal: device from seals a <message/> to to (from = stanzaFrom, id = id, type chat) with one <body/> for the recipients in order (sealStanza), drawing contentKey (32 bytes), padding (one byte per <rpad/> character: A-Z a-z 0-9 indexed by byte mod 62), then, in recipient order, ratchetSecretKeys[recipient] for each recipient whose ratchet makes a DH step; outputs the stanza as sent, commitment = MacWithLabel(contentKey, "key commitment", ""), payload = ChaCha20-Poly1305(DeriveKey("payload key", ikm = contentKey, salt = "", context = "", 32), nonce 0^12, plaintext, ad = LabeledContent("Seal-v0 payload", commitment)), the plaintext (the XEP-0420 envelope) and, per recipient, the handshake flag and the ratchet header and wrapped key of RatchetEncrypt(session, contentKey, context = commitment || SHA-256(payload)). ' +
     'seal-key-only: device from seals a key-only message to to (from = stanzaFrom, id = id; sealKeyOnly): a <message type=\'chat\'> with a <sealed/> without <payload/> and the storage hint, no <body/> and no encryption marker; per recipient in order it draws ratchetSecretKeys[recipient] when the ratchet makes a DH step and outputs the handshake flag and the ratchet header and wrapped key of RatchetEncrypt(session, 32 zero bytes, context = LabeledContent("Seal-v0 key only", "")). ' +
     'open: device at opens the stanza with that id (openStanza) and keeps the new state on success: kind ok with keyOnly false, the sender, body and time, or keyOnly true and the sender (a key-only message has neither content nor time); and whether the key\'s handshake header established a session, was already processed (the existing session is used) or was absent; or kind not-for-this-device / duplicate',
   inputs: z.strictObject({

@@ -213,7 +213,7 @@ export const MULTI_DEVICE_ENVELOPE: SequenceDiagram = {
     { id: 'B2', label: 'B2', detail: "Bob's laptop" },
   ],
   steps: [
-    { kind: 'note', over: ['A1', 'SA'], lines: ['content_key ← 32 random bytes', 'payload ← ChaCha20-Poly1305(content_key, envelope): once', 'commitment ← MacWithLabel(content_key, "key commitment")', 'for D in B1, B2, A2: key_D ← RatchetEncrypt(A1↔D, content_key)'] },
+    { kind: 'note', over: ['A1', 'SA'], lines: ['content_key ← 32 random bytes', 'commitment ← MacWithLabel(content_key, "key commitment")', 'payload ← ChaCha20-Poly1305(DeriveKey("payload key", content_key), envelope): once', 'for D in B1, B2, A2: key_D ← RatchetEncrypt(A1↔D, content_key)'] },
     { kind: 'message', from: 'A1', to: 'SA', lines: ["<message to='bob'> with one <sealed/>:", 'keys for B1, B2 (bob) and A2 (alice),', 'one <payload/>, a <store/> hint'] },
     { kind: 'message', from: 'SA', to: 'A2', lines: ['carbon (XEP-0280)'] },
     { kind: 'message', from: 'SA', to: 'SB', lines: ['one stanza'] },
