@@ -7,7 +7,7 @@ import { parse as lenientParse } from 'ltx';
 import { describe, expect, it } from 'vitest';
 import { SealError } from '../src/errors.js';
 import { SEAL_NS } from '../src/suite/index.js';
-import { EME_NS, Element, EncryptionMarker, MAX_XML_DEPTH, StoreHint, binaryElement, binaryText, integerAttr, parseXml, wellFormedCopy } from '../src/wire/index.js';
+import { EME_NS, Element, EncryptionMarker, MAX_XML_DEPTH, StoreHint, binaryElement, binaryText, canonicalXml, integerAttr, parseXml, wellFormedCopy, xml } from '../src/wire/index.js';
 import { codeOf } from './support/errors.js';
 import { fcParams } from './support/property.js';
 
@@ -177,5 +177,36 @@ describe('§encoding.xml', () => {
         expect(e).toBeInstanceOf(SealError);
       }
     }), fcParams(1000));
+  });
+});
+
+describe('§encoding.xml canonical form', () => {
+  it('sorts attributes, declares namespaces only where they change, drops white space between elements and escapes exactly the listed characters', () => {
+    const text = `<message to="b@x" xmlns="jabber:client" from="a@x" id="q'&lt;">\n  <sealed sid="7" xmlns="urn:xmpp:seal:0"><keys jid="b@x"><key rid="2">AA==</key></keys></sealed>\n  <body>1 &lt; 2 &amp;&amp; 3 &gt; 2 </body></message>`;
+    expect(canonicalXml(parseXml(text))).toBe(
+      `<message xmlns='jabber:client' from='a@x' id='q&apos;&lt;' to='b@x'><sealed xmlns='urn:xmpp:seal:0' sid='7'><keys jid='b@x'><key rid='2'>AA==</key></keys></sealed><body>1 &lt; 2 &amp;&amp; 3 &gt; 2 </body></message>`,
+    );
+    expect(canonicalXml(parseXml(`<a xmlns='urn:a' v='&#9;&#10;&#13;'/>`))).toBe(`<a xmlns='urn:a' v='&#9;&#10;&#13;'/>`);
+    expect(canonicalXml(parseXml(`<a xmlns='urn:a'><b xmlns=''/></a>`.replace(" xmlns=''", " xmlns='urn:b'")))).toBe(`<a xmlns='urn:a'><b xmlns='urn:b'/></a>`);
+  });
+
+  it('is a fixed point that parses back to the same tree, for any attribute order and white space (property)', () => {
+    const name = fc.constantFrom('a', 'b', 'sid', 'jid', 'to', 'from');
+    const value = fc.string({ maxLength: 6 }).filter((v) => [...v].every((c) => c >= ' ' || c === '\t' || c === '\n'));
+    const tree = fc.letrec((tie) => ({
+      node: fc.record({
+        attrs: fc.dictionary(name, value, { maxKeys: 4 }),
+        ns: fc.constantFrom('urn:xmpp:seal:0', 'jabber:client', 'urn:x'),
+        children: fc.oneof({ maxDepth: 3 }, fc.constant([]), fc.array(tie('node'), { maxLength: 3 }), fc.string({ maxLength: 5 }).map((t) => [t])),
+      }),
+    })).node;
+    type Node = { attrs: Record<string, string>; ns: string; children: (Node | string)[] };
+    const build = (n: Node, spaced: boolean): Element => xml('e', { ...n.attrs, xmlns: n.ns }, n.children.flatMap((c) => (typeof c === 'string' ? [c] : spaced ? ['\n  ', build(c, spaced)] : [build(c, spaced)])));
+    fc.assert(fc.property(tree, (n) => {
+      const canonical = canonicalXml(build(n as Node, false));
+      expect(canonicalXml(parseXml(canonical))).toBe(canonical);
+      expect(canonicalXml(parseXml(build(n as Node, true).toString()))).toBe(canonical);
+      expect(canonicalXml(parseXml(canonicalXml(build(n as Node, true), { indent: true })))).toBe(canonical);
+    }), fcParams(200));
   });
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { specExamples } from '../src/cli/examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from '../src/cli/registry.js';
 import { DEVICE_CONSTANTS } from '../src/device/constants.js';
-import { WIRE_ELEMENTS } from '../src/wire/index.js';
+import { WIRE_ELEMENTS, canonicalXml, parseXml } from '../src/wire/index.js';
 import { constantsProblems, dtdProblems, enginePath, isClientRule, requirementIndexProblems, schemaValidationProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, requirements, traceRequirements, withGeneratedExamples } from '../src/cli/spec.js';
 import { hasCommand, missing, ROOT, sharedFile } from './support/environment.js';
 
@@ -66,8 +66,17 @@ describe('spec/seal.xml', () => {
     const result = exampleProblems(spec);
     expect(result.problems).toEqual([]);
     expect(result.checked).toBeGreaterThan(0);
-    const broken = edited((t) => t.replace("namespace='urn:xmpp:seal:0' name='Seal'/>", "namespace='urn:xmpp:seal:0' name='Seal' />\n  <unknown xmlns='urn:xmpp:seal:0'/>"));
+    const broken = edited((t) => t.replace("name='Seal' namespace='urn:xmpp:seal:0'/>", "name='Seal' namespace='urn:xmpp:seal:0' />\n  <unknown xmlns='urn:xmpp:seal:0'/>"));
     expect(exampleProblems(broken.spec).problems.some((p) => p.includes('no wire definition'))).toBe(true);
+  });
+
+  it('writes every XML example in the canonical form of §encoding.xml, indented', () => {
+    const examples = [...spec.text.matchAll(/<example caption='([^']*)'><!\[CDATA\[\n?([\s\S]*?)\]\]><\/example>/g)].map((m) => ({ caption: m[1]!, text: m[2]!.trim() }));
+    expect(examples.length).toBeGreaterThanOrEqual(12);
+    const notCanonical = examples.filter((e) => canonicalXml(parseXml(e.text), { indent: true }) !== e.text).map((e) => e.caption);
+    expect(notCanonical).toEqual([]);
+    const reordered = "<iq type='set' id='x'/>";
+    expect(canonicalXml(parseXml(reordered), { indent: true })).not.toBe(reordered);
   });
 
   it('examples with real keys are exactly what the code generates', () => {

@@ -15,21 +15,16 @@ import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, parseXml, publishIq, xml } from '../wire/index.js';
+import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, canonicalXml, parseXml, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { sealRoomMessage } from '../groups/room.js';
 
 /** The fixed time of the examples: 2026-11-26T09:00:00Z. */
 export const EXAMPLE_TIME = Date.UTC(2026, 10, 26, 9, 0, 0) / 1000;
 
-/** Pretty-prints an element with two-space indentation, attributes in single quotes. */
-export function prettyXml(element: Element, indent = ''): string {
-  const attrs = Object.entries(element.attrs as Record<string, string>).map(([k, v]) => ` ${k}='${String(v).replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;')}'`).join('');
-  const children = element.children as (Element | string)[];
-  if (children.length === 0) return `${indent}<${element.name}${attrs}/>`;
-  if (children.every((c) => typeof c === 'string')) return `${indent}<${element.name}${attrs}>${children.join('').replace(/&/g, '&amp;').replace(/</g, '&lt;')}</${element.name}>`;
-  const inner = children.filter((c): c is Element => typeof c !== 'string').map((c) => prettyXml(c, `${indent}  `)).join('\n');
-  return `${indent}<${element.name}${attrs}>\n${inner}\n${indent}</${element.name}>`;
+/** An element in the canonical form with two-space indentation (§encoding.xml-canonical), as the XEP's examples show it. */
+export function prettyXml(element: Element): string {
+  return canonicalXml(element, { indent: true });
 }
 
 /** Every generated example: caption → XML text. */

@@ -342,7 +342,7 @@ const descriptorWrite: GroupKind = {
   type: 'DescriptorWrite',
   description:
     'the <file-sharing xmlns="urn:xmpp:sfs:0"/> element of a descriptor (§files.descriptor): <file xmlns="urn:xmpp:file:metadata:0"> with media-type, name, size, the plaintext\'s sha-256 hash, desc and thumbnail when present; ' +
-    '<sources> with one <encrypted xmlns="urn:xmpp:esfs:0" cipher=…> holding key, iv (base64), the ciphertext\'s sha-256 hash and the URL in <sources><url-data target=…/></sources>. The XML is the reference implementation\'s serialisation; compare it after parsing',
+    '<sources> with one <encrypted xmlns="urn:xmpp:esfs:0" cipher=…> holding key, iv (base64), the ciphertext\'s sha-256 hash and the URL in <sources><url-data target=…/></sources>. The XML is in the canonical form of §encoding.xml',
   inputs: z.strictObject({ descriptor: Descriptor }),
   outputs: z.strictObject({ xml: z.string() }),
   operation: (i) => ({ xml: xmlOf(descriptorFromJson(i.descriptor as DescriptorIn)) }),

@@ -8,6 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { isSealError } from '../errors.js';
+import { canonicalXml, parseXml } from '../wire/xml.js';
 import { type TestGroup, type VectorDocument, assemble, vectorFile, vectorGroup, vectorTest } from './format.js';
 
 /** Inputs or outputs of one case: field name to hex string, string, number or boolean. */
@@ -37,10 +38,28 @@ export interface VectorKind {
   readonly groups: readonly GroupKind[];
 }
 
-/** Outputs of an operation, or `{ error }` when Seal rejects the inputs with a SealError. */
+/**
+ * An output value with every XML text in it written in the canonical form (§encoding.xml-canonical),
+ * so that a vector's XML does not depend on the serialiser that produced it. A string counts as XML
+ * text when it starts with `<` and parses.
+ */
+function canonicalOutputs(value: unknown): unknown {
+  if (typeof value === 'string' && value.startsWith('<')) {
+    try {
+      return canonicalXml(parseXml(value));
+    } catch {
+      return value;
+    }
+  }
+  if (Array.isArray(value)) return value.map(canonicalOutputs);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonicalOutputs(v)]));
+  return value;
+}
+
+/** Outputs of an operation (XML in canonical form), or `{ error }` when Seal rejects the inputs with a SealError. */
 export async function evaluate(group: GroupKind, inputs: Fields): Promise<{ outputs: Fields; result: 'valid' | 'invalid' }> {
   try {
-    return { outputs: await group.operation(inputs), result: 'valid' };
+    return { outputs: canonicalOutputs(await group.operation(inputs)) as Fields, result: 'valid' };
   } catch (e) {
     if (isSealError(e)) return { outputs: { error: e.code }, result: 'invalid' };
     throw e;

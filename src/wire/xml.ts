@@ -359,3 +359,50 @@ export function xml(name: string, attrs: Record<string, string>, children: reado
 export function childElements(element: Element): Element[] {
   return element.children.filter((child: unknown): child is Element => typeof child === 'object' && child !== null && 'name' in child && 'children' in child);
 }
+
+/** Escapes text content for the canonical form: `&`, `<` and `>`. */
+function canonicalText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escapes an attribute value for the canonical form (single quotes): `&`, `<`, `'`, tab, LF, CR. */
+function canonicalAttrValue(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+}
+
+/**
+ * Seal's canonical serialisation of an element, the one form in which the test vectors and the
+ * XEP's examples write XML (§encoding.xml-canonical): no XML declaration; every element by its local
+ * name, with `xmlns='…'` written first where its namespace differs from its parent's (always on
+ * the outermost element that has one); the other attributes sorted by name, each as ` name='value'`;
+ * an element without children as `<name/>`; white-space-only text dropped between the children of
+ * an element that has element children, all other text kept; `&`, `<`, `>` escaped in text and
+ * `&`, `<`, `'`, tab, LF, CR in attribute values, nothing else. With `indent`, each child element
+ * of an element-only parent starts on its own line, indented by two spaces per level (the form of
+ * the XEP's examples); the indentation is white space between elements and therefore not part of
+ * the canonical form.
+ *
+ * @see spec §encoding.xml
+ * @example
+ * ```ts
+ * canonicalXml(parseXml('<a xmlns="urn:x" z="1" b="&apos;"><b xmlns="urn:x"> </b></a>')) // "<a xmlns='urn:x' b='&apos;' z='1'><b> </b></a>"
+ * ```
+ */
+export function canonicalXml(element: Element, options: { indent?: boolean } = {}): string {
+  return canonicalElement(element, undefined, options.indent === true ? '' : undefined);
+}
+
+function canonicalElement(element: Element, parentNs: string | undefined, indent: string | undefined): string {
+  const ns = element.getNS() ?? '';
+  const attrs = element.attrs as Record<string, unknown>;
+  const names = Object.keys(attrs).filter((name) => name !== 'xmlns' && !name.startsWith('xmlns:') && attrs[name] !== undefined && attrs[name] !== null).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const declaration = ns !== (parentNs ?? '') ? ` xmlns='${canonicalAttrValue(ns)}'` : '';
+  const start = `<${element.getName()}${declaration}${names.map((name) => ` ${name}='${canonicalAttrValue(String(attrs[name]))}'`).join('')}`;
+  const children = element.children as readonly (Element | string)[];
+  const hasElements = children.some((child) => typeof child !== 'string');
+  const kept = hasElements ? children.filter((child) => typeof child !== 'string' || child.trim() !== '') : children;
+  if (kept.length === 0 || kept.every((child) => child === '')) return `${indent ?? ''}${start}/>`;
+  const inner = indent !== undefined && kept.every((child) => typeof child !== 'string');
+  const body = kept.map((child) => (typeof child === 'string' ? canonicalText(child) : canonicalElement(child, ns, inner ? `${indent}  ` : undefined))).join(inner ? '\n' : '');
+  return inner ? `${indent}${start}>\n${body}\n${indent}</${element.getName()}>` : `${indent ?? ''}${start}>${body}</${element.getName()}>`;
+}
