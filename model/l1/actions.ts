@@ -15,7 +15,7 @@ import { type Attack, bundleChoices, deliveries, interactiveDeliveries } from '.
 import { type Delivery, mergeIncoming, open, originOf, replaceActive, send } from './envelope.js';
 import { KEY_CHANGED, LOG_FULL, initiateAsync, logFull, readInteractive2, readInteractive3, respondInteractive1, startInteractive, verifyBundle } from './handshake.js';
 import { is } from './options.js';
-import { type Term, num, pk, tup, verify } from './terms.js';
+import { type Term, atom, num, pk, tup, verify } from './terms.js';
 import {
   type Budget,
   type CompromiseKind,
@@ -316,6 +316,32 @@ export function serveList(w: World, to: string, list: Term): World | undefined {
   return withDevice(w, { ...d, lists: { ...d.lists, [entry.jid]: next } });
 }
 
+/**
+ * The server serves `to` a forged list of account `jid`: the newest published list with the
+ * attacker's own devices of that account added (devices the account never listed), signed by a
+ * key the attacker holds instead of the account key. It must be refused; the mutant
+ * `no-list-signature-check` accepts it.
+ *
+ * @see spec §identity.devices (identity.account-signature)
+ */
+export function serveForgedList(w: World, to: string, jid: string): World | undefined {
+  const d = device(w, to);
+  const view = d.lists[jid];
+  const last = [...w.published].reverse().find((p) => p.jid === jid);
+  const phantoms = w.devices.filter((x) => x.jid === jid && x.control === 'attacker').map((x) => x.name);
+  if (view === undefined || last === undefined || phantoms.length === 0) return undefined;
+  const devices = [...last.devices, ...phantoms];
+  const issued = last.issued + 1;
+  const term = listTerm(w, atom('attacker.list-key', 'sign', 'attacker'), jid, issued, devices);
+  // @req identity.account-signature: only the recorded account key's signature makes a list acceptable.
+  if (verify(term, pk(accountKey(jid))) === undefined && !is(w.options, 'no-list-signature-check')) {
+    return w.notes.includes('rejected:forged-list') ? undefined : noted(w, 'rejected:forged-list');
+  }
+  if (view.devices === devices) return undefined;
+  // newestServed counts authentic lists only (the ground truth of trustedAtSend).
+  return withDevice(w, { ...d, lists: { ...d.lists, [jid]: { issued, devices, keys: keysOf(w, devices), newestServed: view.newestServed } } });
+}
+
 function storeSession(w: World, dev: string, session: Parameters<typeof mergeIncoming>[2], forged = false): World {
   const d = device(w, dev);
   return withDevice(w, mergeIncoming(w, d, forged ? { ...session, forged: true } : session));
@@ -529,6 +555,12 @@ export function successors(w: World, sc: Scenario): Successor[] {
       for (const p of w.published) {
         const next = serveList(w, to, p.term);
         if (next !== undefined) push(`server gives ${to} the ${p.jid} list issued ${p.issued}`, spend(next, 'serves'));
+      }
+      if (attacks.has('forge-list')) {
+        for (const jid of new Set(w.published.map((p) => p.jid))) {
+          const next = serveForgedList(w, to, jid);
+          if (next !== undefined) push(`server gives ${to} a ${jid} list with the attacker's device added, signed by the attacker's key`, spend(next, 'serves'));
+        }
       }
     }
   }

@@ -38,6 +38,8 @@ export type Attack =
   | 'claim'
   /** Deliver a device's wrapped key to another device. */
   | 'redirect'
+  /** Device lists: serve an account's list with the attacker's own device of that account added, signed by a key that is not the account key. */
+  | 'forge-list'
   /** Deliver an interactive handshake message to another device than its addressee. */
   | 'reroute-interactive'
   /** Combine a wrapped key with another stanza's payload, or a payload re-encrypted under a known content key. */

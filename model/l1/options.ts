@@ -42,6 +42,8 @@ export type Mutant =
   | 'kem-secret-not-in-kdf'
   /** A device list with an older `issued` time replaces a newer one (no rollback check). */
   | 'no-rollback-check'
+  /** A device list is accepted without checking that the recorded account key signed it. */
+  | 'no-list-signature-check'
   /** Carbons and archive results are unwrapped without checking that the wrapper comes from the
    * account's own bare JID (the CVE-2017-5589 class); the archive result's query id is still
    * checked. */

@@ -420,6 +420,14 @@ export const fanOut: Property = {
     for (const m of w.msgs) {
       if (m.trustedAtSend === undefined) continue;
       const trusted = new Set([m.sender, ...m.trustedAtSend]);
+      // Ground truth, not the sender's view: a recipient of an account that publishes signed lists
+      // must be on one of them (or verified by the sender's user), whatever the sender accepted.
+      const phantom = m.to.find((r) => {
+        const jid = device(w, r.dev).jid;
+        const lists = w.published.filter((p) => p.jid === jid);
+        return lists.length > 0 && !lists.some((p) => p.devices.includes(r.dev)) && !(w.setup.verified[m.sender] ?? []).includes(r.dev);
+      });
+      if (phantom !== undefined) return `${name(m)}: wrapped for ${phantom.dev}, which no list of its account signed by the account key names`;
       const outside = m.to.find((r) => !trusted.has(r.dev));
       if (outside !== undefined) return `${name(m)}: wrapped for ${outside.dev}, which the sender should no longer trust`;
       if (der(w, m.content) && ![...trusted].some((n) => everCompromised(w, n))) return `${name(m)}: derivable although no device trusted at send time was compromised`;
@@ -432,6 +440,10 @@ export const fanOut: Property = {
     {
       name: 'after a revocation is served, a message reaches the remaining devices only',
       reached: (w) => w.msgs.some((m) => w.published.some((p) => p.issued > 1 && m.trustedAtSend !== undefined && !m.to.some((r) => !p.devices.includes(r.dev))) && m.to.length > 0 && acceptedByAll(w, m) && w.published.length > 1),
+    },
+    {
+      name: 'a list with a device the account never listed, signed by another key than the account key, is refused',
+      reached: (w) => w.notes.includes('rejected:forged-list'),
     },
     {
       name: 'while the server withholds the new list, the stolen device still reads new messages',

@@ -42,6 +42,8 @@ const bob: DeviceSpec = { name: 'B', jid: 'bob', id: 1 };
 const bob2: DeviceSpec = { name: 'B2', jid: 'bob', id: 2 };
 const carol: DeviceSpec = { name: 'C', jid: 'carol', id: 1 };
 const eve: DeviceSpec = { name: 'E', jid: 'eve', id: 1, control: 'attacker' };
+/** A device of Bob's account that Bob never listed: the attacker's, with keys it made (a phantom device a forged list would add). */
+const bobPhantom: DeviceSpec = { name: 'BX', jid: 'bob', id: 3, control: 'attacker' };
 
 /** The repair scenario's devices and rules, an honest prefix that ends next to a limit, and one more action. */
 function repairLimit(prefix: readonly string[]): Scenario {
@@ -233,17 +235,18 @@ export const SCENARIOS = {
   /** Bob's account key signs his device list; his second device is stolen and removed; the server serves any list it has. */
   fanout: {
     name: 'fanout',
-    setup: { devices: [alice, bob, bob2], verified: { B: ['A'], B2: ['A'] }, accounts: [{ jid: 'bob', devices: ['B', 'B2'], verifiedBy: ['A'] }] },
-    budget: { starts: 2, revocations: 1, serves: 2, sends: 3 },
+    setup: { devices: [alice, bob, bob2, bobPhantom], verified: { B: ['A'], B2: ['A'] }, accounts: [{ jid: 'bob', devices: ['B', 'B2'], verifiedBy: ['A'] }] },
+    budget: { starts: 3, revocations: 1, serves: 2, sends: 3 },
     depth: 6,
     asyncStarts: [
       ['A', 'B'],
       ['A', 'B2'],
+      ['A', 'BX'],
     ],
     sends: [['A', 'bob']],
     revocations: [{ jid: 'bob', dev: 'B2' }],
     serveListsTo: ['A'],
-    attacks: [],
+    attacks: ['forge-list'],
     prefix: ['A starts an async handshake with B (bundle)', 'A starts an async handshake with B2 (bundle)', 'A sends m0 to bob', 'deliver m0 to B', 'deliver m0 to B2'],
   },
   /**
@@ -479,7 +482,15 @@ export const CATALOGUE: readonly Entry[] = [
     ],
     reqs: ['envelope.skip-bounds', 'handshake.duplicate'],
   },
-  { property: fanOut, scenarios: ['fanout'], mutants: [{ mutant: 'no-rollback-check', scenario: 'fanout' }], reqs: ['envelope.fan-out', 'identity.device-list-rollback'] },
+  {
+    property: fanOut,
+    scenarios: ['fanout'],
+    mutants: [
+      { mutant: 'no-rollback-check', scenario: 'fanout' },
+      { mutant: 'no-list-signature-check', scenario: 'fanout' },
+    ],
+    reqs: ['envelope.fan-out', 'identity.device-list-rollback', 'identity.account-signature'],
+  },
   {
     property: forwardedInjection,
     scenarios: ['forwarded', 'forwardedServer'],
