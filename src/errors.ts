@@ -38,6 +38,7 @@ export const SEAL_ERROR_REGISTRY = {
   'unknown-prekey': { section: 'handshake', meaning: 'a handshake names a signed, KEM or one-time prekey the device does not hold (never had, or already consumed)' },
   'identity-key-changed': { section: 'handshake', meaning: 'a peer device presents another identity key than the one recorded for it' },
   'handshake-timeout': { section: 'handshake', meaning: 'an interactive handshake did not complete in time and was abandoned' },
+  'interactive-unsupported': { section: 'handshake', meaning: 'the peer\'s full JID does not offer the interactive handshake (its disco#info lacks the feature or names no device, or another one)' },
   'skip-limit': { section: 'envelope', meaning: 'a message would require skipping more message keys than the bounds allow' },
   'message-key-unavailable': { section: 'envelope', meaning: 'the key of an old message was deleted (used, evicted or expired): a replay or a message too late to open' },
   'redirected-stanza': { section: 'envelope', meaning: 'the encrypted to/from affixes do not match the stanza that carried them' },

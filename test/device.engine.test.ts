@@ -16,16 +16,16 @@ import { initiateAsync } from '../src/handshake/async.js';
 import { acceptInteractive, completeInitiator, startInteractive } from '../src/handshake/interactive.js';
 import { verifyBundle } from '../src/identity/bundle.js';
 import type { DeviceId } from '../src/identity/device.js';
-import { createDeviceList } from '../src/identity/devicelist.js';
+import { createDeviceList, signOmemoBinding } from '../src/identity/devicelist.js';
 import { type BareJid, bareJid } from '../src/identity/jid.js';
 import { DEVICE_LIST_NODE, ITEM_ID, bundleNode } from '../src/identity/pep.js';
 import { type DeviceState, bundleOf, createDeviceState } from '../src/identity/state.js';
 import { EmbeddedServer, SealClient, fetchItem } from '../src/net/index.js';
 import { seededRng } from '../src/suite/rng.js';
-import { ed25519PublicKeyOf } from '../src/suite/signature.js';
+import { ed25519PublicKeyOf, generateEd25519KeyPair } from '../src/suite/signature.js';
 import { BundleElement } from '../src/wire/bundle.js';
-import { DeviceListElement, type DeviceListValue } from '../src/wire/devices.js';
-import { InteractiveMessageElement, type InteractiveMessageValue } from '../src/wire/handshake.js';
+import { type BindingValue, DeviceListElement, type DeviceListValue } from '../src/wire/devices.js';
+import { INTERACTIVE_FEATURE, InteractiveMessageElement, type InteractiveMessageValue, interactiveIqId, readInteractiveDiscoInfo } from '../src/wire/handshake.js';
 import { publishIq } from '../src/wire/pep.js';
 import { type Element, childElements, parseXml, xml } from '../src/wire/xml.js';
 import { ALICE, BOB, MALLORY, SealWorld, opened, failedCodes, conversation } from './support/store-conformance.js';
@@ -132,8 +132,29 @@ function lastInteractive(sent: readonly Element[]): { stanza: Element; value: In
   return { stanza, value: InteractiveMessageElement.fromXml(stanza.getChild('interactive', 'urn:xmpp:seal:0')!) };
 }
 
+/** A step of an interactive handshake as the server delivers it: an iq set from `from` (handshake.interactive-iq). */
 function interactiveStanza(from: string, to: string, value: InteractiveMessageValue): Element {
-  return xml('message', { from, to, type: 'chat', id: `i-${value.sid}-${value.step}` }, [InteractiveMessageElement.toXml(value)]);
+  return xml('iq', { from, to, type: 'set', id: interactiveIqId(value.sid, value.step) }, [InteractiveMessageElement.toXml(value)]);
+}
+
+/** What a device sent in answer to iq requests since `from`: `[type, to, id, condition]`. */
+function iqAnswers(sent: readonly Element[], from = 0): [string, string, string, string | undefined][] {
+  return sent.slice(from).filter((s) => s.name === 'iq' && (s.attrs.type === 'result' || s.attrs.type === 'error')).map((s) => [String(s.attrs.type), String(s.attrs.to), String(s.attrs.id), (s.getChild('error')?.children.find((c) => typeof c !== 'string') as Element | undefined)?.name]);
+}
+
+/** Flushes the network until `pending` settles (a request whose answer travels through the network). */
+async function settle<T>(world: SealWorld, pending: Promise<T>): Promise<T> {
+  let done = false;
+  const watched = pending.finally(() => {
+    done = true;
+  });
+  // Handled here while the network is flushed; the caller still sees the rejection.
+  watched.catch(() => undefined);
+  for (let i = 0; i < 50 && !done; i++) {
+    await world.flush();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return watched;
 }
 
 describe('§device.interactive-pinning: an interactive handshake under another identity key for a known device id', () => {
@@ -157,7 +178,9 @@ describe('§device.interactive-pinning: an interactive handshake under another i
     expect(kinds(events)).not.toContain('session-started');
     expect(alice.engine.state.peers.get(sessionKey(BOB, bobDevice))).toBe(before);
     expect(alice.engine.state.interactive.size).toBe(0);
-    expect(aliceWire.sent.slice(sentBefore)).toEqual([]); // no message 3 to the impostor
+    // No message 3 to the impostor: message 2 is refused, so its sender abandons at once (handshake.interactive-iq).
+    expect(aliceWire.sent.slice(sentBefore).filter((s) => s.getChild('interactive', 'urn:xmpp:seal:0') !== undefined)).toEqual([]);
+    expect(iqAnswers(aliceWire.sent, sentBefore)).toEqual([['error', `${BOB}/b`, interactiveIqId(answer.message.sid, 2), 'not-acceptable']]);
   });
 
   it('as responder: an initiator claiming Bob\'s device under another key fails at message 3; no session', async () => {
@@ -173,10 +196,13 @@ describe('§device.interactive-pinning: an interactive handshake under another i
     const m2 = lastInteractive(aliceWire.sent);
     expect(m2.value.step).toBe(2);
     expect(m2.stanza.attrs.to).toBe(`${BOB}/evil`);
+    expect(m2.stanza.name).toBe('iq');
     const done = completeInitiator({ state: started.state, message: m2.value, now: world.now() });
+    const sentBefore = aliceWire.sent.length;
     await alice.receive(interactiveStanza(`${BOB}/evil`, `${ALICE}/a`, done.message));
     const events = since(alice, mark);
     expect(failedCodes(events)).toEqual(['identity-key-changed']);
+    expect(iqAnswers(aliceWire.sent, sentBefore)).toEqual([['error', `${BOB}/evil`, interactiveIqId(done.message.sid, 3), 'not-acceptable']]);
     expect(kinds(events)).not.toContain('session-started');
     expect(alice.engine.state.peers.get(sessionKey(BOB, bobDevice))).toBe(before);
     // The real Bob still opens what Alice sends.
@@ -206,6 +232,109 @@ describe('§device.interactive-pinning: an interactive handshake under another i
     expect(opened(alice.events)).toEqual(['responder speaks']);
     expect(toHex(bob.engine.state.peers.get(sessionKey(ALICE, alice.state.deviceId))!.session.ratchet.sessionId)).toBe(sessionId);
     expect(failedCodes([...alice.events, ...bob.events])).toEqual([]);
+  });
+});
+
+describe('§handshake.interactive: the steps travel as iq stanzas, and a refused step fails the handshake at once', () => {
+  it('discovers the feature and the device id on the peer\'s full JID, runs the three steps as iq sets, each answered with a result', async () => {
+    // @req handshake.interactive-iq
+    // @req handshake.interactive-discovery
+    const world = new SealWorld('interactive iq');
+    const { client: alice, wire: aliceWire } = await world.client(`${ALICE}/a`);
+    const { client: bob, wire: bobWire } = await world.client(`${BOB}/b`);
+    // Bob's device answers disco#info on its full JID: the feature, and its device id in a Seal form.
+    const probe = world.server.connect(`${MALLORY}/probe`);
+    const info = await settle(world, probe.iq(xml('iq', { type: 'get', to: `${BOB}/b`, id: 'disco-1' }, [xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })])));
+    const query = info.getChild('query', 'http://jabber.org/protocol/disco#info')!;
+    expect(query.getChildren('feature').map((f) => f.attrs.var)).toContain(INTERACTIVE_FEATURE);
+    expect(readInteractiveDiscoInfo(query)).toEqual({ interactive: true, deviceId: bob.state.deviceId });
+    // Without a device id, Alice's client asks the same question, then starts with the device named there.
+    await settle(world, alice.startInteractive(`${BOB}/b`));
+    await world.flush();
+    const steps = (sent: readonly Element[]) => sent.filter((s) => s.getChild('interactive', 'urn:xmpp:seal:0') !== undefined).map((s) => [s.name, s.attrs.type, s.attrs.to]);
+    expect(steps(aliceWire.sent)).toEqual([['iq', 'set', `${BOB}/b`], ['iq', 'set', `${BOB}/b`]]);
+    expect(steps(bobWire.sent)).toEqual([['iq', 'set', `${ALICE}/a`]]);
+    const sid = InteractiveMessageElement.fromXml(aliceWire.sent.find((s) => s.getChild('interactive', 'urn:xmpp:seal:0') !== undefined)!.getChild('interactive', 'urn:xmpp:seal:0')!).sid;
+    expect(iqAnswers(bobWire.sent).filter((a) => a[2].startsWith('seal-i-'))).toEqual([['result', `${ALICE}/a`, interactiveIqId(sid, 1), undefined], ['result', `${ALICE}/a`, interactiveIqId(sid, 3), undefined]]);
+    expect(iqAnswers(aliceWire.sent).filter((a) => a[2].startsWith('seal-i-'))).toEqual([['result', `${BOB}/b`, interactiveIqId(sid, 2), undefined]]);
+    expect(alice.events.filter((e) => e.kind === 'session-started')).toMatchObject([{ handshake: 'interactive', role: 'initiator' }]);
+    expect(bob.events.filter((e) => e.kind === 'session-started')).toMatchObject([{ handshake: 'interactive', role: 'responder' }]);
+    // Nothing is left pending on either side once message 3 is answered.
+    expect(alice.engine.state.interactive.size).toBe(0);
+    expect(bob.engine.state.interactive.size).toBe(0);
+    expect(failedCodes([...alice.events, ...bob.events])).toEqual([]);
+  });
+
+  it('a resource that is gone: the server answers service-unavailable and the initiator abandons at once, with no time passing', async () => {
+    // @req handshake.interactive-fail-fast
+    const { world, alice } = await conversation('interactive gone');
+    const bobDevice = (await alice.devicesOf(BOB))[0]!;
+    const mark = alice.events.length;
+    await alice.startInteractive(`${BOB}/gone`, bobDevice);
+    expect(alice.engine.state.interactive.size).toBe(1);
+    await world.flush();
+    expect(since(alice, mark)).toEqual([{ kind: 'interactive-failed', peer: { jid: BOB, deviceId: bobDevice }, to: `${BOB}/gone`, step: 1, condition: 'service-unavailable' }]);
+    expect(alice.engine.state.interactive.size).toBe(0);
+    // Nothing was stored for later delivery: Bob's resource coming online receives no step.
+    const later = world.server.connect(`${BOB}/gone`);
+    const received: Element[] = [];
+    later.onStanza((stanza) => {
+      received.push(stanza);
+    });
+    await later.send(xml('presence', {}));
+    await world.flush();
+    expect(received.filter((r) => r.getChild('interactive', 'urn:xmpp:seal:0') !== undefined)).toEqual([]);
+  });
+
+  it('a client without the feature: discovery refuses to start (interactive-unsupported); a step sent anyway is answered service-unavailable and fails at once', async () => {
+    // @req handshake.interactive-discovery
+    // @req handshake.interactive-fail-fast
+    const { world, alice, bob } = await conversation('interactive unsupported');
+    // Bob's other resource runs a client without Seal's interactive handshake: it answers every request service-unavailable.
+    const plain = world.server.connect(`${BOB}/plain`);
+    plain.onStanza(async (stanza) => {
+      if (stanza.name !== 'iq' || (stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set')) return;
+      const children = stanza.attrs.type === 'get' ? [xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }, [xml('identity', { category: 'client', type: 'pc' }), xml('feature', { var: 'http://jabber.org/protocol/disco#info' })])] : [];
+      if (stanza.attrs.type === 'get') await plain.send(xml('iq', { type: 'result', to: String(stanza.attrs.from), id: String(stanza.attrs.id) }, children));
+      else await plain.send(xml('iq', { type: 'error', to: String(stanza.attrs.from), id: String(stanza.attrs.id) }, [xml('error', { type: 'cancel' }, [xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]));
+    });
+    await expect(settle(world, alice.startInteractive(`${BOB}/plain`))).rejects.toMatchObject({ code: 'interactive-unsupported' });
+    expect(alice.engine.state.interactive.size).toBe(0);
+    const mark = alice.events.length;
+    await alice.startInteractive(`${BOB}/plain`, bob.state.deviceId);
+    await world.flush();
+    expect(since(alice, mark)).toEqual([{ kind: 'interactive-failed', peer: { jid: BOB, deviceId: bob.state.deviceId }, to: `${BOB}/plain`, step: 1, condition: 'service-unavailable' }]);
+    expect(alice.engine.state.interactive.size).toBe(0);
+  });
+
+  it('message 3 refused: the initiator takes back the session it adopted after message 2, and the previous one is active again', async () => {
+    // @req handshake.interactive-fail-fast
+    const { world, alice, aliceWire, bob } = await conversation('interactive refused 3');
+    const bobDevice = bob.state.deviceId;
+    const before = alice.engine.state.peers.get(sessionKey(BOB, bobDevice))!;
+    await alice.startInteractive(`${BOB}/b`, bobDevice);
+    const m1 = lastInteractive(aliceWire.sent);
+    // Bob's genuine message 2 (computed here, so the test controls what Alice receives next).
+    const m2 = acceptInteractive({ self: bob.state, peer: { jid: ALICE, deviceId: alice.state.deviceId }, message: m1.value, rng: seededRng('genuine m2'), now: world.now() });
+    await alice.receive(interactiveStanza(`${BOB}/b`, `${ALICE}/a`, m2.message));
+    const adopted = alice.engine.state.peers.get(sessionKey(BOB, bobDevice))!;
+    expect(toHex(adopted.session.ratchet.sessionId)).not.toBe(toHex(before.session.ratchet.sessionId));
+    expect(lastInteractive(aliceWire.sent).value.step).toBe(3);
+    const mark = alice.events.length;
+    await alice.receive(xml('iq', { type: 'error', from: `${BOB}/b`, to: `${ALICE}/a`, id: interactiveIqId(m1.value.sid, 3) }, [xml('error', { type: 'cancel' }, [xml('not-acceptable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]));
+    expect(since(alice, mark)).toEqual([{ kind: 'interactive-failed', peer: { jid: BOB, deviceId: bobDevice }, to: `${BOB}/b`, step: 3, condition: 'not-acceptable' }]);
+    const after = alice.engine.state.peers.get(sessionKey(BOB, bobDevice))!;
+    expect(toHex(after.session.ratchet.sessionId)).toBe(toHex(before.session.ratchet.sessionId));
+    expect(after.session.alternate).toBeUndefined();
+    expect(alice.engine.state.interactive.size).toBe(0);
+    // An error from another full JID, or for a step this device did not send, changes nothing.
+    await alice.startInteractive(`${BOB}/b`, bobDevice);
+    const again = lastInteractive(aliceWire.sent).value.sid;
+    const mark2 = alice.events.length;
+    await alice.receive(xml('iq', { type: 'error', from: `${BOB}/evil`, to: `${ALICE}/a`, id: interactiveIqId(again, 1) }, [xml('error', { type: 'cancel' }, [xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]));
+    await alice.receive(xml('iq', { type: 'error', from: `${BOB}/b`, to: `${ALICE}/a`, id: interactiveIqId(again, 2) }, [xml('error', { type: 'cancel' }, [xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]));
+    expect(since(alice, mark2)).toEqual([]);
+    expect(alice.engine.state.interactive.has(again)).toBe(true);
   });
 });
 
@@ -1001,8 +1130,8 @@ describe('SealEngine.step: the engine without its shell', () => {
     const inputs: Element[] = [
       xml('message', { from: `${MALLORY}/x`, to: `${ALICE}/a` }, [xml('received', { xmlns: CARBONS }, [xml('forwarded', { xmlns: FORWARD }, [xml('message', { from: `${BOB}/b` }, [xml('sealed', { xmlns: SEAL, sid: '1' })])])])]),
       xml('message', { from: `${BOB}/b`, to: `${ALICE}/a` }, [xml('sealed', { xmlns: SEAL, sid: 'nope' })]),
+      // An interactive step in a message (not an iq): ignored (handshake.interactive-iq).
       xml('message', { from: `${BOB}/b`, to: `${ALICE}/a` }, [xml('interactive', { xmlns: SEAL, sid: 'short' })]),
-      xml('iq', { type: 'get' }),
     ];
     const codes: string[] = [];
     for (const stanza of inputs) {
@@ -1011,7 +1140,20 @@ describe('SealEngine.step: the engine without its shell', () => {
       expect(output.send).toEqual([]);
       codes.push(...failedCodes(output.events));
     }
-    expect(codes).toEqual(['forged-forward', 'schema-violation', 'schema-violation']); // and the iq is not a message: ignored
+    expect(codes).toEqual(['forged-forward', 'schema-violation']);
+    // Iq requests are answered, and change nothing: a malformed step (bad-request, and a failed
+    // event), a request without a child (bad-request), one the device does not serve (service-unavailable).
+    const answered: [Element, string, string[]][] = [
+      [xml('iq', { type: 'set', from: `${BOB}/b`, id: 'i1' }, [xml('interactive', { xmlns: SEAL, sid: 'short' })]), 'bad-request', ['schema-violation']],
+      [xml('iq', { type: 'get', from: `${BOB}/b`, id: 'i2' }), 'bad-request', []],
+      [xml('iq', { type: 'get', from: `${BOB}/b`, id: 'i3' }, [xml('time', { xmlns: 'urn:xmpp:time' })]), 'service-unavailable', []],
+    ];
+    for (const [stanza, condition, failures] of answered) {
+      const { output } = engine.step({ kind: 'stanza', stanza }, { now, rng });
+      expect(output.commit).toEqual({ put: [], delete: [] });
+      expect(output.send.map((o) => [o.stanza.attrs.type, o.stanza.attrs.to, o.stanza.attrs.id, o.stanza.getChild('error')?.children.map((c) => (c as Element).name)])).toEqual([['error', `${BOB}/b`, stanza.attrs.id, [condition]]]);
+      expect(failedCodes(output.events)).toEqual(failures);
+    }
     expect(engine.state).toBe(state);
     // A step that would change something still leaves the engine alone until adopt().
     const queried = engine.step({ kind: 'archive-query', queryid: 'q1' }, { now, rng });
@@ -1019,5 +1161,68 @@ describe('SealEngine.step: the engine without its shell', () => {
     expect(engine.state.queries.has('q1')).toBe(false);
     expect(() => engine.step({ kind: 'send', to: BOB, content: [xml('body', {}, ['x'])], id: 'm1' }, { now, rng })).toThrow(expect.objectContaining({ code: 'no-devices' }));
     expect(engine.state).toBe(state);
+  });
+});
+
+describe('§discovery.omemo: Seal is sticky per contact; a verified OMEMO key can vouch for the account key', () => {
+  it('a device list that disappears keeps Seal in use with the last accepted list and tells the user (device-list-withdrawn)', async () => {
+    // @req discovery.sticky
+    // @req discovery.choice
+    const { world, alice, bob } = await conversation('sticky');
+    expect(await alice.usesSeal(BOB)).toBe(true);
+    expect(await alice.usesSeal(MALLORY)).toBe(false);
+    const before = JSON.stringify(alice.engine.trustOf(BOB));
+    world.server.adversary.rewritePepItem = (owner, node) => (owner === BOB && node === DEVICE_LIST_NODE ? null : undefined);
+    const mark = alice.events.length;
+    await alice.refreshDeviceList(BOB);
+    expect(kinds(since(alice, mark))).toContain('device-list-withdrawn');
+    expect(JSON.stringify(alice.engine.trustOf(BOB))).toBe(before);
+    // Seal stays: the message goes to Bob's device, sealed, and opens there.
+    const bobMark = bob.events.length;
+    await alice.send(BOB, 'still sealed');
+    await world.flush();
+    expect(opened(since(bob, bobMark))).toEqual(['still sealed']);
+    expect(await alice.usesSeal(BOB)).toBe(true);
+    // A contact that never had an accepted list produces no such event.
+    const other = alice.events.length;
+    await alice.refreshDeviceList(MALLORY).catch(() => undefined);
+    expect(kinds(since(alice, other))).not.toContain('device-list-withdrawn');
+  });
+
+  it('an omemo binding statement on the signed list lets a verified OMEMO key verify the account key; anything else is refused and changes nothing', async () => {
+    // @req discovery.omemo-binding
+    const { world, alice, bob } = await conversation('omemo vouch');
+    const accountSecret = bob.dangerouslyAccountSecret()!;
+    const accountKey = ed25519PublicKeyOf(accountSecret);
+    const omemo = generateEd25519KeyPair(seededRng('bob omemo identity'));
+    const stranger = generateEd25519KeyPair(seededRng('someone else'));
+    const current = publishedList(world, BOB);
+    const publishWith = (bindings: BindingValue[], issued: number) => {
+      const list = createDeviceList(BOB, current.devices, issued, { secretKey: accountSecret, bindings });
+      world.server.adversary.rewritePepItem = (owner, node) => (owner === BOB && node === DEVICE_LIST_NODE ? listItem(list) : undefined);
+    };
+    // No statement yet: refused.
+    await alice.refreshDeviceList(BOB);
+    const record = JSON.stringify(alice.engine.trustOf(BOB));
+    await expect(alice.omemoVouch(BOB, omemo.publicKey)).rejects.toMatchObject({ code: 'untrusted-key' });
+    // A statement whose signature was made by another key: authentication-failed.
+    const forged = { ...signOmemoBinding(BOB, accountKey, stranger.secretKey), certificate: omemo.publicKey };
+    publishWith([forged], current.issued + 1);
+    await alice.refreshDeviceList(BOB);
+    const withForged = JSON.stringify(alice.engine.trustOf(BOB));
+    await expect(alice.omemoVouch(BOB, omemo.publicKey)).rejects.toMatchObject({ code: 'authentication-failed' });
+    expect(JSON.stringify(alice.engine.trustOf(BOB))).toBe(withForged);
+    // An OpenPGP statement with the same bytes is never checked as an OMEMO one.
+    publishWith([{ ...signOmemoBinding(BOB, accountKey, omemo.secretKey), kind: 'openpgp' }], current.issued + 2);
+    await alice.refreshDeviceList(BOB);
+    await expect(alice.omemoVouch(BOB, omemo.publicKey)).rejects.toMatchObject({ code: 'untrusted-key' });
+    // The genuine statement: the account key becomes verified.
+    publishWith([signOmemoBinding(BOB, accountKey, omemo.secretKey)], current.issued + 3);
+    await alice.refreshDeviceList(BOB);
+    expect(alice.engine.trustOf(BOB)!.trust.accountKey).toMatchObject({ key: toHex(accountKey), level: 'undecided' });
+    await expect(alice.omemoVouch(BOB, stranger.publicKey)).rejects.toMatchObject({ code: 'untrusted-key' });
+    await alice.omemoVouch(BOB, omemo.publicKey);
+    expect(alice.engine.trustOf(BOB)!.trust.accountKey).toEqual({ key: toHex(accountKey), level: 'verified' });
+    expect(record).not.toBe(JSON.stringify(alice.engine.trustOf(BOB)));
   });
 });

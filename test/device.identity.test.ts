@@ -146,6 +146,7 @@ describe('§identity on the engine path', () => {
       expect(fields).toEqual([
         ['FORM_TYPE', 'http://jabber.org/protocol/pubsub#publish-options'],
         ['pubsub#access_model', 'open'],
+        ['pubsub#persist_items', 'true'],
       ]);
     }
   });

@@ -160,7 +160,7 @@ describe('§encoding.xml: lookups by namespace and local name', () => {
       expect(codeOf(() => BundleElement.fromXml(parseXml(edited(bundle.toString(), (r) => intoLookalike(firstNamed(r, name)))))), name).toBe('schema-violation');
     }
 
-    const dtls = `<dtls-fingerprints xmlns='${SEAL_NS}' sid='s1' mac='${'A'.repeat(43)}='><fingerprint hash='sha-256'>${Array(32).fill('AB').join(':')}</fingerprint></dtls-fingerprints>`;
+    const dtls = `<dtls-fingerprints xmlns='${SEAL_NS}' device='1' sid='s1' mac='${'A'.repeat(43)}='><fingerprint hash='sha-256'>${Array(32).fill('AB').join(':')}</fingerprint></dtls-fingerprints>`;
     expect(codeOf(() => DtlsFingerprintsElement.fromXml(parseXml(dtls)))).toBe('ok');
     expect(codeOf(() => DtlsFingerprintsElement.fromXml(parseXml(edited(dtls, (r) => intoLookalike(firstNamed(r, 'fingerprint'))))))).toBe('schema-violation');
 

@@ -246,9 +246,9 @@ describe('§identity.devices', () => {
     }
   });
 
-  it('publishes with access_model=open only, one item per node', () => {
+  it('publishes with access_model=open and persist_items=true only, one item per node', () => {
     // @req identity.pep-publish-options
-    expect(publishOptions()).toEqual({ 'pubsub#access_model': 'open' });
+    expect(publishOptions()).toEqual({ 'pubsub#access_model': 'open', 'pubsub#persist_items': 'true' });
     const iq = publishIq('x', DEVICE_LIST_NODE, 'current', DeviceListElement.toXml(signed), publishOptions()).toString();
     expect(iq).not.toContain('max_items');
     expect(iq).toContain("var=\"pubsub#access_model\"");

@@ -346,8 +346,9 @@ describe('L0 system: scenarios', () => {
       'deliver B1 k0:A1>B1 => done',
       'send A1 => sent m3 to B1,B2',
       'deliver B1 m3 => done | B1: opened m3 from A1 via live (trusted)',
-      // B1's store is the one of its creation again: it learns of B2 once more.
-      'send B1 => sent m4 to A1,B2 | B1: device-added B2; session-started B2 async initiator',
+      // B1's store is the one of its creation again: it learnt of B2 once more at the restore, when
+      // its restart tick fetched the own list (device.list-race, within LIST_RACE_WINDOW).
+      'send B1 => sent m4 to A1,B2 | B1: session-started B2 async initiator',
       'deliver A1 m4 => done | A1: opened m4 from B1 via live (trusted)',
     ]);
   });

@@ -42,13 +42,22 @@ describe.skipIf(skip !== undefined)('on a real server (Prosody)', () => {
     await bob.send('alice@localhost' as BareJid, 'got them');
     await until('the reply', () => alice.received.some((m) => m.body === 'got them'));
     expect(alice.events.filter((e) => e.kind === 'failed')).toEqual([]);
-    // Both online: an interactive handshake between the two full JIDs, then a message on it.
-    await alice.startInteractive(bob.connection.jid, bob.state.deviceId);
+    // Both online: an interactive handshake between the two full JIDs (Alice finds the feature
+    // and Bob's device id in his full JID's disco#info; the steps are iq stanzas), then a message on it.
+    // @req handshake.interactive-discovery
+    // @req handshake.interactive-iq
+    await alice.startInteractive(bob.connection.jid);
     const interactive = (c: SealClient) => c.events.flatMap((e) => (e.kind === 'session-started' && e.handshake === 'interactive' ? [e.sessionId] : []));
     await until('the interactive handshake', () => interactive(alice).length === 1 && interactive(bob).length === 1);
     expect(interactive(alice)[0]).toBe(interactive(bob)[0]);
     await alice.send('bob@localhost' as BareJid, 'on the new session');
     await until('a message on the interactive session', () => bob.received.some((m) => m.body === 'on the new session'));
+    // A resource that is not connected: Prosody answers the first step service-unavailable, and the handshake is abandoned at once.
+    // @req handshake.interactive-fail-fast
+    await alice.startInteractive('bob@localhost/gone', bob.state.deviceId);
+    await until('the refused handshake', () => alice.events.some((e) => e.kind === 'interactive-failed'));
+    expect(alice.events.filter((e) => e.kind === 'interactive-failed')).toEqual([{ kind: 'interactive-failed', peer: { jid: 'bob@localhost', deviceId: bob.state.deviceId }, to: 'bob@localhost/gone', step: 1, condition: 'service-unavailable' }]);
+    expect(alice.engine.state.interactive.size).toBe(0);
     // Bob adds a device: it joins his list and receives from then on.
     const bobPhone = await SealClient.create({ connection: await connect('bob', 'phone'), now, rng, oneTimePrekeys: 5, accountSecret: bob.dangerouslyAccountSecret()! });
     await bobPhone.connection.send(presence());

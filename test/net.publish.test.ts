@@ -36,6 +36,12 @@ const fakes = vi.hoisted(() => {
         return this.answer(request);
       },
     };
+    /** The iq routes the adapter registers (xmpp.js's iqCallee): namespace and element to handler. */
+    readonly routes: { type: 'get' | 'set'; ns: string; name: string; handler: unknown }[] = [];
+    readonly iqCallee = {
+      set: (ns: string, name: string, handler: unknown): void => void this.routes.push({ type: 'set', ns, name, handler }),
+      get: (ns: string, name: string, handler: unknown): void => void this.routes.push({ type: 'get', ns, name, handler }),
+    };
     on(event: string, listener: Listener): void {
       this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
     }
@@ -148,7 +154,7 @@ describe.each(['prosody', 'ejabberd'] as const)('publishItem and fetchItem on th
     await publishItem(alice.connection, NODE, payload(2), alice);
     expect(alice.kinds()).toEqual(['publish', 'configure', 'publish']);
     expect(alice.sleeps).toEqual([]);
-    // The configure request is XEP-0060 §8.2's, setting only the access model.
+    // The configure request is XEP-0060 §8.2's, setting only the access model and persistence.
     const configure = alice.requests[1]!.iq;
     expect(configure.attrs.type).toBe('set');
     const form = configure.getChild('pubsub', PUBSUB_OWNER_NS)?.getChild('configure')?.getChild('x', DATA_FORMS_NS);
@@ -157,6 +163,7 @@ describe.each(['prosody', 'ejabberd'] as const)('publishItem and fetchItem on th
     expect(form?.getChildren('field').map((f) => [f.attrs.var, f.getChildText('value')])).toEqual([
       ['FORM_TYPE', 'http://jabber.org/protocol/pubsub#node_config'],
       ['pubsub#access_model', 'open'],
+      ['pubsub#persist_items', 'true'],
     ]);
     expect(versionOf(await fetchItem(bob, ALICE, NODE))).toBe('2');
   });
@@ -366,6 +373,13 @@ describe('the real-server adapter (src/net/real.ts)', () => {
       await connection.close();
       expect(seen).toEqual(['good']);
     }
+  });
+
+  it('routes the interactive handshake\'s iq sets and disco#info gets to the client instead of letting xmpp.js refuse them', async () => {
+    // @req handshake.interactive-iq
+    await connectToServer({ service: 'xmpp://127.0.0.1:1', domain: 'localhost', username: 'alice', password: 'pw', resource: 'laptop' });
+    const fake = fakes.created.at(-1)!;
+    expect(fake.routes.map((r) => `${r.type} ${r.ns} ${r.name}`).sort()).toEqual(['get http://jabber.org/protocol/disco#info query', 'set urn:xmpp:seal:0 interactive']);
   });
 
   it('a precondition-not-met answered through @xmpp/client is recovered by publishItem (type and application condition survive the adapter)', async () => {

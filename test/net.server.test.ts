@@ -234,6 +234,69 @@ describe('carbons (XEP-0280)', () => {
   });
 });
 
+describe('iq between clients (RFC 6120 §10.5.3)', () => {
+  const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+  it('routes a request to another account\'s full JID to that connection only, and its answer back; no carbon, no archive, no offline storage', async () => {
+    const server = setup();
+    const alice = server.connect(`${ALICE}/phone`);
+    const aliceOther = server.connect(`${ALICE}/laptop`);
+    const bob = server.connect(`${BOB}/x`);
+    const bobOther = server.connect(`${BOB}/y`);
+    const [aliceInbox, aliceOtherInbox, bobInbox, bobOtherInbox] = [collect(alice), collect(aliceOther), collect(bob), collect(bobOther)];
+    for (const c of [alice, aliceOther, bob, bobOther]) await c.send(presence());
+    for (const c of [aliceOther, bobOther]) await c.iq(carbonsEnableIq(`c-${c.jid}`));
+    await server.network.flush();
+    await alice.send(xml('iq', { type: 'set', to: `${BOB}/x`, id: 'step-1' }, [xml('interactive', { xmlns: 'urn:xmpp:seal:0' })]));
+    await server.network.flush();
+    const requests = bobInbox.filter((s) => s.name === 'iq');
+    expect(requests.map((r) => [r.attrs.type, r.attrs.from, r.attrs.id])).toEqual([['set', `${ALICE}/phone`, 'step-1']]);
+    await bob.send(xml('iq', { type: 'result', to: `${ALICE}/phone`, id: 'step-1' }));
+    await server.network.flush();
+    expect(aliceInbox.filter((s) => s.name === 'iq').map((r) => [r.attrs.type, r.attrs.from, r.attrs.id])).toEqual([['result', `${BOB}/x`, 'step-1']]);
+    // The other resources saw nothing of it (no carbons of iq stanzas), and nothing was archived.
+    expect([...aliceOtherInbox, ...bobOtherInbox].filter((s) => s.name !== 'presence')).toEqual([]);
+    expect(readMamFin(await bob.iq(mamQueryIq('m1', 'q1')))?.count).toBe(0);
+  });
+
+  it('answers a request to a resource that is not connected with service-unavailable (nothing stored); drops an answer to one', async () => {
+    const server = setup();
+    const alice = server.connect(`${ALICE}/phone`);
+    const aliceInbox = collect(alice);
+    await alice.send(presence());
+    await alice.send(xml('iq', { type: 'set', to: `${BOB}/gone`, id: 'step-1' }, [xml('interactive', { xmlns: 'urn:xmpp:seal:0' })]));
+    await alice.send(xml('iq', { type: 'result', to: `${BOB}/gone`, id: 'other' }));
+    await server.network.flush();
+    const answers = aliceInbox.filter((s) => s.name === 'iq');
+    expect(answers.map((a) => [a.attrs.type, a.attrs.from, a.attrs.id, a.getChild('error')?.getChild('service-unavailable', STANZAS) !== undefined])).toEqual([['error', `${BOB}/gone`, 'step-1', true]]);
+    // Bob's resource coming online later receives nothing.
+    const bob = server.connect(`${BOB}/gone`);
+    const bobInbox = collect(bob);
+    await bob.send(presence());
+    await server.network.flush();
+    expect(bobInbox.filter((s) => s.name !== 'presence')).toEqual([]);
+    // iq() to a resource that is not connected fails the same way, at once.
+    expect((await xmppError(alice.iq(xml('iq', { type: 'get', to: `${BOB}/other`, id: 'd1' }, [xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })])))).condition).toBe('service-unavailable');
+  });
+
+  it('iq() to another client\'s full JID resolves with that client\'s answer, which does not reach the handlers; server-answered requests still work through send()', async () => {
+    const server = setup();
+    const alice = server.connect(`${ALICE}/phone`);
+    const bob = server.connect(`${BOB}/x`);
+    const aliceInbox = collect(alice);
+    bob.onStanza(async (stanza) => {
+      if (stanza.name === 'iq' && stanza.attrs.type === 'get') await bob.send(xml('iq', { type: 'error', to: String(stanza.attrs.from), id: String(stanza.attrs.id) }, [xml('error', { type: 'cancel' }, [xml('feature-not-implemented', { xmlns: STANZAS })])]));
+    });
+    const asked = xmppError(alice.iq(xml('iq', { type: 'get', to: `${BOB}/x`, id: 'd2' }, [xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })])));
+    await server.network.flush();
+    expect((await asked).condition).toBe('feature-not-implemented');
+    // A ping to the own server through send(): the server's answer arrives as a stanza.
+    await alice.send(xml('iq', { type: 'get', id: 'ping-1' }, [xml('ping', { xmlns: 'urn:xmpp:ping' })]));
+    await server.network.flush();
+    expect(aliceInbox.filter((s) => s.name === 'iq').map((a) => [a.attrs.type, a.attrs.id])).toEqual([['result', 'ping-1']]);
+  });
+});
+
 describe('PEP (XEP-0163)', () => {
   const payload = (n: number) => xml('devices', { xmlns: 'urn:xmpp:seal:0', version: String(n) });
 

@@ -150,6 +150,9 @@ export function decrypt(r: Ratchet, m: RatchetMessage, now: number): { kind: 'du
   // spec envelope.ratchet-init: the initiator's first remote key has no receiving chain; a second
   // new remote key before this side sent cannot authenticate (its private key is deleted).
   if (sameChain && w.ckr === undefined) fail('authentication-failed');
+  // spec envelope.skip-bounds: an earlier chain the session still stores skipped keys of is no new
+  // chain; a counter of it that is not stored was used, evicted or expired.
+  if (!sameChain && w.skipped.some((k) => k.rk === m.rk)) fail('message-key-unavailable');
   if (!sameChain) {
     w = skipKeys(w, m.pn, now);
     if (w.dhs === undefined) fail(m.n > ENVELOPE_CONSTANTS.MAX_SKIP ? 'skip-limit' : 'authentication-failed');

@@ -130,7 +130,8 @@ class Wire implements XmppConnection {
   }
 
   #capture(stanza: Element): void {
-    if (stanza.getName() !== 'message') return;
+    // Messages, and the interactive handshake's steps (iq sets); the answers to iqs are not modelled.
+    if (stanza.getName() !== 'message' && !(stanza.getName() === 'iq' && stanza.attrs.type === 'set')) return;
     const { inner, via } = unwrap(stanza);
     if (inner === undefined) return;
     const label = this.#system.labelOf(inner);
@@ -418,9 +419,16 @@ export class RealSystem {
         return `key-changed ${name(e)} by ${e.acceptedBy}`;
       case 'device-added':
       case 'device-removed':
+      case 'device-stale':
         return `${e.kind} ${name(e)}`;
+      case 'device-reannounced':
+        return `${e.kind} ${e.deviceId}`;
+      case 'device-list-withdrawn':
+        return `${e.kind} ${e.jid === JID.alice ? 'alice' : e.jid === JID.bob ? 'bob' : e.jid}`;
       case 'session-started':
         return `session-started ${name(e.peer)} ${e.handshake} ${e.role}`;
+      case 'interactive-failed':
+        return `interactive-failed ${name(e.peer)} ${e.step} ${e.condition}`;
       case 'repair-sent':
         return `repair-sent ${name(e.peer)} ${e.reason}`;
       case 'repair-received':
@@ -627,7 +635,7 @@ export class RealSystem {
   }
 
   #interactiveStanza(from: string, to: string, message: InteractiveMessageValue): Element {
-    return xml('message', { from, to, type: 'chat', id: `seal-i-${message.sid}-${message.step}` }, [InteractiveMessageElement.toXml(message)]);
+    return xml('iq', { from, to, type: 'set', id: `seal-i-${message.sid}-${message.step}` }, [InteractiveMessageElement.toXml(message)]);
   }
 
   /** The server starts an interactive handshake with `target` as device `p` under a fresh key, and completes it if the target answers. */

@@ -170,6 +170,8 @@ export interface Persisted {
 export interface DeviceModel extends Persisted {
   name: DeviceName;
   online: boolean;
+  /** When the device added itself to its account's list (its entry's `added` time; device.list-race). */
+  addedAt: number;
   /** Server side: the one-time prekeys of the published bundle, and those already handed out (the test's server hands each out once). */
   published: OneTimePrekey[];
   served: number[];
@@ -268,7 +270,7 @@ function newDevice(s: SystemState, name: DeviceName): DeviceModel {
   for (const d of list.devices) if (d.device !== name) view.pins[d.device] = { key: d.key, level: 'undecided' };
   const base: Persisted = { otpks, nextPrekeyId: 3 + otpks.length, log: [], peers: {}, accounts: { [account]: view }, held: [], seq: 0, repairs: {} };
   const device: DeviceModel = {
-    ...structuredClone(base), name, online: false, published: otpks, served: [], interactive: [], queries: [], pendingRepairs: {}, listFetchedAt: {}, inbox: [], history: [], backup: structuredClone(base),
+    ...structuredClone(base), name, online: false, addedAt: s.now, published: otpks, served: [], interactive: [], queries: [], pendingRepairs: {}, listFetchedAt: {}, inbox: [], history: [], backup: structuredClone(base),
   };
   s.devices[name] = device;
   return device;
@@ -520,6 +522,17 @@ function route(s: SystemState, from: DeviceName, stanza: Stanza, to: Account, re
   const targets = onlineDevices(s, to);
   for (const t of targets) t.inbox.push({ stanza, via: 'direct' });
   if (targets.length === 0) s.offline[to].push(stanza);
+}
+
+/**
+ * The server routes an iq (a step of an interactive handshake) to a full JID: to that resource
+ * only when it is online (RFC 6120 §10.5.3.1), never carbon-copied, archived or stored offline.
+ * Otherwise the server answers `service-unavailable`; the model, like the real harness, does not
+ * deliver iq answers (the sender's handshake then expires).
+ */
+function routeIq(s: SystemState, stanza: Stanza, resource: PeerName): void {
+  const target = isDevice(resource) ? s.devices[resource] : undefined;
+  if (target?.online === true) target.inbox.push({ stanza, via: 'direct' });
 }
 
 /** The device list the server serves for `owner` (spec §reqs.threat-model: it may lie). */
@@ -1096,6 +1109,9 @@ function onTick(w: World, d: DeviceModel): void {
   for (const account of ACCOUNTS) if (accounts.has(account) && mayFetchList(w, d, account)) fetchListForHeld(w, d, account);
   for (const held of [...d.held]) if (w.s.now - held.received > DEVICE_CONSTANTS.HELD_MAX_AGE) dropHeld(w, d, held);
   for (const p of PEERS) if (d.peers[p] !== undefined) d.peers[p] = prune(w.s, d.peers[p]!);
+  // device.list-race: while its addition is recent, a tick fetches the own account's list.
+  const own = ACCOUNT[d.name];
+  if (view(d, own).list?.devices.some((e) => e.device === d.name) === true && w.s.now - d.addedAt < DEVICE_CONSTANTS.LIST_RACE_WINDOW) requestFetch(d, { kind: 'list', account: own });
 }
 
 // ---- interactive handshakes ----
@@ -1148,7 +1164,7 @@ function startInteractive(w: World, d: DeviceModel, target: DeviceName, mitm: bo
   const nonce = s.nextNonce++;
   const msg1: Stanza = { kind: 'interactive', label: interactiveLabel(s, hs, 1), hs, sid, step: 1, from: d.name, signer: d.name, to: target, nonce, answers: undefined };
   addInteractive(d, { hs, sid, role: 'initiator', peer: target, peerResource: target, started: s.now, known, nonce });
-  route(s, d.name, msg1, account, target);
+  routeIq(s, msg1, target);
   if (!mitm) return 'done';
   // The attacker intercepts message 1 on its way to the target and answers as the target.
   const t = s.devices[target]!;
@@ -1202,7 +1218,7 @@ function onInteractive(w: World, d: DeviceModel, msg: Extract<Stanza, { kind: 'i
     const nonce = s.nextNonce++;
     addInteractive(d, { hs: msg.hs, sid: msg.sid, role: 'responder', peer: from, peerResource: from, started: s.now, known, nonce });
     const msg2: Stanza = { kind: 'interactive', label: interactiveLabel(s, msg.hs, 2), hs: msg.hs, sid: msg.sid, step: 2, from: d.name, signer: d.name, to: from, nonce, answers: msg.nonce };
-    route(s, d.name, msg2, ACCOUNT[from], from);
+    routeIq(s, msg2, from);
     return;
   }
   const pending = d.interactive.find((p) => p.sid === msg.sid);
@@ -1215,7 +1231,7 @@ function onInteractive(w: World, d: DeviceModel, msg: Extract<Stanza, { kind: 'i
     if (msg.answers !== pending.nonce) return event(w, d, 'failed authentication-failed');
     if (msg.signer !== known) return event(w, d, 'failed identity-key-changed');
     const msg3: Stanza = { kind: 'interactive', label: interactiveLabel(s, msg.hs, 3), hs: msg.hs, sid: msg.sid, step: 3, from: d.name, signer: d.name, to: pending.peerResource, nonce: s.nextNonce++, answers: msg.nonce };
-    route(s, d.name, msg3, ACCOUNT[from], pending.peerResource);
+    routeIq(s, msg3, pending.peerResource);
     adoptInteractive(w, d, from, msg.signer, initiatorRatchet(msg.sid, `irk${msg.sid}`, fresh(s)), 'initiator');
     // The responder sends only after it has received: the initiator confirms at once (device.key-only).
     sendKeyOnly(w, d, from);

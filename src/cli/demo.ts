@@ -172,7 +172,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   await flush();
   expect("Alice's laptop and phone each opened the reply once", [aliceLaptop, alicePhone].every((c) => bodies(c).filter((b) => b === 'Back now. What changed?').length === 1));
 
-  print("\n5. Both online: Alice's laptop runs an interactive handshake (Noise XX + ML-KEM) with Bob's desktop");
+  print("\n5. Both online: Alice's laptop runs an interactive handshake (Seal-XX+KEM: Noise XX with ML-KEM, in iq stanzas) with Bob's desktop");
   await aliceLaptop.startInteractive(`${bob}/desktop`, bobDesktop.state.deviceId);
   await flush();
   await flush();

@@ -15,7 +15,7 @@ import { verifyBundle } from '../identity/bundle.js';
 import { authenticateDtlsFingerprints, initiateAsync, startInteractive } from '../handshake/index.js';
 import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair, seededRng } from '../suite/index.js';
-import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, canonicalXml, parseXml, publishIq, xml } from '../wire/index.js';
+import { BundleElement, DeviceListElement, DtlsFingerprintsElement, EncryptionMarker, InteractiveMessageElement, StoreHint, type Element, canonicalXml, interactiveIqId, parseXml, publishIq, xml } from '../wire/index.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { sealRoomMessage } from '../groups/room.js';
 
@@ -64,13 +64,13 @@ export function specExamples(): Map<string, string> {
   ));
   const romeo = createDeviceState({ jid: 'romeo@montague.lit', now: EXAMPLE_TIME, rng, oneTimePrekeys: 0 });
   const started = initiateAsync({ self: romeo, peer: verifyBundle(bundleOf(device), { jid: juliet, deviceId: device.deviceId, now: EXAMPLE_TIME }), rng });
-  const fingerprints = authenticateDtlsFingerprints(started.session, 'a73sjjvkla37jfea', [{ hash: 'sha-256', value: rng(32) }]);
+  const fingerprints = authenticateDtlsFingerprints(started.session, { sid: 'a73sjjvkla37jfea', role: 'initiator' }, [{ hash: 'sha-256', value: rng(32) }]);
   examples.set('DTLS fingerprints authenticated by a Seal session', prettyXml(
     xml('message', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'chat' }, [DtlsFingerprintsElement.toXml(fingerprints)]),
   ));
   const interactive = startInteractive({ self: romeo, peer: { jid: juliet, deviceId: device.deviceId }, rng, now: EXAMPLE_TIME });
   examples.set('Message 1 of an interactive handshake', prettyXml(
-    xml('message', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'chat' }, [InteractiveMessageElement.toXml(interactive.message)]),
+    xml('iq', { xmlns: 'jabber:client', from: 'romeo@montague.lit/orchard', to: 'juliet@capulet.lit/balcony', type: 'set', id: interactiveIqId(interactive.message.sid, 1) }, [InteractiveMessageElement.toXml(interactive.message)]),
   ));
   // Romeo's device sends to two of Juliet's devices and to his own other device.
   const juliet2 = createDeviceState({ jid: juliet, now: EXAMPLE_TIME, rng, oneTimePrekeys: 1, takenDeviceIds: [device.deviceId] });

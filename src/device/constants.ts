@@ -33,4 +33,6 @@ export const DEVICE_CONSTANTS = {
   MAX_ACCOUNTS: 4096,
   /** Stanzas that failed to authenticate a device remembers, so that a re-delivery costs a lookup (memory only). */
   MAX_FAILED_STANZAS: 1024,
+  /** Seconds after its addition during which a device missing from its own account's list adds itself again (a race of two enrolling devices); later it takes the removal as deliberate. */
+  LIST_RACE_WINDOW: 600,
 } as const;

@@ -17,18 +17,19 @@ import { ed25519PublicKeyOf, generateEd25519KeyPair } from '../suite/signature.j
 import { SEAL_NS } from '../suite/suite.js';
 import type { Ed25519SecretKey } from '../suite/types.js';
 import { verifyBundle } from '../identity/bundle.js';
-import { type VerifiedDeviceList, addDevice, createDeviceList, listedSigningKey, verifyDeviceList } from '../identity/devicelist.js';
+import { type VerifiedDeviceList, addDevice, createDeviceList, listedSigningKey, removeDevice, verifyDeviceList, verifyOmemoBinding } from '../identity/devicelist.js';
 import { type DeviceId, deviceId as toDeviceId } from '../identity/device.js';
 import { type BareJid, bareJid } from '../identity/jid.js';
-import { DEVICE_LIST_NODE, bundleNode } from '../identity/pep.js';
+import { DEVICE_LIST_NODE, bundleNode, withSealFeatures } from '../identity/pep.js';
 import { type DeviceState, bundleOf, createDeviceState, dangerouslyExportDeviceState, importDeviceState } from '../identity/state.js';
 import { type AccountTrust, type TrustLevel, type TrustPolicy, isTrusted } from '../identity/trust.js';
 import { type HandshakeLog, initiateAsync } from '../handshake/async.js';
 import { HANDSHAKE_CONSTANTS } from '../handshake/constants.js';
-import { type InteractiveState, acceptInteractive, completeInitiator, completeResponder, startInteractive } from '../handshake/interactive.js';
+import { acceptInteractive, completeInitiator, completeResponder, startInteractive } from '../handshake/interactive.js';
 import type { SessionSecret } from '../handshake/session.js';
 import { type PeerSession, openStanza, sealKeyOnly, sealStanza, sessionKey } from '../envelope/envelope.js';
 import { ENVELOPE_CONSTANTS } from '../envelope/constants.js';
+import { sealWithinLimit } from '../envelope/split.js';
 import { contentBody } from '../envelope/content.js';
 import type { RatchetState } from '../envelope/ratchet.js';
 import { startRatchet } from '../envelope/ratchet.js';
@@ -37,9 +38,9 @@ import { REPAIRABLE_FAILURES } from '../offline/repair.js';
 import { restoredFromBackup, rotateAfterRestore } from '../offline/restore.js';
 import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
-import { InteractiveMessageElement, type InteractiveMessageValue } from '../wire/handshake.js';
+import { InteractiveMessageElement, type InteractiveMessageValue, interactiveDiscoInfo, interactiveIq, iqError, iqResult, parseInteractiveIqId, readInteractiveDiscoInfo } from '../wire/handshake.js';
 import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
-import { type Element, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
+import { type Element, childElements, isNamed, isStanza, parseXml, wellFormedCopy } from '../wire/xml.js';
 import { DEVICE_CONSTANTS } from './constants.js';
 import { wipeDroppedSecrets } from './wipe.js';
 import { contentWithFiles, openedFiles } from './files.js';
@@ -48,8 +49,8 @@ import { type FailedOpen, failedOpenKey, failureAgainst, namesStoredKey, sameFai
 import { bareOf, classifyIncoming } from './forwarded.js';
 import { type EngineRecords, decodeEngineRecords, diffRecords } from './persist.js';
 import type { StoreRecord } from './store.js';
-import type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, SessionRepairReason } from './state.js';
-import type { DecisionReason, DeviceAddress, DeviceInput, EngineOptions, FetchRequest, OutgoingStanza, PublishRequest, SealEvent, StepOutput, Via } from './types.js';
+import type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, PendingInteractive, SessionRepairReason } from './state.js';
+import type { DecisionReason, DeleteNodeRequest, DeviceAddress, DeviceInput, EngineOptions, FetchRequest, OutgoingStanza, PublishRequest, SealEvent, StepOutput, Via } from './types.js';
 import type { RoomRecord } from '../groups/room.js';
 import { type GroupHost, isGroupchat, onRoomAffiliations, onRoomArchiveQuery, onRoomInfo, onRoomMessage, onRoomStanza, onSendRoom, roomFetches, roomMembers } from './groups.js';
 
@@ -84,7 +85,7 @@ class Step implements GroupHost {
   readonly held: Map<string, HeldStanza>;
   readonly outbox: Map<string, string>;
   readonly inbox: Map<string, InboxEvent>;
-  readonly interactive: Map<string, { readonly state: InteractiveState; readonly peerFullJid: string }>;
+  readonly interactive: Map<string, PendingInteractive>;
   readonly queries: Set<string>;
   readonly pendingRepairs: Map<string, SessionRepairReason>;
   /** The text of the last list element accepted per account (memory only: a refetch of the same list costs no verification). */
@@ -96,6 +97,8 @@ class Step implements GroupHost {
   readonly roomQueries: Map<string, BareJid>;
   readonly send: OutgoingStanza[] = [];
   readonly publish: PublishRequest[] = [];
+  /** §identity.pep: own PEP nodes to delete (device.remove). */
+  readonly deleteNodes: DeleteNodeRequest[] = [];
   readonly fetch: FetchRequest[] = [];
   readonly events: SealEvent[] = [];
   bundleChanged = false;
@@ -160,7 +163,7 @@ class Step implements GroupHost {
       roomQueries: this.roomQueries,
     };
     const fetch = dedupeFetches(this.fetch);
-    return { state, output: { commit: diffRecords(this.base, state), send: this.send, publish: this.publish, fetch, events: this.events } };
+    return { state, output: { commit: diffRecords(this.base, state), send: this.send, publish: this.publish, deleteNodes: this.deleteNodes, fetch, events: this.events } };
   }
 
   // ---------------------------------------------------------------- accounts and trust
@@ -242,6 +245,9 @@ class Step implements GroupHost {
    */
   onDeviceList(jid: BareJid, element: Element | undefined): void {
     if (element === undefined) {
+      // @req discovery.sticky: a list that disappears is a possible downgrade; the last accepted
+      // list stays in use and the user is told.
+      if (this.account(jid).list !== undefined) this.events.push({ kind: 'device-list-withdrawn', jid });
       // No list: the held stanzas of the account wait for a decision.
       this.reprocessHeld(jid, 'awaiting-device-list');
       this.dropPendingRepairs(jid);
@@ -284,8 +290,75 @@ class Step implements GroupHost {
       // @req device.account-key: the first account key seen for an account is recorded (trust on first use).
       this.setAccount({ ...account, trust: { ...account.trust, accountKey: { key: listKey, level: 'undecided' } } });
     }
-    this.applyList(jid, verified);
-    this.listTexts.set(jid, text);
+    const readded = jid === this.device.jid ? this.reannounceSelf(verified) : undefined;
+    this.applyList(jid, readded?.verified ?? verified);
+    this.listTexts.set(jid, readded?.text ?? text);
+  }
+
+  /**
+   * The user removes a device of this account: the list without it, signed with the account key
+   * this device holds, is published, and the device's bundle node deleted. Removing this device
+   * itself switches Seal off on it; when it is the last device, the device-list node is deleted
+   * instead (a list holds at least one device), so that contacts no longer find a Seal device.
+   *
+   * Implements requirement `device.remove`.
+   *
+   * @throws SealError `invalid-value` when the device is not on the accepted own list;
+   *   `account-key-required` when the list is signed and this device does not hold that key.
+   */
+  onRemoveDevice(id: DeviceId): void {
+    const jid = this.device.jid;
+    const account = this.account(jid);
+    const list = account.list;
+    if (list === undefined || !list.devices.some((d) => d.id === id)) throw new SealError('invalid-value', `${jid}: device ${id} is not on the account's device list`);
+    const secret = this.accountSecret;
+    if (list.accountKey !== undefined && (secret === undefined || toHex(ed25519PublicKeyOf(secret)) !== toHex(list.accountKey))) {
+      throw new SealError('account-key-required', `${jid}: the device list is signed by an account key this device does not hold`);
+    }
+    // @req device.remove: the removed device's bundle node goes with it.
+    this.deleteNodes.push({ node: bundleNode(id) });
+    this.peers.delete(sessionKey(jid, id));
+    if (list.devices.length === 1) {
+      // @req device.remove: the last device: no list can hold zero devices, so the node is deleted.
+      this.deleteNodes.unshift({ node: DEVICE_LIST_NODE });
+      this.setAccount({ ...account, list: undefined });
+      this.listTexts.delete(jid);
+      this.events.push({ kind: 'device-removed', jid, deviceId: id });
+      return;
+    }
+    // @req device.remove: a re-signed list with a later issued time, published before the node is deleted.
+    const next = removeDevice(jid, { issued: list.issued, devices: [...list.devices] }, id, this.now, list.accountKey === undefined || secret === undefined ? undefined : { secretKey: secret, bindings: list.bindings });
+    const element = DeviceListElement.toXml(next);
+    this.publish.push({ node: DEVICE_LIST_NODE, item: element });
+    this.applyList(jid, verifyDeviceList(jid, next));
+    this.listTexts.set(jid, element.toString());
+  }
+
+  /**
+   * This account's list, accepted, without this device: another device published a list built
+   * from the same base as this device's own addition (two devices enrolling at once), or the user
+   * removed this device. Within LIST_RACE_WINDOW of its addition (the `added` time of its entry on
+   * the list it accepted before) the device adds itself again, signed with the account key it
+   * holds, and publishes that list; later, or without the account key, it takes the removal as
+   * deliberate and does not add itself (the list is applied, and `device-removed` names it).
+   *
+   * Implements requirement `device.list-race`.
+   */
+  reannounceSelf(verified: VerifiedDeviceList): { verified: VerifiedDeviceList; text: string } | undefined {
+    const self = this.device.deviceId;
+    if (verified.devices.some((d) => d.id === self)) return undefined;
+    const before = this.account(this.device.jid).list?.devices.find((d) => d.id === self);
+    // @req device.list-race: only while its own addition is younger than LIST_RACE_WINDOW, and
+    // only with the account key that signs the list; a deliberate removal sticks.
+    if (before === undefined || this.now - before.added >= DEVICE_CONSTANTS.LIST_RACE_WINDOW) return undefined;
+    const secret = this.accountSecret;
+    if (verified.accountKey !== undefined && (secret === undefined || toHex(ed25519PublicKeyOf(secret)) !== toHex(verified.accountKey))) return undefined;
+    const entry = { id: self, added: before.added, signingKey: ed25519PublicKeyOf(this.device.signingKey), ...(before.label === undefined ? {} : { label: before.label }) };
+    const list = addDevice(this.device.jid, { issued: verified.issued, devices: [...verified.devices] }, entry, this.now, secret === undefined || verified.accountKey === undefined ? undefined : { secretKey: secret, bindings: verified.bindings });
+    const element = DeviceListElement.toXml(list);
+    this.publish.push({ node: DEVICE_LIST_NODE, item: element });
+    this.events.push({ kind: 'device-reannounced', deviceId: self });
+    return { verified: verifyDeviceList(this.device.jid, list), text: element.toString() };
   }
 
   applyList(jid: BareJid, verified: VerifiedDeviceList): void {
@@ -355,6 +428,8 @@ class Step implements GroupHost {
       // @req identity.device-list-keys: the bundle's key must be the one the list names.
       bundle = verifyBundle(BundleElement.fromXml(wellFormedCopy(element)), { jid, deviceId: id, now: this.now, deviceList: account.list });
     } catch (e) {
+      // @req device.stale: a device of this account whose prekeys expired cannot be reached; the user is offered its removal.
+      if (jid === this.device.jid && isSealError(e) && e.code === 'expired-prekey') this.events.push({ kind: 'device-stale', jid, deviceId: id });
       this.fail(e, { jid, deviceId: id }, undefined, undefined);
       return;
     }
@@ -479,7 +554,26 @@ class Step implements GroupHost {
     if (!recipients.some((r) => r.jid === to)) {
       throw new SealError('untrusted-key', `${to}: no device of the account can be encrypted to (no session, no session that can send yet, or every key waits for a decision or is distrusted)`);
     }
-    this.sealFor(recipients, (sessions) => sealStanza({ to, from: this.device.jid, id, senderDeviceId: this.device.deviceId, content, recipients, sessions, rng: this.rng, now: this.now }), to);
+    const from = this.device.jid;
+    const senderDeviceId = this.device.deviceId;
+    this.sealFor(
+      recipients,
+      (sessions) => {
+        // @req envelope.stanza-size: no stanza above MAX_STANZA_BYTES; headers go ahead in key-only stanzas when they would not fit.
+        const sealed = sealWithinLimit({
+          recipients,
+          sessions,
+          maxBytes: ENVELOPE_CONSTANTS.MAX_STANZA_BYTES,
+          batch: ENVELOPE_CONSTANTS.HEADER_BATCH,
+          what: to,
+          seal: (s) => sealStanza({ to, from, id, senderDeviceId, content, recipients, sessions: s, rng: this.rng, now: this.now }),
+          sealKeys: (batch, s, n) => sealKeyOnly({ to, from, id: `${id}-k${n}`, senderDeviceId, recipients: batch, sessions: s, rng: this.rng, now: this.now }),
+        });
+        for (const stanza of sealed.stanzas.slice(0, -1)) this.enqueue(stanza);
+        return { stanza: sealed.stanzas.at(-1)!, sessions: sealed.sessions };
+      },
+      to,
+    );
   }
 
   /** Seals with the sessions of `recipients` (using the previous session of a peer whose new one cannot send yet) and records the effects. */
@@ -540,6 +634,18 @@ class Step implements GroupHost {
   // ---------------------------------------------------------------- receiving
 
   onStanza(stanza: Element): void {
+    if (isStanza(stanza, 'iq')) {
+      let iq: Element;
+      try {
+        // @req encoding.xml-well-formed
+        iq = wellFormedCopy(stanza);
+      } catch (e) {
+        this.fail(e, undefined, undefined, stanzaIdOf(stanza));
+        return;
+      }
+      this.onIq(iq, false);
+      return;
+    }
     // §groups: stanzas from a room this device tracks (notices, room archive results, room messages).
     if (onRoomStanza(this, stanza)) return;
     const incoming = classifyIncoming(stanza, this.device.jid, this.queries);
@@ -629,6 +735,7 @@ class Step implements GroupHost {
 
   fetchListForHeld(jid: BareJid): void {
     this.listFetchedAt.set(jid, [...this.recentListFetches(jid), this.now]);
+    // @req identity.pep-notify: a stanza from a device the accepted list does not hold makes the device fetch the list, never wait for a notification.
     this.fetch.push({ kind: 'device-list', jid });
   }
 
@@ -642,6 +749,7 @@ class Step implements GroupHost {
 
   dropHeld(held: HeldStanza): void {
     this.held.delete(held.seq);
+    this.refuseHeldIq(held);
     this.events.push({ kind: 'failed', code: 'untrusted-key', message: `held stanza from device ${held.from.deviceId} of ${held.from.jid} dropped (no decision in time, or too many held)`, from: held.from, via: held.via, stanzaId: undefined });
   }
 
@@ -657,19 +765,18 @@ class Step implements GroupHost {
         this.fail(e, held.from, held.via, undefined);
         continue;
       }
+      // A held interactive step (an iq) is answered now that it is processed.
+      if (isStanza(message, 'iq')) this.onIq(message, true);
       // A held message is checked against its server stamp, or else against when it arrived.
-      this.onMessage(message, held.via, true, held.stamp ?? held.received);
+      else this.onMessage(message, held.via, true, held.stamp ?? held.received);
     }
   }
 
   onMessage(message: Element, via: Via, listFetched: boolean, stamp?: number): void {
     const stanzaId = stanzaIdOf(message);
-    const interactive = message.getChild('interactive', SEAL_NS);
-    if (interactive !== undefined) {
-      // Interactive handshakes are live exchanges between two devices: copies are not for this device.
-      if (via === 'live') this.onInteractive(message, interactive, listFetched);
-      return;
-    }
+    // @req handshake.interactive-iq: handshake steps travel in iq stanzas only; one in a message
+    // (a copy through carbons or the archive, or a sender that does not follow this version) is ignored.
+    if (message.getChild('interactive', SEAL_NS) !== undefined) return;
     const sealedElement = message.getChild('sealed', SEAL_NS);
     if (sealedElement === undefined) return;
     let from: DeviceAddress;
@@ -817,10 +924,10 @@ class Step implements GroupHost {
     // @req offline.rotate
     const refill = replenishOneTimePrekeys(this.device, this.rng);
     const rotated = rotatePrekeys(refill.state, this.now, this.rng, this.log);
-    if (refill.changed || rotated.changed) {
-      this.device = rotated.state;
-      this.bundleChanged = true;
-    }
+    // @req offline.prekey-lifetime: a prekey past expires + PREKEY_GRACE_PERIOD is deleted in this
+    // step even when nothing is rotated or republished (the bundle carries only the current keys).
+    if (rotated.state !== this.device) this.device = rotated.state;
+    if (refill.changed || rotated.changed) this.bundleChanged = true;
   }
 
   /**
@@ -866,74 +973,176 @@ class Step implements GroupHost {
   }
 
   /**
-   * Implements requirement `device.interactive-pinning`.
+   * Starts an interactive handshake with the device at `peerFullJid`: device `id`, or the device
+   * the full JID's disco#info (`info`, the `<query/>` of its result) names, which must offer the
+   * feature (and, with both given, name `id`).
+   *
+   * Implements requirements `device.interactive-pinning` and `handshake.interactive-discovery`.
    */
-  onStartInteractive(peerFullJid: string, id: DeviceId): void {
+  onStartInteractive(peerFullJid: string, id: DeviceId | undefined, info: Element | undefined): void {
     const jid = bareJid(bareOf(peerFullJid));
+    if (info !== undefined) {
+      const offered = readInteractiveDiscoInfo(info);
+      // @req handshake.interactive-discovery: no handshake with a resource that does not offer it;
+      // the device id comes from its Seal form (and must be on the list, below).
+      if (!offered.interactive) throw new SealError('interactive-unsupported', `${peerFullJid}: its disco#info does not offer urn:xmpp:seal:0:interactive`);
+      if (offered.deviceId === undefined || (id !== undefined && offered.deviceId !== id)) throw new SealError('interactive-unsupported', `${peerFullJid}: its disco#info names no Seal device, or another one than ${String(id)}`);
+      id = toDeviceId(offered.deviceId);
+    }
+    if (id === undefined) throw new SealError('invalid-value', 'start-interactive: expected a device id or the peer\'s disco#info');
     const known = this.interactiveKey(jid, id);
     // @req device.interactive-pinning: the initiator completes XX only with a key a list or decision vouches for.
     if (known === undefined) throw new SealError('untrusted-key', `device ${id} of ${jid}: no pinned or listed key to authenticate an interactive handshake`);
     const started = startInteractive({ self: this.device, peer: { jid, deviceId: id }, rng: this.rng, now: this.now });
-    this.addInteractive(started.message.sid, started.state, peerFullJid);
+    this.addInteractive(started.message.sid, { state: started.state, peerFullJid });
     this.sendInteractive(peerFullJid, started.message);
   }
 
-  addInteractive(sid: string, state: InteractiveState, peerFullJid: string): void {
-    // @req device.bounds: pending interactive handshakes are bounded and expire.
-    if (this.interactive.size >= DEVICE_CONSTANTS.MAX_PENDING_INTERACTIVE) this.interactive.delete(this.interactive.keys().next().value!);
-    this.interactive.set(sid, { state, peerFullJid });
+  addInteractive(sid: string, pending: PendingInteractive): void {
+    // @req device.bounds: pending interactive handshakes are bounded and expire; so, apart, are the
+    // completed ones whose message 3 awaits its answer.
+    const alike = [...this.interactive].filter(([, p]) => (p.adopted === undefined) === (pending.adopted === undefined));
+    if (alike.length >= DEVICE_CONSTANTS.MAX_PENDING_INTERACTIVE) this.interactive.delete(alike[0]![0]);
+    this.interactive.set(sid, pending);
   }
 
   sendInteractive(to: string, message: InteractiveMessageValue): void {
-    // Interactive messages are live and useless after a restart: sent without the outbox.
-    this.send.push({ outboxId: '', stanza: xml('message', { to, type: 'chat', id: `seal-i-${message.sid}-${message.step}` }, [InteractiveMessageElement.toXml(message)]) });
+    // @req handshake.interactive-iq: each step is an iq set to the peer's full JID (never carbon-copied
+    // nor stored offline). Live and useless after a restart: sent without the outbox.
+    this.send.push({ outboxId: '', stanza: interactiveIq(to, message) });
   }
 
-  onInteractive(message: Element, element: Element, listFetched: boolean): void {
-    const fromFull = String(message.attrs.from ?? '');
+  /** Hands an iq answer to the shell (live, without the outbox, as the request it answers). */
+  answer(stanza: Element): void {
+    this.send.push({ outboxId: '', stanza });
+  }
+
+  /** A held iq that will not be processed is still answered (RFC 6120 §8.2.3: every request gets one answer). */
+  refuseHeldIq(held: HeldStanza): void {
+    let stanza: Element;
+    try {
+      stanza = parseXml(held.stanza);
+    } catch {
+      return;
+    }
+    // @req handshake.interactive-iq
+    if (isStanza(stanza, 'iq')) this.answer(iqError(stanza, 'cancel', 'not-acceptable'));
+  }
+
+  /**
+   * An incoming iq: a step of an interactive handshake (set), a disco#info query of this device's
+   * full JID (get), the answer to a step this device sent (result, error), or anything else, which
+   * gets `service-unavailable` (RFC 6120 §8.4) and changes nothing.
+   *
+   * Implements requirements `handshake.interactive-iq`, `handshake.interactive-fail-fast` and
+   * `handshake.interactive-discovery`.
+   */
+  onIq(iq: Element, listFetched: boolean): void {
+    const type = iq.attrs.type;
+    if (type === 'result' || type === 'error') return this.onIqAnswer(iq);
+    if (type !== 'get' && type !== 'set') return;
+    const children = childElements(iq);
+    const child = children.length === 1 ? children[0]! : undefined;
+    if (type === 'set' && child !== undefined && isNamed(child, 'interactive', SEAL_NS)) return this.onInteractive(iq, child, listFetched);
+    if (type === 'get' && child !== undefined && isNamed(child, 'query', 'http://jabber.org/protocol/disco#info') && child.attrs.node === undefined) {
+      // @req handshake.interactive-discovery: the device advertises the feature and its device id on its full JID.
+      // @req identity.pep-notify: and Seal with interest in device-list notifications (XEP-0163 §4).
+      this.answer(iqResult(iq, [withSealFeatures(interactiveDiscoInfo(this.device.deviceId))]));
+      return;
+    }
+    this.answer(iqError(iq, children.length === 1 ? 'cancel' : 'modify', children.length === 1 ? 'service-unavailable' : 'bad-request'));
+  }
+
+  /** The answer to a step this device sent: a result moves nothing (but ends the wait for message 3's); an error abandons the handshake at once. */
+  onIqAnswer(iq: Element): void {
+    const named = parseInteractiveIqId(iq.attrs.id);
+    if (named === undefined) return;
+    const pending = this.interactive.get(named.sid);
+    const initiator = pending?.state.step === 'initiator-awaiting-2';
+    // Only the answer to a step this device sent, from the full JID it sent it to.
+    if (pending === undefined || String(iq.attrs.from ?? '') !== pending.peerFullJid || (initiator ? named.step === 2 : named.step !== 2)) return;
+    if (iq.attrs.type === 'result') {
+      if (named.step === 3) this.interactive.delete(named.sid);
+      return;
+    }
+    // @req handshake.interactive-fail-fast: the peer refused a step (or its server: no such resource):
+    // the handshake is abandoned now, not after INTERACTIVE_TIMEOUT, and leaves nothing behind.
+    this.interactive.delete(named.sid);
+    const peer = pending.state.peer;
+    if (pending.adopted !== undefined) this.dropAdoptedInteractive(peer.jid, peer.deviceId, pending.adopted);
+    this.events.push({ kind: 'interactive-failed', peer: { jid: peer.jid, deviceId: peer.deviceId }, to: pending.peerFullJid, step: named.step, condition: xmppConditionOf(iq) });
+  }
+
+  /** Message 3 was refused: the session the initiator adopted after message 2 goes, and the previous one (if any) is active again. */
+  dropAdoptedInteractive(jid: BareJid, id: DeviceId, sessionIdHex: string): void {
+    const key = sessionKey(jid, id);
+    const peer = this.peers.get(key);
+    if (peer === undefined || toHex(peer.session.ratchet.sessionId) !== sessionIdHex) return;
+    const previous = peer.session.alternate;
+    if (previous === undefined) this.peers.delete(key);
+    else this.peers.set(key, { ...peer, session: { ratchet: previous, confirmation: { state: 'confirmed' } }, alternateSince: undefined, activeSent: false, activeOpened: false, receivedSinceSend: 0 });
+  }
+
+  onInteractive(iq: Element, element: Element, listFetched: boolean): void {
+    const fromFull = String(iq.attrs.from ?? '');
     let value: InteractiveMessageValue;
     let from: DeviceAddress;
     try {
       value = InteractiveMessageElement.fromXml(element);
       from = { jid: bareJid(bareOf(fromFull)), deviceId: toDeviceId(value.deviceId) };
     } catch (e) {
-      this.fail(e, undefined, 'live', stanzaIdOf(message));
+      this.fail(e, undefined, 'live', stanzaIdOf(iq));
+      // @req handshake.interactive-iq
+      this.answer(iqError(iq, 'modify', 'bad-request'));
       return;
     }
     try {
       if (value.step === 1) {
         const account = this.account(from.jid);
         if (account.trust.devices[from.deviceId] === undefined && (account.list === undefined || listedSigningKey(account.list, from.deviceId) === undefined)) {
-          // @req device.unlisted-device
-          if (!listFetched) return this.hold(message, 'live', from, 'awaiting-device-list');
-          this.events.push({ kind: 'failed', code: 'untrusted-key', message: `device ${from.deviceId} of ${from.jid}: on no device list`, from, via: 'live', stanzaId: stanzaIdOf(message) });
-          return;
+          // @req device.unlisted-device: the step waits for the list, and is answered when processed.
+          if (!listFetched) return this.hold(iq, 'live', from, 'awaiting-device-list');
+          throw new SealError('untrusted-key', `device ${from.deviceId} of ${from.jid}: on no device list`);
         }
         const known = this.interactiveKey(from.jid, from.deviceId);
         // @req device.interactive-pinning: the responder checks the initiator's key in message 3 against the pinned or listed one.
         if (known === undefined) throw new SealError('untrusted-key', `device ${from.deviceId} of ${from.jid}: its key is not trusted`);
         const accepted = acceptInteractive({ self: this.device, peer: from, message: value, rng: this.rng, now: this.now, knownPeerSigningKey: fromHex(known, 'key') });
-        this.addInteractive(value.sid, accepted.state, fromFull);
+        this.addInteractive(value.sid, { state: accepted.state, peerFullJid: fromFull });
+        // @req handshake.interactive-iq: the step is answered once accepted, then the next one is sent.
+        this.answer(iqResult(iq));
         this.sendInteractive(fromFull, accepted.message);
         return;
       }
       const pending = this.interactive.get(value.sid);
-      if (pending === undefined || bareOf(pending.peerFullJid) !== from.jid || pending.state.peer.deviceId !== from.deviceId) return;
+      if (pending === undefined || pending.adopted !== undefined || pending.peerFullJid !== fromFull || pending.state.peer.deviceId !== from.deviceId) {
+        // @req handshake.interactive-iq: a step of no pending handshake (expired, abandoned, or not this peer's).
+        this.answer(iqError(iq, 'cancel', 'item-not-found'));
+        return;
+      }
       this.interactive.delete(value.sid);
       if (pending.state.step === 'initiator-awaiting-2' && value.step === 2) {
         const known = this.interactiveKey(from.jid, from.deviceId);
         if (known === undefined) throw new SealError('untrusted-key', `device ${from.deviceId} of ${from.jid}: its key is not trusted`);
         // @req device.interactive-pinning
         const done = completeInitiator({ state: pending.state, message: value, now: this.now, knownPeerSigningKey: fromHex(known, 'key') });
-        this.sendInteractive(fromFull, done.message);
         this.adoptInteractive(done.session, 'initiator');
+        this.answer(iqResult(iq));
+        this.sendInteractive(fromFull, done.message);
+        // @req handshake.interactive-fail-fast: until message 3 is answered, a refusal takes the new session back.
+        this.addInteractive(value.sid, { ...pending, adopted: toHex(done.session.sessionId) });
         // The responder can send only after it has received on the new session.
         this.sendKeyOnly(from.jid, from.deviceId);
       } else if (pending.state.step === 'responder-awaiting-3' && value.step === 3) {
         this.adoptInteractive(completeResponder({ state: pending.state, message: value, now: this.now }), 'responder');
+        this.answer(iqResult(iq));
+      } else {
+        this.answer(iqError(iq, 'cancel', 'item-not-found'));
       }
     } catch (e) {
-      this.fail(e, from, 'live', stanzaIdOf(message));
+      this.fail(e, from, 'live', stanzaIdOf(iq));
+      // @req handshake.interactive-iq: a step that fails any check is refused, so the peer abandons at once.
+      this.answer(iqError(iq, 'cancel', 'not-acceptable'));
     }
   }
 
@@ -966,6 +1175,21 @@ class Step implements GroupHost {
    *
    * Implements requirement `identity.key-change` (an accepted change records the new key and its list's time).
    */
+  /**
+   * The user verified an OMEMO identity key of `jid`: the account key its binding statement on the
+   * accepted list vouches for becomes verified.
+   *
+   * Implements requirement `discovery.omemo-binding`.
+   */
+  onOmemoVouch(jid: BareJid, omemoIdentityKey: Uint8Array): void {
+    const list = this.account(jid).list;
+    if (list === undefined) throw new SealError('no-devices', `${jid}: no accepted device list`);
+    // @req discovery.omemo-binding: only a valid omemo statement on the accepted list, for the accepted account key.
+    const accountKey = toHex(verifyOmemoBinding(list, omemoIdentityKey));
+    if (this.account(jid).trust.accountKey?.key !== accountKey) throw new SealError('untrusted-key', `${jid}: the OMEMO key vouches for an account key that is not the accepted one`);
+    this.onDecide(jid, 'account', accountKey, 'verified');
+  }
+
   onDecide(jid: BareJid, target: { deviceId: DeviceId } | 'account', key: string, level: TrustLevel): void {
     const account = this.account(jid);
     if (target === 'account') {
@@ -1007,7 +1231,11 @@ class Step implements GroupHost {
   }
 
   dropHeldOf(jid: BareJid, id: DeviceId): void {
-    for (const held of [...this.held.values()]) if (held.from.jid === jid && held.from.deviceId === id) this.held.delete(held.seq);
+    for (const held of [...this.held.values()]) {
+      if (held.from.jid !== jid || held.from.deviceId !== id) continue;
+      this.held.delete(held.seq);
+      this.refuseHeldIq(held);
+    }
   }
 
   expireInteractive(): void {
@@ -1028,6 +1256,10 @@ class Step implements GroupHost {
       const pruned = this.pruneAlternate(peer);
       if (pruned !== peer) this.peers.set(k, pruned);
     }
+    // @req device.list-race: while its own addition is recent, every tick checks the own list, since
+    // a racing publish may reach this device by no notification.
+    const own = this.account(this.device.jid).list?.devices.find((d) => d.id === this.device.deviceId);
+    if (own !== undefined && this.now - own.added < DEVICE_CONSTANTS.LIST_RACE_WINDOW) this.fetch.push({ kind: 'device-list', jid: this.device.jid });
     this.maintainPrekeys();
   }
 
@@ -1045,6 +1277,12 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 function hexOf(key: Uint8Array | undefined): string | undefined {
   return key === undefined ? undefined : toHex(key);
+}
+
+/** The defined condition of an error stanza (RFC 6120 §8.3), `undefined-condition` when there is none. */
+function xmppConditionOf(stanza: Element): string {
+  const error = childElements(stanza).find((c) => c.getName() === 'error');
+  return (error === undefined ? undefined : childElements(error).find((c) => c.getNS() === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.getName() !== 'text')?.getName()) ?? 'undefined-condition';
 }
 
 function stanzaIdOf(stanza: Element): string | undefined {
@@ -1164,7 +1402,7 @@ export class SealEngine {
   /**
    * Computes the effect of one input. Never throws for an incoming stanza, a fetched item, a
    * decision, an acknowledgement or the clock: failures are `failed` events and change nothing.
-   * A `send` or `start-interactive` request that cannot be honoured throws a SealError (and
+   * A `send`, `send-room`, `start-interactive`, `omemo-vouch` or `remove-device` request that cannot be honoured throws a SealError (and
    * changes nothing).
    *
    * @see spec §device
@@ -1178,6 +1416,9 @@ export class SealEngine {
       switch (input.kind) {
         case 'stanza':
           step.onStanza(input.stanza);
+          // @req offline.prekey-lifetime: also after a stanza that failed or was ignored, so that a
+          // prekey past its grace period is deleted at the first step after that time.
+          step.maintainPrekeys();
           break;
         case 'device-list':
           step.onDeviceList(input.jid, input.list);
@@ -1191,8 +1432,11 @@ export class SealEngine {
         case 'decide':
           step.onDecide(input.jid, input.target, input.key, input.level);
           break;
+        case 'omemo-vouch':
+          step.onOmemoVouch(input.jid, input.omemoIdentityKey);
+          break;
         case 'start-interactive':
-          step.onStartInteractive(input.peer, input.deviceId);
+          step.onStartInteractive(input.peer, input.deviceId, input.info);
           break;
         case 'archive-query':
           if (input.room === undefined) step.onArchiveQuery(input.queryid);
@@ -1213,6 +1457,9 @@ export class SealEngine {
         case 'delivered':
           step.inbox.delete(input.eventId);
           break;
+        case 'remove-device':
+          step.onRemoveDevice(input.deviceId);
+          break;
         case 'tick':
           step.onTick();
           break;
@@ -1222,7 +1469,7 @@ export class SealEngine {
         }
       }
     } catch (e) {
-      if (input.kind === 'send' || input.kind === 'send-room' || input.kind === 'start-interactive') {
+      if (input.kind === 'send' || input.kind === 'send-room' || input.kind === 'start-interactive' || input.kind === 'omemo-vouch' || input.kind === 'remove-device') {
         if (isSealError(e)) throw e;
         throw new SealError('invalid-state', `${input.kind}: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -1279,6 +1526,20 @@ export class SealEngine {
   /** Opened messages the application has not acknowledged (after a restart, deliver them again). */
   pendingInbox(): InboxEvent[] {
     return [...this.#state.inbox.values()];
+  }
+
+  /**
+   * Whether messages to `jid` use Seal: true once a device list of `jid` has been accepted, and
+   * from then on even when the list disappears (discovery.sticky). A client that also speaks OMEMO
+   * uses OMEMO only for an account for which this is false.
+   *
+   * Implements requirements `discovery.choice` and `discovery.sticky`.
+   *
+   * @see spec §discovery.omemo
+   */
+  usesSeal(jid: BareJid): boolean {
+    // @req discovery.choice: decided per account from an accepted device list, never from a resource's features.
+    return this.#state.accounts.get(jid)?.list !== undefined;
   }
 
   /** The recorded trust of an account (for display). */

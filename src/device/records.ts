@@ -531,7 +531,7 @@ const DeviceListRecordSchema = frame(RECORD_FORMATS.deviceList, {
   })).check(z.minLength(1), z.maxLength(MAX_DEVICES)),
   accountKey: z.optional(Key32),
   bindings: z.array(z.strictObject({
-    kind: z.enum(['x509', 'openpgp']),
+    kind: z.enum(['x509', 'openpgp', 'omemo']),
     certificate: z.string().check(z.minLength(4), z.maxLength(base64Chars(MAX_BINDING_FIELD_BYTES))),
     signature: z.string().check(z.minLength(4), z.maxLength(base64Chars(MAX_BINDING_FIELD_BYTES))),
   })).check(z.maxLength(MAX_BINDINGS)),

@@ -68,6 +68,17 @@ export interface HeldStanza {
 export type InboxEvent = Extract<SealEvent, { kind: 'opened' }>;
 
 /**
+ * A pending interactive handshake (memory only): its state, the full JID its steps go to, and, for
+ * an initiator that has sent message 3, the session id (hex) it adopted, taken back if message 3 is
+ * refused (§handshake.interactive).
+ */
+export interface PendingInteractive {
+  readonly state: InteractiveState;
+  readonly peerFullJid: string;
+  readonly adopted?: string;
+}
+
+/**
  * The whole state of a device engine. Everything except `interactive`, `queries`,
  * `pendingRepairs`, `listTexts`, `listFetchedAt` and `roomQueries` is persisted (see
  * `diffRecords` (persist.ts)); pending interactive handshakes, archive query ids and repairs
@@ -87,7 +98,7 @@ export interface EngineState {
   readonly held: ReadonlyMap<string, HeldStanza>;
   readonly outbox: ReadonlyMap<string, string>;
   readonly inbox: ReadonlyMap<string, InboxEvent>;
-  readonly interactive: ReadonlyMap<string, { readonly state: InteractiveState; readonly peerFullJid: string }>;
+  readonly interactive: ReadonlyMap<string, PendingInteractive>;
   readonly queries: ReadonlySet<string>;
   readonly pendingRepairs: ReadonlyMap<string, SessionRepairReason>;
   /** The text of the last device list element accepted per account (a cache: refetching the same list costs nothing). */

@@ -95,6 +95,14 @@ export type SealEvent =
   | { readonly kind: 'key-changed'; readonly jid: BareJid; readonly deviceId: DeviceId; readonly key: string; readonly previousKey: string; readonly acceptedBy: 'user' | 'account-key' }
   | { readonly kind: 'device-added'; readonly jid: BareJid; readonly deviceId: DeviceId }
   | { readonly kind: 'device-removed'; readonly jid: BareJid; readonly deviceId: DeviceId }
+  /** This device was missing from its account's list, within LIST_RACE_WINDOW of its addition, and published the list with itself added again (device.list-race). */
+  | { readonly kind: 'device-reannounced'; readonly deviceId: DeviceId }
+  /** Another device of this account is stale: its bundle's signed prekey has expired, so no one can start a session with it; offer the user to remove it (`remove-device`, device.stale). */
+  | { readonly kind: 'device-stale'; readonly jid: BareJid; readonly deviceId: DeviceId }
+  /** An account whose device list was accepted before publishes none now (discovery.sticky): Seal stays in use with the last accepted list; tell the user, never fall back silently. */
+  | { readonly kind: 'device-list-withdrawn'; readonly jid: BareJid }
+  /** An interactive handshake this device took part in was abandoned because the peer (or its server) answered a step it sent with an error: `condition` is the RFC 6120 condition, `service-unavailable` when the resource is gone or lacks the feature (§handshake.interactive). */
+  | { readonly kind: 'interactive-failed'; readonly peer: DeviceAddress; readonly to: string; readonly step: 1 | 2 | 3; readonly condition: string }
   | { readonly kind: 'session-started'; readonly peer: DeviceAddress; readonly handshake: 'async' | 'interactive'; readonly role: 'initiator' | 'responder'; /** The session id (hex), the same on both sides. */ readonly sessionId: string }
   | { readonly kind: 'repair-sent'; readonly peer: DeviceAddress; readonly reason: SealErrorCode | 'not-for-this-device' | 'restored' }
   /** The device found that its store was restored from an older copy (spec offline.restore): its prekeys are replaced and `sessions` sessions are started again. */
@@ -124,6 +132,8 @@ export type SealEvent =
  * - `send-room`: a message for every member device of a room and this account's other devices;
  * - `sent` / `delivered`: acknowledgements that an outbox stanza reached the server and that the
  *   application has taken an `opened` event;
+ * - `remove-device`: remove a device of this account from its list and delete its bundle node;
+ *   this device's own id switches Seal off on it (§device.lifecycle);
  * - `tick`: the clock moved (expires pending interactive handshakes and held stanzas).
  *
  * @see spec §device
@@ -134,13 +144,17 @@ export type DeviceInput =
   | { readonly kind: 'bundle'; readonly jid: BareJid; readonly deviceId: DeviceId; readonly bundle: Element | undefined }
   | { readonly kind: 'send'; readonly to: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (requirement files.send, §files.descriptor). */ readonly files?: readonly OutgoingFile[] }
   | { readonly kind: 'decide'; readonly jid: BareJid; readonly target: { readonly deviceId: DeviceId } | 'account'; readonly key: string; readonly level: TrustLevel }
-  | { readonly kind: 'start-interactive'; readonly peer: string; readonly deviceId: DeviceId }
+  /** The user verified `omemoIdentityKey` (an OMEMO identity key of `jid`, Ed25519 form): accept the account key its binding statement vouches for as verified (discovery.omemo-binding). Throws when the list carries no valid statement for it. */
+  | { readonly kind: 'omemo-vouch'; readonly jid: BareJid; readonly omemoIdentityKey: Uint8Array }
+  | { readonly kind: 'start-interactive'; readonly peer: string; /** The device; may be left out when `info` is given. */ readonly deviceId?: DeviceId; /** The `<query/>` of the peer full JID's disco#info result (§handshake.interactive): checked for the feature, and the device id read from it. */ readonly info?: Element }
   | { readonly kind: 'archive-query'; readonly queryid: string; readonly room?: BareJid }
   | { readonly kind: 'room-info'; readonly room: BareJid; readonly info: Element | undefined }
   | { readonly kind: 'room-affiliations'; readonly room: BareJid; readonly lists: Readonly<Partial<Record<MemberAffiliation, Element>>> | undefined }
   | { readonly kind: 'send-room'; readonly room: BareJid; readonly content: readonly Element[]; readonly id: string; /** Files to attach (requirement files.send, §files.descriptor). */ readonly files?: readonly OutgoingFile[] }
   | { readonly kind: 'sent'; readonly outboxId: string }
   | { readonly kind: 'delivered'; readonly eventId: string }
+  /** Remove a device of this account from its list and delete its bundle node (device.remove); this device's own id switches Seal off on it. Throws when the device is not listed or the list is signed and no account key is held. */
+  | { readonly kind: 'remove-device'; readonly deviceId: DeviceId }
   | { readonly kind: 'tick' };
 
 /** Something the shell must fetch and feed back as a `device-list` or `bundle` input. @see spec §device */
@@ -158,6 +172,11 @@ export interface PublishRequest {
   readonly item: Element;
 }
 
+/** A PEP node of this account the shell must delete (XEP-0060 §8.4): a removed device's bundle node, or the device-list node when the last device is removed. @see spec §identity.pep */
+export interface DeleteNodeRequest {
+  readonly node: string;
+}
+
 /** A stanza to hand to the server, with the outbox id to acknowledge once it is sent. */
 export interface OutgoingStanza {
   readonly outboxId: string;
@@ -166,7 +185,8 @@ export interface OutgoingStanza {
 
 /**
  * The result of one engine step. The shell commits `commit` atomically, then sends `send`,
- * publishes `publish`, fetches `fetch` and hands `events` to the application, in that order.
+ * publishes `publish`, deletes `deleteNodes`, hands `events` to the application and fetches
+ * `fetch`, in that order.
  *
  * @see spec §device.store
  */
@@ -174,6 +194,8 @@ export interface StepOutput {
   readonly commit: StoreCommit;
   readonly send: readonly OutgoingStanza[];
   readonly publish: readonly PublishRequest[];
+  /** PEP nodes of this account to delete, after the publishes. */
+  readonly deleteNodes: readonly DeleteNodeRequest[];
   readonly fetch: readonly FetchRequest[];
   readonly events: readonly SealEvent[];
 }

@@ -21,6 +21,10 @@ export const ENVELOPE_CONSTANTS = {
   MAX_CONTENT_BYTES: 65536,
   /** Most recipient devices of one stanza (the wire bound of `<sealed/>`). */
   MAX_RECIPIENTS: MAX_SEALED_RECIPIENTS,
+  /** Largest one-to-one stanza a device sends, in bytes of UTF-8 XML: 64 KiB below Prosody's 256 KiB client stanza limit (as MAX_ROOM_STANZA_BYTES for rooms). */
+  MAX_STANZA_BYTES: 196608,
+  /** Devices whose handshake headers one key-only stanza carries when a message with all of them would exceed MAX_STANZA_BYTES (as ROOM_HEADER_BATCH for rooms). */
+  HEADER_BATCH: 64,
 } as const;
 
 /** Labels of §envelope (each prefixed with `Seal-v0 ` by the suite). @see spec §envelope.labels */

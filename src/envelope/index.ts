@@ -9,3 +9,4 @@ export * from './constants.js';
 export * from './ratchet.js';
 export * from './content.js';
 export * from './envelope.js';
+export * from './split.js';

@@ -319,6 +319,11 @@ export function ratchetDecrypt(state: RatchetState, headerBytes: Uint8Array, cip
       throw new SealError('authentication-failed', 'ratchet: a message on the peer\'s initial ratchet key, which has no receiving chain');
     }
     if (!sameChain) {
+      // @req envelope.skip-bounds: a chain the session still stores skipped keys of is no new
+      // chain; a counter of it that is not stored was used, evicted or expired.
+      if (working.skipped.some((k) => k.ratchetKey === ratchetHex)) {
+        throw new SealError('message-key-unavailable', `ratchet: the key of message ${header.counter} of an earlier chain is no longer held`);
+      }
       if (working.sendingRatchet === undefined) {
         // A second new remote ratchet key before this device sent: an honest peer only changes its
         // key after receiving this device's new one, so the message cannot authenticate. Refused

@@ -9,14 +9,14 @@
  * @see spec §groups
  * @module
  */
-import { utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
 import { type DeviceId, deviceId as toDeviceId } from '../identity/device.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { SealedElement } from '../wire/sealed.js';
 import { type BareJid, bareJid } from '../identity/jid.js';
-import { type PeerSession, sealKeyOnly, sealStanza, sessionKey } from '../envelope/envelope.js';
+import { type PeerSession, sealKeyOnly, sealStanza } from '../envelope/envelope.js';
+import { sealWithinLimit } from '../envelope/split.js';
 import { MEMBER_AFFILIATIONS, type MemberAffiliation, type RoomFeatures, type RoomNotice, CONFIG_CHANGE_STATUSES, readAffiliationList } from '../wire/muc.js';
 import { type Element, parseXml } from '../wire/xml.js';
 import { GROUPS_CONSTANTS } from './constants.js';
@@ -198,10 +198,8 @@ export function readRoomMessage(message: Element, room: BareJid, self: { readonl
   return { kind: 'message', sender, deviceId, forOpening: roomMessageForOpening(message, room, sender) };
 }
 
-/** The UTF-8 length of a stanza's XML. */
-export function stanzaBytes(stanza: Element): number {
-  return utf8Encode(stanza.toString()).length;
-}
+/** The UTF-8 length of a stanza's XML (the one-to-one path's measure, {@link sealWithinLimit}). */
+export { stanzaBytes } from '../envelope/split.js';
 
 /**
  * Seals a message to a room for `recipients` (every member device and the sender's own other
@@ -233,32 +231,14 @@ export function sealRoomMessage(input: {
 }): { stanzas: Element[]; sessions: Map<string, PeerSession> } {
   const { room, sender, recipients, rng, now } = input;
   // @req groups.message: type groupchat to the room's bare JID, <to/> the room, <from/> the sender, sender named.
-  const seal = (sessions: ReadonlyMap<string, PeerSession>) =>
-    sealStanza({ to: room, from: sender, type: 'groupchat', id: input.id, sender, senderDeviceId: input.senderDeviceId, content: input.content, recipients, sessions, rng, now });
-  const whole = seal(input.sessions);
-  if (stanzaBytes(whole.stanza) <= GROUPS_CONSTANTS.MAX_ROOM_STANZA_BYTES) return { stanzas: [whole.stanza], sessions: whole.sessions };
   // @req groups.size: the headers go ahead in key-only room stanzas; the message follows without them.
-  let sessions = new Map(input.sessions);
-  const unconfirmed = recipients.filter((r) => sessions.get(sessionKey(r.jid, r.deviceId))?.confirmation.state === 'unconfirmed');
-  const stanzas: Element[] = [];
-  for (let i = 0; i < unconfirmed.length; i += GROUPS_CONSTANTS.ROOM_HEADER_BATCH) {
-    const batch = unconfirmed.slice(i, i + GROUPS_CONSTANTS.ROOM_HEADER_BATCH);
-    const keys = sealKeyOnly({ to: room, from: sender, type: 'groupchat', id: `${input.id}-k${stanzas.length + 1}`, sender, senderDeviceId: input.senderDeviceId, recipients: batch, sessions, rng, now });
-    if (stanzaBytes(keys.stanza) > GROUPS_CONSTANTS.MAX_ROOM_STANZA_BYTES) throw new SealError('too-large', `room ${room}: a key-only stanza for ${batch.length} devices exceeds ${GROUPS_CONSTANTS.MAX_ROOM_STANZA_BYTES} bytes`);
-    stanzas.push(keys.stanza);
-    sessions = keys.sessions;
-  }
-  const withoutHeaders = new Map(sessions);
-  for (const r of unconfirmed) {
-    const key = sessionKey(r.jid, r.deviceId);
-    withoutHeaders.set(key, { ...sessions.get(key)!, confirmation: { state: 'confirmed' } });
-  }
-  const message = seal(withoutHeaders);
-  if (stanzaBytes(message.stanza) > GROUPS_CONSTANTS.MAX_ROOM_STANZA_BYTES) throw new SealError('too-large', `room ${room}: the message to ${recipients.length} devices exceeds ${GROUPS_CONSTANTS.MAX_ROOM_STANZA_BYTES} bytes even without handshake headers`);
-  for (const r of unconfirmed) {
-    const key = sessionKey(r.jid, r.deviceId);
-    message.sessions.set(key, { ...message.sessions.get(key)!, confirmation: sessions.get(key)!.confirmation });
-  }
-  stanzas.push(message.stanza);
-  return { stanzas, sessions: message.sessions };
+  return sealWithinLimit({
+    recipients,
+    sessions: input.sessions,
+    maxBytes: GROUPS_CONSTANTS.MAX_ROOM_STANZA_BYTES,
+    batch: GROUPS_CONSTANTS.ROOM_HEADER_BATCH,
+    what: `room ${room}`,
+    seal: (sessions) => sealStanza({ to: room, from: sender, type: 'groupchat', id: input.id, sender, senderDeviceId: input.senderDeviceId, content: input.content, recipients, sessions, rng, now }),
+    sealKeys: (batch, sessions, n) => sealKeyOnly({ to: room, from: sender, type: 'groupchat', id: `${input.id}-k${n}`, sender, senderDeviceId: input.senderDeviceId, recipients: batch, sessions, rng, now }),
+  });
 }

@@ -246,7 +246,11 @@ export type AsyncResponse =
 /**
  * Completes an asynchronous handshake from a received header, as device `self`. Nothing is
  * changed on failure: the new device state (one-time prekey consumed) and log are returned for
- * the caller to store only on success.
+ * the caller to store only on success. Checks in the order `handshake.async-responder` gives, the
+ * first failure giving the error: duplicate (no other check); the initiator's signing key,
+ * agreement key and the ephemeral key; the identity signature; the recorded identity key; the
+ * signed prekey (held, grace period, and for a header without a one-time prekey a log that is not
+ * full); the KEM prekey (held, grace period); the one-time prekey (held); the confirmation.
  *
  * Implements requirements `handshake.async-responder`, `handshake.one-time-prekey-once`,
  * `handshake.duplicate`, `handshake.prekey-grace`.

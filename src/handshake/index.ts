@@ -1,5 +1,5 @@
 /**
- * §handshake: the asynchronous (PQXDH-shaped) and interactive (Noise XX with ML-KEM) handshakes,
+ * §handshake: the asynchronous (PQXDH-shaped) and interactive (Seal-XX+KEM: Noise XX with ML-KEM in its payloads) handshakes,
  * the session secret they both produce, and the exporter.
  *
  * @see spec §handshake

@@ -1,7 +1,9 @@
 /**
- * The interactive handshake: Noise XX over the devices' identity agreement keys, with an
- * ML-KEM-768 exchange in the payloads of messages 1 and 2 mixed into the key after message 2,
- * and each side's static identity statement in its encrypted payload.
+ * The interactive handshake, Seal-XX+KEM: Noise XX over the devices' identity agreement keys,
+ * with an ML-KEM-768 exchange in the payloads of messages 1 and 2 mixed into the key after
+ * message 2 (not Noise HFS `XXhfs`, whose `ekem1` comes right after `ee` and so also hides the
+ * responder's static key behind the KEM secret), and each side's static identity statement in
+ * its encrypted payload. Its messages travel in iq stanzas (src/wire/handshake.ts, the engine).
  *
  * Each state is its own type; a transition consumes one state and returns the next, and every
  * transition checks the timeout.

@@ -50,11 +50,14 @@ export function checkPrekeyValidity(what: string, key: { created: number; expire
 
 /**
  * Verifies a bundle fetched from the PEP node of device `deviceId` of account `jid`, at time
- * `now` (seconds). Checks, in this order: every public key (lengths, canonical encodings, no
- * low-order X25519 or small-order Ed25519 keys, the ML-KEM modulus check); the identity
- * signature over the keys, the JID and the device id; both prekey signatures; both validity
- * periods; unique one-time prekey ids; and, when the account's verified device list is given,
- * that the identity signing key is the one the list names for the device.
+ * `now` (seconds). Checks, in the order identity.verify-bundle gives (the first failure gives the
+ * error): the number of one-time prekeys; the keys in the order of the Bundle structure (length,
+ * then value: canonical encodings, no low-order X25519 or small-order Ed25519 keys, the ML-KEM
+ * modulus check), each one-time prekey's key followed by its id's uniqueness; the identity
+ * signature over the keys, the JID and the device id, then both prekey signatures; both validity
+ * periods; and, when the account's verified device list is given, that the identity signing key
+ * is the one the list names for the device. ({@link BundleElement} checks the count, then the
+ * encodings and lengths, then the rest of the schema, before this runs.)
  *
  * Implements requirements `identity.verify-bundle`, `identity.one-time-prekeys`,
  * `identity.device-list-keys` and `identity.device-list-key-hint`.
@@ -62,9 +65,9 @@ export function checkPrekeyValidity(what: string, key: { created: number; expire
  * @param context.deviceList - the account's current device list, verified with
  *   `verifyDeviceList`. A client that has it MUST pass it when the list is signed: without
  *   it a server can present its own keys for a listed device id.
- * @throws SealError `invalid-length` or `invalid-key` for a bad key; `authentication-failed` for
- *   a bad signature (including one made for another JID, device or label); `expired-prekey`;
- *   `duplicate-id`; `length-out-of-range` for more than 100 one-time prekeys;
+ * @throws SealError `length-out-of-range` for more than 100 one-time prekeys; `invalid-length` or
+ *   `invalid-key` for a bad key; `duplicate-id`; `authentication-failed` for a bad signature
+ *   (including one made for another JID, device or label); `expired-prekey`;
  *   `identity-key-changed` when `deviceList` names another signing key for the device;
  *   `invalid-value` when `deviceList` is another account's.
  * @see spec §identity.bundle
@@ -75,16 +78,23 @@ export function checkPrekeyValidity(what: string, key: { created: number; expire
  */
 export function verifyBundle(bundle: BundleValue, context: { jid: BareJid; deviceId: DeviceId; now: number; deviceList?: VerifiedDeviceList }): VerifiedBundle {
   const { jid, deviceId, now } = context;
-  // @req identity.verify-bundle
+  // @req identity.one-time-prekeys: the count first.
+  if (bundle.oneTimePrekeys.length > IDENTITY_CONSTANTS.MAX_ONE_TIME_PREKEYS) {
+    throw new SealError('length-out-of-range', `bundle: expected at most ${IDENTITY_CONSTANTS.MAX_ONE_TIME_PREKEYS} one-time prekeys, got ${bundle.oneTimePrekeys.length}`);
+  }
+  // @req identity.verify-bundle: the keys in the order of the Bundle structure.
   const signingKey = checkEd25519PublicKey(bundle.identity.signingKey);
   const agreementKey = checkX25519PublicKey(bundle.identity.agreementKey);
   const signedPublic = checkX25519PublicKey(bundle.signedPrekey.publicKey);
   const kemPublic = mlKemPublicKey(bundle.kemPrekey.publicKey);
-  // @req identity.one-time-prekeys
-  if (bundle.oneTimePrekeys.length > IDENTITY_CONSTANTS.MAX_ONE_TIME_PREKEYS) {
-    throw new SealError('length-out-of-range', `bundle: expected at most ${IDENTITY_CONSTANTS.MAX_ONE_TIME_PREKEYS} one-time prekeys, got ${bundle.oneTimePrekeys.length}`);
-  }
-  const oneTimePrekeys = bundle.oneTimePrekeys.map((k) => ({ id: k.id, publicKey: checkX25519PublicKey(k.publicKey) }));
+  const ids = new Set<number>();
+  const oneTimePrekeys = bundle.oneTimePrekeys.map((k) => {
+    const publicKey = checkX25519PublicKey(k.publicKey);
+    // @req identity.one-time-prekeys: each key, then its id's uniqueness.
+    if (ids.has(k.id)) throw new SealError('duplicate-id', `bundle: one-time prekey id ${k.id} appears twice`);
+    ids.add(k.id);
+    return { id: k.id, publicKey };
+  });
 
   // @req identity.identity-signature
   const identityContent = encode(IdentityKeysContent, { jid: utf8Encode(jid), deviceId, signingKey, agreementKey });
@@ -97,11 +107,6 @@ export function verifyBundle(bundle: BundleValue, context: { jid: BareJid; devic
   checkPrekeyValidity('signed prekey', signedPrekey, now);
   checkPrekeyValidity('KEM prekey', kemPrekey, now);
 
-  const ids = new Set<number>();
-  for (const k of oneTimePrekeys) {
-    if (ids.has(k.id)) throw new SealError('duplicate-id', `bundle: one-time prekey id ${k.id} appears twice`);
-    ids.add(k.id);
-  }
   // @req identity.device-list-keys
   if (context.deviceList !== undefined) assertListedKey(context.deviceList, jid, deviceId, signingKey);
   return {

@@ -10,6 +10,17 @@
 const DAY = 86400;
 
 /**
+ * How often a device replaces its signed prekey and KEM prekey: 7 days. Stated in §offline's
+ * table (OFFLINE_CONSTANTS re-exports it); defined here because it sizes MAX_PREKEY_VALIDITY.
+ *
+ * @see spec §offline.prekeys
+ */
+export const PREKEY_ROTATION_PERIOD = 7 * DAY;
+
+/** How far in the future a prekey's `created` time may lie, and the margin of its `expires`: 5 minutes. */
+const CLOCK_SKEW = 300;
+
+/**
  * The named constants of §identity.
  *
  * @see spec §identity.constants
@@ -21,12 +32,14 @@ export const IDENTITY_CONSTANTS = {
   MAX_ONE_TIME_PREKEYS: 100,
   /** Largest number of devices on an account's list. */
   MAX_DEVICES: 64,
-  /** Longest validity (expires − created) of a signed prekey or KEM prekey: 35 days. */
-  MAX_PREKEY_VALIDITY: 35 * DAY,
+  /**
+   * The validity (expires − created) of every signed prekey and KEM prekey a device makes, and the
+   * longest a receiver accepts: PREKEY_ROTATION_PERIOD + MAX_CLOCK_SKEW (7 days and 5 minutes).
+   * The private key is deleted PREKEY_GRACE_PERIOD after `expires` (§offline.prekeys).
+   */
+  MAX_PREKEY_VALIDITY: PREKEY_ROTATION_PERIOD + CLOCK_SKEW,
   /** How far in the future a prekey's `created` time may lie (clock skew): 5 minutes. */
-  MAX_CLOCK_SKEW: 300,
-  /** Default validity given to a new signed prekey or KEM prekey: 28 days. */
-  DEFAULT_PREKEY_VALIDITY: 28 * DAY,
+  MAX_CLOCK_SKEW: CLOCK_SKEW,
   /** One-time prekeys a new bundle carries. */
   DEFAULT_ONE_TIME_PREKEYS: 100,
   /** Seconds before the single retry of a publish that failed with an error of type `wait`. */

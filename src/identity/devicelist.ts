@@ -11,7 +11,7 @@ import { utf8Encode } from '../codec/bytes.js';
 import { SealError } from '../errors.js';
 import { labeledContent } from '../suite/suite.js';
 import { constantTimeEqual } from '../suite/kdf.js';
-import { assertSignedWithLabel, checkEd25519PublicKey, ed25519PublicKeyOf, signWithLabel } from '../suite/signature.js';
+import { assertSignedWithLabel, checkEd25519PublicKey, ed25519PublicKeyOf, ed25519Sign, ed25519Verify, signWithLabel } from '../suite/signature.js';
 import type { Ed25519PublicKey, Ed25519SecretKey } from '../suite/types.js';
 import { AccountKeyBindingContent, DeviceEntrySchema, type BindingKind, type BindingValue, type DeviceEntryValue, type DeviceListValue, bindingKindNumber, deviceListContent } from '../wire/devices.js';
 import { IDENTITY_CONSTANTS } from './constants.js';
@@ -183,4 +183,40 @@ export function assertListedKey(list: VerifiedDeviceList, jid: BareJid, id: numb
 export function accountKeyBindingContent(jid: BareJid, accountKey: Uint8Array, kind: BindingKind): Uint8Array {
   const content = encode(AccountKeyBindingContent, { kind: bindingKindNumber(kind), jid: utf8Encode(jid), accountKey });
   return labeledContent(SIGNATURE_LABELS.accountKeyBinding, content);
+}
+
+/**
+ * An OMEMO binding statement (kind `omemo`) for `accountKey`: the OMEMO device's identity key, in
+ * its Ed25519 form, signs `accountKeyBindingContent(jid, accountKey, "omemo")` with Ed25519.
+ *
+ * @see spec §discovery.omemo
+ */
+export function signOmemoBinding(jid: BareJid, accountKey: Uint8Array, omemoIdentitySecret: Ed25519SecretKey): BindingValue {
+  return { kind: 'omemo', certificate: ed25519PublicKeyOf(omemoIdentitySecret), signature: ed25519Sign(omemoIdentitySecret, accountKeyBindingContent(jid, accountKey, 'omemo')) };
+}
+
+/**
+ * Checks that `omemoIdentityKey` (an OMEMO identity key the user verified, Ed25519 form as
+ * XEP-0384 publishes it) vouches for the account key of the signed list `list`: a binding of kind
+ * `omemo` whose certificate is that key and whose Ed25519 signature over the binding content
+ * verifies. X.509 and OpenPGP bindings are never accepted here (identity.binding-unverified).
+ *
+ * Implements requirement `discovery.omemo-binding`.
+ *
+ * @returns the account key the OMEMO key vouches for.
+ * @throws SealError `invalid-length` or `invalid-key` for a malformed OMEMO key; `untrusted-key`
+ *   when the list is unsigned or carries no omemo binding for that key; `authentication-failed`
+ *   when the binding's signature does not verify.
+ * @see spec §discovery.omemo
+ */
+export function verifyOmemoBinding(list: VerifiedDeviceList, omemoIdentityKey: Uint8Array): Ed25519PublicKey {
+  // @req discovery.omemo-binding: the OMEMO key is checked as every Ed25519 key (identity.key-check).
+  const key = checkEd25519PublicKey(omemoIdentityKey);
+  if (list.accountKey === undefined) throw new SealError('untrusted-key', `${list.jid}: the device list is not signed by an account key`);
+  const binding = list.bindings.find((b) => b.kind === 'omemo' && constantTimeEqual(b.certificate, key));
+  if (binding === undefined) throw new SealError('untrusted-key', `${list.jid}: no omemo binding statement for this OMEMO identity key`);
+  if (!ed25519Verify(key, accountKeyBindingContent(list.jid, list.accountKey, 'omemo'), binding.signature)) {
+    throw new SealError('authentication-failed', `${list.jid}: the omemo binding statement's signature does not verify`);
+  }
+  return list.accountKey;
 }

@@ -70,6 +70,9 @@ function encodeJid(jid: string): string {
  * The `xmpp:` URI (RFC 5122, XEP-0147 query form) for a QR code:
  * `xmpp:JID?seal;device=ID;fingerprint=HEX` or `xmpp:JID?seal;account=HEX`.
  *
+ * @throws SealError `invalid-value` for a JID that is not a bare JID or a device id outside
+ *   1..2^31-1, checked in that order; then `invalid-length` for a fingerprint other than 32 bytes.
+ *
  * @see spec §identity.fingerprint
  * @example
  * ```ts
@@ -77,9 +80,11 @@ function encodeJid(jid: string): string {
  * ```
  */
 export function fingerprintUri(target: FingerprintUri): string {
+  // @req identity.jid: the JID, then the device id, then the fingerprint's length.
+  const jid = encodeJid(bareJid(target.jid));
+  const device = target.kind === 'device' ? deviceId(target.deviceId) : undefined;
   const hex = toHex(checkLength(target.fingerprint, 32, 'fingerprint'));
-  const query = target.kind === 'device' ? `device=${target.deviceId};fingerprint=${hex}` : `account=${hex}`;
-  return `xmpp:${encodeJid(bareJid(target.jid))}?seal;${query}`;
+  return `xmpp:${jid}?seal;${device === undefined ? `account=${hex}` : `device=${device};fingerprint=${hex}`}`;
 }
 
 /**

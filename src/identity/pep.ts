@@ -8,6 +8,7 @@
 import { SEAL_NS } from '../suite/suite.js';
 import { IDENTITY_CONSTANTS } from './constants.js';
 import type { DeviceId } from './device.js';
+import { type Element, childElements, isNamed, xml } from '../wire/xml.js';
 
 /** The device-list node. @see spec §identity.pep */
 export const DEVICE_LIST_NODE = `${SEAL_NS}:devices`;
@@ -21,17 +22,50 @@ export function bundleNode(id: DeviceId): string {
 export const ITEM_ID = 'current';
 
 /**
- * The publish-options of every Seal publish: the access model only.
+ * The XEP-0163 §4 interest feature of the device-list node: a client that advertises it (disco#info
+ * and so entity capabilities) receives the device lists of the accounts whose presence it is
+ * subscribed to, and of its own account, as notifications.
+ *
+ * @see spec §discovery
+ */
+export const DEVICE_LIST_NOTIFY = `${DEVICE_LIST_NODE}+notify`;
+
+/** The disco#info features every Seal client advertises: the protocol, and interest in device lists. @see spec §discovery */
+export const SEAL_CLIENT_FEATURES: readonly string[] = [SEAL_NS, DEVICE_LIST_NOTIFY];
+
+/**
+ * A disco#info `<query/>` with the features of {@link SEAL_CLIENT_FEATURES} added (before any
+ * data form, once each), for a client's answer to disco#info and for its caps hash.
+ *
+ * Implements requirement `identity.pep-notify` (the client asks for device-list notifications).
+ *
+ * @see spec §discovery
+ */
+export function withSealFeatures(query: Element): Element {
+  const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+  const children = childElements(query);
+  const present = new Set(children.filter((c) => isNamed(c, 'feature', DISCO_INFO)).map((c) => c.attrs.var as unknown));
+  const added = SEAL_CLIENT_FEATURES.filter((f) => !present.has(f)).map((f) => xml('feature', { var: f }));
+  const firstForm = children.findIndex((c) => c.getName() === 'x');
+  const ordered = firstForm < 0 ? [...children, ...added] : [...children.slice(0, firstForm), ...added, ...children.slice(firstForm)];
+  return xml('query', { xmlns: DISCO_INFO }, ordered);
+}
+
+/**
+ * The publish-options of every Seal publish: the access model `open`, and `pubsub#persist_items`
+ * `true` (a node that does not persist its item would lose a device's bundle, and every contact's
+ * way to start a session with it, when the server restarts).
  *
  * Implements requirement `identity.pep-publish-options`: `pubsub#max_items` is not sent, because
  * some servers (ejabberd 23.01) reject the whole publish with an error of type `wait` when it
- * is, and one item per node makes it unnecessary.
+ * is, and one item per node makes it unnecessary. Prosody 0.12 and ejabberd 23.01 both accept
+ * `pubsub#persist_items` (the Prosody test in test/net.prosody.test.ts publishes with it).
  *
  * @see spec §identity.pep
  */
 export function publishOptions(): Record<string, string> {
   // @req identity.pep-publish-options
-  return { 'pubsub#access_model': 'open' };
+  return { 'pubsub#access_model': 'open', 'pubsub#persist_items': 'true' };
 }
 
 /** A publish error as the server reported it. */

@@ -89,7 +89,8 @@ export function createDeviceState(options: CreateDeviceOptions): DeviceState {
   const jid = bareJid(options.jid);
   const id = generateDeviceId(rng, options.takenDeviceIds);
   const keys = generateDeviceKeys(rng);
-  const expires = now + IDENTITY_CONSTANTS.DEFAULT_PREKEY_VALIDITY;
+  // @req offline.prekey-lifetime: every prekey is valid for exactly MAX_PREKEY_VALIDITY.
+  const expires = now + IDENTITY_CONSTANTS.MAX_PREKEY_VALIDITY;
   const signedPrekey = { id: 1, created: now, expires, secretKey: generateX25519KeyPair(rng).secretKey };
   const kemPrekey = { id: 2, created: now, expires, seed: rng(LENGTHS.mlKemSeed) };
   const count = options.oneTimePrekeys ?? IDENTITY_CONSTANTS.DEFAULT_ONE_TIME_PREKEYS;

@@ -30,7 +30,7 @@ import type { OutgoingFile, SharedFile } from '../files/shared.js';
 import { type FileMetadata, sealFile } from '../files/seal-file.js';
 import { type ByteSource, byteChunks, collectBytes } from '../files/stream.js';
 import { encryptAesgcm, formatAesgcmLink, newAesgcmSecrets } from '../files/aesgcm.js';
-import { fetchItem, publishItem } from './publish.js';
+import { deleteNode, fetchItem, publishItem } from './publish.js';
 
 /** A message a client opened. */
 export interface ReceivedMessage {
@@ -85,6 +85,9 @@ export interface SealClientOptions {
    */
   readonly checkRestore?: boolean;
 }
+
+/** XEP-0030 disco#info. */
+const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 
 /** Most fetch rounds one input may cause (a list, then bundles, then held stanzas…). */
 const MAX_FETCH_DEPTH = 6;
@@ -222,6 +225,8 @@ export class SealClient {
     this.engine.adopt(state);
     for (const out of output.send) await this.#sendOne(out.outboxId, out.stanza);
     for (const p of output.publish) await publishItem(this.connection, p.node, p.item).catch((e: unknown) => this.#onError(e));
+    // @req device.remove: a removed device's bundle node (and the last device's list node) is deleted, XEP-0060 §8.4.
+    for (const d of output.deleteNodes) await deleteNode(this.connection, d.node).catch((e: unknown) => this.#onError(e));
     for (const event of output.events) await this.#deliver(event);
     if (depth < MAX_FETCH_DEPTH) for (const f of output.fetch) await this.#fetch(f, depth + 1).catch((e: unknown) => this.#onError(e));
     return output;
@@ -275,7 +280,8 @@ export class SealClient {
 
   /**
    * Handles one incoming stanza (messages, carbons, archive results, PEP notifications, error
-   * bounces). Never throws: every failure is a `failed` event.
+   * bounces, iq requests to this full JID, which the engine answers, and the answers to the
+   * interactive handshake's steps). Never throws: every failure is a `failed` event.
    *
    * @returns the events the stanza caused (directly; fetches it triggered add more to `events`).
    * @see spec §device
@@ -311,6 +317,7 @@ export class SealClient {
 
   async #sendContent(to: BareJid, content: readonly Element[], files: readonly OutgoingFile[] | undefined): Promise<void> {
     await this.#exclusive(async () => {
+      // @req identity.pep-notify: the lists are fetched before every message, never taken from notifications alone.
       await this.#fetch({ kind: 'device-list', jid: to }, 0);
       if (to !== this.jid) await this.#fetch({ kind: 'device-list', jid: this.jid }, 0);
       for (const f of this.engine.missingSessions(to, this.#now(), this.#rng)) await this.#fetch(f, 0);
@@ -410,19 +417,28 @@ export class SealClient {
   }
 
   /**
-   * Starts an interactive handshake with the device `peerDevice` of the account at `peerFullJid`
-   * (both online). The peer must present the key its list or a decision vouches for.
+   * Starts an interactive handshake with the device at `peerFullJid` (both online). Without
+   * `peerDevice`, the full JID's disco#info is asked first: it must offer
+   * `urn:xmpp:seal:0:interactive` and name the device (XEP-0128 form); with `peerDevice`, the
+   * caller has learnt both before. The device must be on the account's device list, and the
+   * peer must present the key its list or a decision vouches for. The steps travel as iq stanzas:
+   * an error answer to one abandons the handshake at once (an `interactive-failed` event).
    *
-   * Implements requirement `device.interactive-pinning`.
+   * Implements requirements `device.interactive-pinning` and `handshake.interactive-discovery`.
    *
-   * @throws SealError `untrusted-key` when no pinned or listed key vouches for the device.
-   * @see spec §device.pinning
+   * @throws SealError `untrusted-key` when no pinned or listed key vouches for the device;
+   *   `interactive-unsupported` when the disco#info lacks the feature or names no (or another)
+   *   device; XmppError when the disco#info query fails (`service-unavailable`: no such resource).
+   * @see spec §handshake.interactive
    */
-  async startInteractive(peerFullJid: string, peerDevice: DeviceId): Promise<void> {
+  async startInteractive(peerFullJid: string, peerDevice?: DeviceId): Promise<void> {
+    // @req handshake.interactive-discovery: the initiator asks the full JID before starting.
+    const info = peerDevice !== undefined ? undefined : (await this.connection.iq(xml('iq', { type: 'get', to: peerFullJid, id: this.#nextId() }, [xml('query', { xmlns: DISCO_INFO })]))).getChild('query', DISCO_INFO);
+    if (peerDevice === undefined && info === undefined) throw new SealError('interactive-unsupported', `${peerFullJid}: disco#info answered without a <query/>`);
     await this.#exclusive(async () => {
       const peer = bareJid(bare(peerFullJid));
       if (this.engine.trustOf(peer)?.list === undefined) await this.#fetch({ kind: 'device-list', jid: peer }, 0);
-      await this.#apply({ kind: 'start-interactive', peer: peerFullJid, deviceId: peerDevice });
+      await this.#apply({ kind: 'start-interactive', peer: peerFullJid, ...(peerDevice === undefined ? {} : { deviceId: peerDevice }), ...(info === undefined ? {} : { info }) });
     });
   }
 
@@ -437,10 +453,52 @@ export class SealClient {
     await this.#exclusive(() => this.#apply({ kind: 'decide', jid, target, key, level }));
   }
 
+  /**
+   * The user verified `omemoIdentityKey`, an OMEMO identity key of `jid` (Ed25519 form, as XEP-0384
+   * publishes it): the account key that key vouches for in the list's binding statement becomes
+   * verified, so the user need not compare a new fingerprint when moving the contact to Seal.
+   *
+   * @throws SealError when the list carries no valid omemo binding for that key (nothing changes).
+   * @see spec §discovery.omemo
+   */
+  async omemoVouch(jid: BareJid, omemoIdentityKey: Uint8Array): Promise<void> {
+    await this.#exclusive(() => this.#apply({ kind: 'omemo-vouch', jid, omemoIdentityKey }));
+  }
+
+  /**
+   * Whether to use Seal with `jid` (its device list fetched now): true when a list of `jid` has
+   * been accepted, now or before (Seal is sticky per contact). A client that also speaks OMEMO uses
+   * OMEMO only when this is false, and never switches a contact for which it was true without the
+   * user's consent.
+   *
+   * @see spec §discovery.omemo
+   */
+  async usesSeal(jid: BareJid): Promise<boolean> {
+    await this.refreshDeviceList(jid).catch(() => undefined);
+    return this.engine.usesSeal(jid);
+  }
+
   /** The device ids on an account's current device list (fetched and verified now). */
   async devicesOf(jid: BareJid): Promise<DeviceId[]> {
     await this.refreshDeviceList(jid);
     return this.engine.trustOf(jid)?.list?.devices.map((d) => d.id) ?? [];
+  }
+
+  /**
+   * Removes device `deviceId` of this account: fetches the account's list, publishes it without
+   * the device (signed with the account key this device holds) and deletes the device's bundle
+   * node. With this device's own id it switches Seal off here; when this is the account's last
+   * device the device-list node is deleted instead. Offer it for a `device-stale` event.
+   *
+   * @throws SealError `invalid-value` when the device is not listed; `account-key-required` when
+   *   the list is signed and this device does not hold the account key.
+   * @see spec §device.lifecycle
+   */
+  async removeDevice(deviceId: DeviceId): Promise<void> {
+    await this.#exclusive(async () => {
+      await this.#fetch({ kind: 'device-list', jid: this.jid }, 0);
+      await this.#apply({ kind: 'remove-device', deviceId });
+    });
   }
 
   /** Lets the engine act on the clock (expire interactive handshakes and held stanzas, rotate prekeys). */

@@ -113,12 +113,17 @@ export function errorElement(type: XmppErrorType, condition: string, application
 /**
  * One client's connection to its server, as Seal needs it.
  *
- * - `send` hands a `<message/>` or `<presence/>` to the server; the server stamps `from` with
- *   this connection's full JID (RFC 6120 §8.1.2.1).
+ * - `send` hands a `<message/>`, `<presence/>` or `<iq/>` to the server; the server stamps `from`
+ *   with this connection's full JID (RFC 6120 §8.1.2.1). An `<iq/>` sent this way is a request
+ *   whose answer arrives through `onStanza` (the interactive handshake's steps), or the answer to a
+ *   request `onStanza` delivered.
  * - `iq` sends an `<iq type='get'|'set'/>` (adding an `id` when it has none) and resolves with
- *   the `type='result'` answer, or rejects with an {@link XmppError}.
- * - `onStanza` registers a handler for every incoming `<message/>` and `<presence/>`, in order of
- *   arrival. A handler may return a promise; the embedded network waits for it before the next
+ *   the `type='result'` answer, or rejects with an {@link XmppError}; to another client's full
+ *   JID it waits for that client's answer (on the embedded server: until the network delivers it).
+ * - `onStanza` registers a handler for every incoming `<message/>` and `<presence/>`, for every
+ *   `<iq type='get'|'set'/>` another entity addressed to this full JID (which the handler must
+ *   answer, RFC 6120 §8.2.3; the Seal client answers them all), and for the answers to iq requests
+ *   made with `send`, in order of arrival. A handler may return a promise; the embedded network waits for it before the next
  *   delivery. Archive results (XEP-0313) are ordinary incoming messages: a client must not rely on
  *   them arriving before the query's `<fin/>`.
  * - `close` ends the session (an implicit unavailable presence).
@@ -128,11 +133,11 @@ export function errorElement(type: XmppErrorType, condition: string, application
 export interface XmppConnection {
   /** The full JID (`local@domain/resource`) of this connection. */
   readonly jid: string;
-  /** Sends a message or presence. @throws XmppError when the stanza cannot be sent (closed, not a message or presence, too large). */
+  /** Sends a message, presence or iq (whose answer comes through `onStanza`). @throws XmppError when the stanza cannot be sent (closed, not a stanza, too large). */
   send(stanza: Element): Promise<void>;
   /** Sends an iq request and resolves with the result. @throws XmppError with the answer's error condition. */
   iq(request: Element): Promise<Element>;
-  /** Registers a handler for incoming messages and presences. */
+  /** Registers a handler for incoming messages, presences, iq requests and the answers to iqs made with `send`. */
   onStanza(handler: (stanza: Element) => void | Promise<void>): void;
   /** Closes the connection. Later sends reject; stanzas still in flight to it are discarded. */
   close(): Promise<void>;

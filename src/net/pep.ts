@@ -18,7 +18,7 @@ import { cloneElement } from './stanzas.js';
  *
  * | | `prosody` | `ejabberd` |
  * | --- | --- | --- |
- * | publish-options other than `pubsub#access_model` | accepted | whole publish rejected: `wait`/`resource-constraint`, "Unknown field" |
+ * | publish-options other than `pubsub#access_model` and `pubsub#persist_items` | accepted | whole publish rejected: `wait`/`resource-constraint`, "Unknown field" |
  * | items a new node keeps | up to {@link PEP_MAX_ITEMS} | one |
  * | reading a non-open node of another account | `auth`/`forbidden` | `auth`/`not-authorized` + `presence-subscription-required` |
  *
@@ -212,7 +212,8 @@ export class PepService {
     if (payloads.length !== 1) throw pubsubError('modify', 'bad-request', payloads.length === 0 ? 'payload-required' : 'invalid-payload');
     const fields = formFields(options, PUBLISH_OPTIONS_FORM);
     if (this.#flavour === 'ejabberd') {
-      const unknown = [...fields.keys()].find((name) => name !== 'pubsub#access_model');
+      // ejabberd 23.01 knows the XEP-0223 publish-options (access model, persist_items) and no others.
+      const unknown = [...fields.keys()].find((name) => name !== 'pubsub#access_model' && name !== 'pubsub#persist_items');
       if (unknown !== undefined) throw new XmppError('wait', 'resource-constraint', undefined, `Unknown field: ${unknown}`);
     }
     const wanted = readConfig(fields);

@@ -1,6 +1,7 @@
 /**
  * Publishing and fetching Seal's PEP items over an {@link XmppConnection}: one item per node,
- * item id `current`, publish-options `pubsub#access_model=open`, and the bounded recovery from a
+ * item id `current`, publish-options `pubsub#access_model=open` and `pubsub#persist_items=true`,
+ * node deletion (XEP-0060 §8.4), and the bounded recovery from a
  * rejected publish (reconfigure the node after `precondition-not-met`, one retry after a `wait`
  * error, then give up). The decision itself is {@link onPublishError}; this file only does the IO.
  *
@@ -9,7 +10,7 @@
  */
 import { SealError } from '../errors.js';
 import { ITEM_ID, type PublishError, onPublishError, publishOptions } from '../identity/pep.js';
-import { configureIq, publishIq, retrieveIq } from '../wire/pep.js';
+import { configureIq, deleteIq, publishIq, retrieveIq } from '../wire/pep.js';
 import type { Element } from '../wire/xml.js';
 import { XmppError, type XmppConnection } from './connection.js';
 import { readPubsubItems } from './stanzas.js';
@@ -49,11 +50,12 @@ function publishErrorOf(error: XmppError): PublishError {
 
 /**
  * Publishes `payload` as the single item (`current`) of the account's own PEP node `node`,
- * with the publish-options of every Seal publish (`pubsub#access_model=open`), and recovers
+ * with the publish-options of every Seal publish (`pubsub#access_model=open`,
+ * `pubsub#persist_items=true`), and recovers
  * from a rejected publish as requirement `identity.pep-errors` prescribes:
  *
  * - `precondition-not-met` (Prosody: `conflict` + `precondition-not-met`; the node exists with
- *   another access model): the node is reconfigured (XEP-0060 §8.2, `pubsub#access_model=open`)
+ *   another access model): the node is reconfigured (XEP-0060 §8.2, the same two options)
  *   and the publish sent once more;
  * - an error of type `wait`: the same publish is sent once more, no earlier than
  *   PUBLISH_WAIT_RETRY (60) seconds after the failure, by `now`;
@@ -140,4 +142,27 @@ export async function fetchItem(connection: XmppConnection, jid: string, node: s
     throw e;
   }
   return readPubsubItems(result).find((item) => item.id === ITEM_ID)?.payload;
+}
+
+/**
+ * Deletes the account's own PEP node `node` (XEP-0060 §8.4), as a removed device's bundle node
+ * and, when the last device is removed, the device-list node are deleted (requirement
+ * `device.remove`). A node that does not exist (`item-not-found`) counts as deleted.
+ *
+ * @throws XmppError any other error answer.
+ * @throws SealError `invalid-value` when `node` is empty.
+ * @see spec §identity.pep
+ * @example
+ * ```ts
+ * await deleteNode(connection, bundleNode(removedDeviceId));
+ * ```
+ */
+export async function deleteNode(connection: XmppConnection, node: string): Promise<void> {
+  checkNode(node);
+  try {
+    await connection.iq(deleteIq(nextId('delete'), node));
+  } catch (e) {
+    if (e instanceof XmppError && e.condition === 'item-not-found') return;
+    throw e;
+  }
 }

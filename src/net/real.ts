@@ -12,9 +12,14 @@
  * @see spec §identity.pep
  * @module
  */
-import { client } from '@xmpp/client';
+import { client, xml as xmppXml } from '@xmpp/client';
 import { type Element, Element as ElementClass, sameNamespaceChildren } from '../wire/xml.js';
 import { STANZA_ERRORS_NS, type XmppConnection, XmppError, type XmppErrorType } from './connection.js';
+
+/** The namespace of Seal's elements (the interactive handshake's `<interactive/>`). */
+const SEAL_NS = 'urn:xmpp:seal:0';
+/** XEP-0030 disco#info. */
+const DISCO_INFO_NS = 'http://jabber.org/protocol/disco#info';
 
 /** Options of {@link connectToServer}. */
 export interface RealServerOptions {
@@ -94,6 +99,11 @@ export function xmppErrorOf(e: unknown): XmppError {
   return failure;
 }
 
+/** `element` rebuilt with xmpp.js's own element class (its ltx build may differ from this module's). */
+function xmppElement(element: Element): Element {
+  return xmppXml(element.name, { ...element.attrs }, ...element.children.map((c) => (typeof c === 'string' ? c : xmppElement(c)))) as unknown as Element;
+}
+
 /** An `<iq type='error'/>` holding `error` (not re-parented: the caller's element is not touched). */
 function stanzaAround(error: Element): Element {
   const stanza = new ElementClass('iq', { type: 'error' });
@@ -106,7 +116,9 @@ function stanzaAround(error: Element): Element {
  * offline messages arrive only after the caller sends `<presence/>`, as on the embedded server).
  *
  * Incoming messages and presences go to the handlers one after another, in order of arrival, as
- * on the embedded network. A handler that throws or rejects is reported through
+ * on the embedded network; so do iq requests of the interactive handshake and disco#info queries
+ * of this full JID (the handler's answer, sent with `send`, becomes xmpp.js's reply; xmpp.js
+ * answers other requests `service-unavailable`), and the answers to iq requests made with `send`. A handler that throws or rejects is reported through
  * `options.onError`; the other handlers still get that stanza and later stanzas still arrive.
  * Every failure of `send` and `iq` is an {@link XmppError} (see {@link xmppErrorOf}); after
  * `close()` they reject with `cancel`/`service-unavailable`, as on the embedded server.
@@ -141,10 +153,32 @@ export async function connectToServer(options: RealServerOptions): Promise<XmppC
   // the chain nor becomes an unhandled rejection.
   let chain = Promise.resolve();
   let closed = false;
+  // The ids of iq requests made with send() (the interactive handshake's steps): their answers go to the handlers.
+  const sentRequests = new Set<string>();
+  // Requests handed to the handlers, waiting for the answer they send: xmpp.js's iq callee sends it.
+  const answering = new Map<string, (answer: Element) => void>();
+  const requestKey = (peer: unknown, id: unknown) => `${String(peer ?? '')} ${String(id ?? '')}`;
   xmpp.on('stanza', (stanza: Element) => {
-    if (stanza.name !== 'message' && stanza.name !== 'presence') return;
+    const type = stanza.attrs.type;
+    const answer = stanza.name === 'iq' && (type === 'result' || type === 'error') && sentRequests.delete(String(stanza.attrs.id));
+    if (stanza.name !== 'message' && stanza.name !== 'presence' && !answer) return;
     chain = chain.then(() => deliver(stanza));
   });
+  // Without a route, xmpp.js answers every iq request service-unavailable itself; the Seal client
+  // answers its own (the interactive handshake's steps, disco#info of this full JID): they are
+  // handed to the handlers, and the answer they send is xmpp.js's reply.
+  const callee = (ctx: { stanza: Element }): Promise<Element | boolean> =>
+    new Promise((resolve) => {
+      answering.set(requestKey(ctx.stanza.attrs.from, ctx.stanza.attrs.id), (answer) => {
+        // xmpp.js tests its reply with instanceof against its own ltx build: rebuilt there.
+        if (answer.attrs.type === 'error') resolve(xmppElement(sameNamespaceChildren(answer, 'error')[0] ?? new ElementClass('error', { type: 'cancel' })));
+        const child = answer.children.find((c): c is Element => typeof c !== 'string');
+        resolve(child === undefined ? true : xmppElement(child));
+      });
+      chain = chain.then(() => deliver(ctx.stanza));
+    });
+  xmpp.iqCallee.set(SEAL_NS, 'interactive', callee);
+  xmpp.iqCallee.get(DISCO_INFO_NS, 'query', callee);
   xmpp.on('error', (e: unknown) => report(e));
   const address = await xmpp.start();
   const jid = address.toString();
@@ -155,6 +189,19 @@ export async function connectToServer(options: RealServerOptions): Promise<XmppC
     jid,
     async send(stanza: Element) {
       checkOpen();
+      const type = stanza.attrs.type;
+      if (stanza.name === 'iq' && (type === 'result' || type === 'error')) {
+        const key = requestKey(stanza.attrs.to, stanza.attrs.id);
+        const reply = answering.get(key);
+        answering.delete(key);
+        // The answer to a request handed over by xmpp.js's iq callee: xmpp.js sends it (with the
+        // request's from and id). Any other answer (one to a request held across a restart) is sent as it is.
+        if (reply !== undefined) {
+          reply(stanza);
+          return;
+        }
+      }
+      if (stanza.name === 'iq') sentRequests.add(String(stanza.attrs.id));
       try {
         await xmpp.send(stanza);
       } catch (e) {

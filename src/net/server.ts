@@ -10,6 +10,9 @@
  *   `<delay/>` and the archive's `<stanza-id/>`, only after an initial presence;
  * - the same message can then arrive a second time from the archive, with the same id;
  * - a body-less message is archived only with a storage hint (or marker, receipt, EME element);
+ * - an iq to another account's full JID goes to that connection only (never carbon-copied,
+ *   archived or stored), and to a resource that is not connected is answered
+ *   `service-unavailable` (RFC 6120 §10.5.3), as the interactive handshake needs;
  * - PEP items are readable by other accounts only with `pubsub#access_model=open`, and
  *   publish-options contradicting an existing node fail with `precondition-not-met`.
  *
@@ -169,7 +172,7 @@ export class EmbeddedServer {
     this.muc = options.muc === undefined ? undefined : new MucService(options.muc, { deliver: (jid, stanza) => this.#deliverTo(jid, stanza), newId: () => this.#newId(), clock: () => this.#clock() });
     this.upload = options.upload === undefined ? undefined : new UploadService(options.upload.domain, { ...options.upload, rng: seededRng(`seal embedded upload ${options.upload.domain}`) });
     this.#router = {
-      stanza: (session, stanza) => (stanza.name === 'message' ? this.#message(session, stanza) : this.#presence(session, stanza)),
+      stanza: (session, stanza) => (stanza.name === 'message' ? this.#message(session, stanza) : stanza.name === 'iq' ? this.#sentIq(session, stanza) : this.#presence(session, stanza)),
       iq: (session, iq) => this.#iq(session, iq),
       closed: (session) => this.#closed(session),
       observe: (session, direction, stanza) => this.network.observe(direction, stanza, session.jid),
@@ -476,12 +479,60 @@ export class EmbeddedServer {
     this.#send(origin, xml('message', attrs, [errorElement('cancel', condition)]));
   }
 
-  // ---- iq (RFC 6120 §8.2.3) ----
+  // ---- iq (RFC 6120 §8.2.3, §10.5.3) ----
 
-  #iq(session: Session, iq: Element): Element {
+  /**
+   * The connected session of another client that an iq to the full JID `to` goes to, `null` when
+   * `to` is a full JID of an account here with no such resource, `undefined` when the server (or
+   * one of its services) handles `to` itself.
+   */
+  #iqTarget(to: string | undefined): Session | null | undefined {
+    if (to === undefined || this.muc?.handles(to) || this.upload?.handles(to)) return undefined;
+    const target = splitJid(to);
+    if (target.resource === undefined) return undefined;
+    const account = this.#accounts.get(target.bare);
+    if (account === undefined) return undefined;
+    return account.sessions.get(target.resource) ?? null;
+  }
+
+  /**
+   * An iq a client handed to `send`: a request to another client's full JID is routed to that
+   * connection as it is, an answer too (RFC 6120 §10.5.3.1: never carbon-copied, never stored);
+   * a request to a resource that is not connected is answered `service-unavailable` by the server,
+   * an answer to one is dropped; a request to the server, an account or a service is answered as
+   * {@link EmbeddedServer} answers `iq()`, through the network.
+   */
+  #sentIq(session: Session, iq: Element): void {
+    const type = iq.attrs.type;
+    const to = iq.attrs.to as string | undefined;
+    const target = this.#iqTarget(to);
+    if (type === 'result' || type === 'error') {
+      if (target) this.#send(target, iq);
+      return;
+    }
+    if (target === undefined) {
+      const answer = this.#iq(session, iq);
+      if (answer !== undefined) this.#send(session, answer);
+      return;
+    }
+    if (target === null) {
+      this.#send(session, xml('iq', { type: 'error', id: String(iq.attrs.id ?? ''), to: session.jid, from: String(to) }, [errorElement('cancel', 'service-unavailable')]));
+      return;
+    }
+    this.#send(target, iq);
+  }
+
+  #iq(session: Session, iq: Element): Element | undefined {
     const to = iq.attrs.to as string | undefined;
     const reply = (type: 'result' | 'error', children: Element[]): Element =>
       xml('iq', { type, id: String(iq.attrs.id), to: session.jid, ...(to === undefined ? {} : { from: to }) }, children);
+    // A request to another client's full JID goes to that client (RFC 6120 §10.5.3.1), which answers it.
+    const target = this.#iqTarget(to);
+    if (target === null) return reply('error', [errorElement('cancel', 'service-unavailable')]);
+    if (target !== undefined) {
+      this.#send(target, iq);
+      return undefined;
+    }
     try {
       return reply('result', this.#answer(session, iq));
     } catch (e) {
@@ -500,10 +551,6 @@ export class EmbeddedServer {
     const target = to === undefined ? undefined : splitJid(to);
     if (to !== undefined && this.muc?.handles(to)) return this.muc.iq(session.jid, type, payload, to);
     if (to !== undefined && this.upload?.handles(to)) return this.upload.iq(session.jid, type, payload);
-    if (target?.resource !== undefined) {
-      // Connections here answer no iq requests: as a client without the feature would.
-      throw new XmppError('cancel', 'service-unavailable');
-    }
     const account = target === undefined ? this.#accounts.get(session.bare)! : this.#accounts.get(target.bare);
     const self = account?.bare === session.bare;
     if (!account) {

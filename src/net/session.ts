@@ -14,7 +14,8 @@ import { cloneElement, splitJid } from './stanzas.js';
 /** What a session asks of the server. @internal */
 export interface Router {
   stanza(session: Session, stanza: Element): void;
-  iq(session: Session, iq: Element): Element;
+  /** The server's answer to `iq`, or `undefined` when it routed `iq` to another client, whose answer comes through the network. */
+  iq(session: Session, iq: Element): Element | undefined;
   closed(session: Session): void;
   observe(session: Session, direction: 'to-server' | 'to-client', stanza: Element): void;
 }
@@ -34,6 +35,8 @@ export class Session implements XmppConnection, NetworkEndpoint {
   readonly #handlers: Array<(stanza: Element) => void | Promise<void>> = [];
   readonly #router: Router;
   #iqCounter = 0;
+  /** Requests routed to other clients, by id, waiting for their answer. */
+  readonly #pending = new Map<string, { readonly to: string; readonly resolve: (answer: Element) => void; readonly reject: (error: XmppError) => void }>();
 
   constructor(jid: string, router: Router) {
     const split = splitJid(jid);
@@ -49,7 +52,8 @@ export class Session implements XmppConnection, NetworkEndpoint {
 
   async send(stanza: Element): Promise<void> {
     this.#checkOpen();
-    if (stanza.name !== 'message' && stanza.name !== 'presence') throw new XmppError('modify', 'bad-request', undefined, `send: expected <message/> or <presence/>, got <${stanza.name}/> (use iq())`);
+    if (stanza.name !== 'message' && stanza.name !== 'presence' && stanza.name !== 'iq') throw new XmppError('modify', 'bad-request', undefined, `send: expected <message/>, <presence/> or <iq/>, got <${stanza.name}/>`);
+    if (stanza.name === 'iq' && !['get', 'set', 'result', 'error'].includes(String(stanza.attrs.type)) ) throw new XmppError('modify', 'bad-request', undefined, "send: an <iq/> needs type get, set, result or error");
     const copy = this.#stamp(stanza);
     this.#router.stanza(this, copy);
   }
@@ -63,7 +67,16 @@ export class Session implements XmppConnection, NetworkEndpoint {
       this.#iqCounter += 1;
       copy.attrs.id = `${this.resource}-iq-${this.#iqCounter}`;
     }
+    const id = String(copy.attrs.id);
+    // Registered first: the answer of a routed request arrives through the network, later.
+    const answered = new Promise<Element>((resolve, reject) => this.#pending.set(id, { to: String(copy.attrs.to ?? ''), resolve, reject }));
     const response = this.#router.iq(this, copy);
+    if (response === undefined) {
+      const answer = await answered;
+      if (answer.attrs.type === 'error') throw XmppError.fromStanza(answer);
+      return answer;
+    }
+    this.#pending.delete(id);
     this.#router.observe(this, 'to-client', response);
     if (response.attrs.type === 'error') throw XmppError.fromStanza(response);
     return response;
@@ -81,10 +94,20 @@ export class Session implements XmppConnection, NetworkEndpoint {
   end(): void {
     if (!this.#open) return;
     this.#open = false;
+    for (const pending of this.#pending.values()) pending.reject(new XmppError('cancel', 'service-unavailable', undefined, `${this.jid}: connection closed`));
+    this.#pending.clear();
     this.#router.closed(this);
   }
 
   async deliver(stanza: Element): Promise<void> {
+    // The answer to a request of iq(): for the caller, not the handlers.
+    const type = stanza.attrs.type;
+    const pending = stanza.name === 'iq' && (type === 'result' || type === 'error') ? this.#pending.get(String(stanza.attrs.id)) : undefined;
+    if (pending !== undefined && String(stanza.attrs.from ?? '') === pending.to) {
+      this.#pending.delete(String(stanza.attrs.id));
+      pending.resolve(stanza);
+      return;
+    }
     for (const handler of this.#handlers) await handler(stanza);
   }
 

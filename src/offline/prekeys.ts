@@ -38,9 +38,12 @@ export function replenishOneTimePrekeys(state: DeviceState, rng: Rng): { state: 
  * old, or when the handshake log `log` shows that the current signed prekey accepts no more
  * handshakes without a one-time prekey (32 + 64 bytes of `rng`), keeping the replaced ones; and
  * deletes every signed or KEM prekey whose `expires` plus PREKEY_GRACE_PERIOD has passed (except
- * the current ones).
+ * the current ones). New keys get `expires = now + MAX_PREKEY_VALIDITY` (PREKEY_ROTATION_PERIOD +
+ * MAX_CLOCK_SKEW), so no prekey's private key outlives `created` + MAX_PREKEY_VALIDITY +
+ * PREKEY_GRACE_PERIOD (14 days and 5 minutes), whenever it was replaced.
  *
- * Implements requirements `offline.rotate`, `handshake.replay-without-one-time-prekey`.
+ * Implements requirements `offline.rotate`, `offline.prekey-lifetime`,
+ * `handshake.replay-without-one-time-prekey`.
  *
  * @returns the new state and whether the bundle must be republished.
  * @see spec §offline.prekeys
@@ -52,12 +55,14 @@ export function rotatePrekeys(state: DeviceState, now: number, rng: Rng, log: Ha
   let changed = false;
   // @req handshake.replay-without-one-time-prekey
   if (now - current.created >= OFFLINE_CONSTANTS.PREKEY_ROTATION_PERIOD || signedPrekeyLogFull(state, log)) {
-    const expires = now + IDENTITY_CONSTANTS.DEFAULT_PREKEY_VALIDITY;
+    // @req offline.prekey-lifetime: expires = created + PREKEY_ROTATION_PERIOD + MAX_CLOCK_SKEW.
+    const expires = now + IDENTITY_CONSTANTS.MAX_PREKEY_VALIDITY;
     const signed = { id: next.nextPrekeyId, created: now, expires, secretKey: generateX25519KeyPair(rng).secretKey };
     const kem = { id: next.nextPrekeyId + 1, created: now, expires, seed: rng(LENGTHS.mlKemSeed) };
     next = { ...next, signedPrekeys: [...next.signedPrekeys, signed], kemPrekeys: [...next.kemPrekeys, kem], nextPrekeyId: next.nextPrekeyId + 2 };
     changed = true;
   }
+  // @req offline.prekey-lifetime: deleted at expires + PREKEY_GRACE_PERIOD, however late the rotation came.
   const alive = <T extends { expires: number }>(keys: readonly T[]) => keys.filter((k, i) => i === keys.length - 1 || now < k.expires + HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD);
   const signedPrekeys = alive(next.signedPrekeys);
   const kemPrekeys = alive(next.kemPrekeys);

@@ -60,7 +60,7 @@ export function restoredFromBackup(state: DeviceState, published: BundleValue): 
 export function rotateAfterRestore(state: DeviceState, now: number, rng: Rng, nextId: number): DeviceState {
   // @req offline.restore-rotate
   const first = Math.max(state.nextPrekeyId, nextId);
-  const expires = now + IDENTITY_CONSTANTS.DEFAULT_PREKEY_VALIDITY;
+  const expires = now + IDENTITY_CONSTANTS.MAX_PREKEY_VALIDITY;
   const signed = { id: first, created: now, expires, secretKey: generateX25519KeyPair(rng).secretKey };
   const kem = { id: first + 1, created: now, expires, seed: rng(LENGTHS.mlKemSeed) };
   const rotated: DeviceState = { ...state, signedPrekeys: [signed], kemPrekeys: [kem], oneTimePrekeys: [], nextPrekeyId: first + 2 };

@@ -18,8 +18,9 @@ import * as z from 'zod/mini';
 import { concatBytes, fromHex, toHex, utf8Encode } from '../codec/bytes.js';
 import { HandshakeLogEntryCodec, initiateAsync, respondAsync } from '../handshake/async.js';
 import { HANDSHAKE_CONSTANTS } from '../handshake/constants.js';
-import { exportKey } from '../handshake/session.js';
-import { type DeviceState, bareJid, bundleOf, deviceId, generateDeviceId, identityKeysOf, verifyBundle } from '../identity/index.js';
+import { type SessionSecret, exportKey } from '../handshake/session.js';
+import { authenticateDtlsFingerprints } from '../handshake/jingle.js';
+import { type DeviceState, IDENTITY_CONSTANTS, bareJid, bundleOf, deviceId, generateDeviceId, identityKeysOf, verifyBundle } from '../identity/index.js';
 import {
   Ed25519SecretKey,
   SymmetricKey,
@@ -33,7 +34,7 @@ import {
   x25519PublicKeyOf,
 } from '../suite/index.js';
 import { decode, encode } from '../codec/binary.js';
-import { AsyncHeaderCodec, type AsyncHeaderValue, BundleElement, encodeAsyncHeader, parseXml } from '../wire/index.js';
+import { AsyncHeaderCodec, type AsyncHeaderValue, BundleElement, DtlsFingerprintsElement, FINGERPRINT_HASHES, type JingleRole, dtlsFingerprintsContent, encodeAsyncHeader, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
 import { DeviceInput, le32, scriptedRng, stateFromInputs, stateToInputs } from './scripted.js';
@@ -49,12 +50,14 @@ const BOB = 'bob@example.net';
 const MALLORY = 'mallory@example.org';
 const GRACE = HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD;
 
-/** Bob's replaced prekeys (ids 1 and 2): 28 days long, expired 5 days ago, still in the grace period. */
-const OLD_CREATED = NOW - 33 * DAY;
-const OLD_EXPIRES = NOW - 5 * DAY;
-/** Bob's current prekeys (ids 6 and 7): created a day before the old ones expired. */
-const CURRENT_CREATED = NOW - 6 * DAY;
-const CURRENT_EXPIRES = NOW + 22 * DAY;
+/** The validity of every prekey: PREKEY_ROTATION_PERIOD + MAX_CLOCK_SKEW (§offline.prekeys). */
+const VALIDITY = IDENTITY_CONSTANTS.MAX_PREKEY_VALIDITY;
+/** Bob's replaced prekeys (ids 1 and 2): created 10 days ago, expired 3 days ago (less 300 s), still in the grace period. */
+const OLD_CREATED = NOW - 10 * DAY;
+const OLD_EXPIRES = OLD_CREATED + VALIDITY;
+/** Bob's current prekeys (ids 6 and 7): created when the old ones were rotated, PREKEY_ROTATION_PERIOD after them. */
+const CURRENT_CREATED = NOW - 3 * DAY;
+const CURRENT_EXPIRES = CURRENT_CREATED + VALIDITY;
 
 
 /** The one-time prekey choice of §handshake.one-time-prekey-choice: 4 bytes, big-endian, unsigned. */
@@ -359,7 +362,7 @@ const asyncRespond: GroupKind = {
   type: 'AsyncRespond',
   description:
     'the responder of the asynchronous handshake, as device responder (its complete secrets; prekey ids share one counter), with its handshake log (hex HandshakeLogEntry structs, uint32 signed_prekey_id || uint8 one_time || SHA-256 of the canonical header, oldest first), for the canonical AsyncHandshakeHeader (header, hex) that arrived from initiatorJid in an envelope from initiatorDeviceId at now. ' +
-    'In this order: a header whose HandshakeLogEntry is in the log is a duplicate (no error, nothing changes); the initiator\'s keys and the ephemeral key are checked (invalid-key); the identity signature is verified with initiatorJid and initiatorDeviceId (authentication-failed); a recorded knownInitiatorSigningKey must match (identity-key-changed); the signed, KEM and one-time prekeys must be held (unknown-prekey) and the signed and KEM prekeys not past expires + PREKEY_GRACE_PERIOD (604800 s; expired-prekey); the confirmation is recomputed and compared (authentication-failed, which also covers a wrong KEM ciphertext, since ML-KEM decapsulation never fails). ' +
+    'In this order, the first failure giving the error: the header is decoded (truncated, trailing-bytes, invalid-value for a presence byte other than 0 or 1; a fixed-length field of the wrong length shifts the fields after it); a header whose HandshakeLogEntry is in the log is a duplicate (no error, nothing changes, no other check); the initiator\'s signing key, agreement key and the ephemeral key are checked (invalid-key); the identity signature is verified with initiatorJid and initiatorDeviceId (authentication-failed); a recorded knownInitiatorSigningKey must match (identity-key-changed); the signed prekey must be held (unknown-prekey), not past expires + PREKEY_GRACE_PERIOD (604800 s; expired-prekey) and, for a header without a one-time prekey, its log entries without one fewer than MAX_PROCESSED_HANDSHAKES (unknown-prekey); the KEM prekey held (unknown-prekey) and not past its grace period (expired-prekey); the one-time prekey held (unknown-prekey); the confirmation is recomputed and compared (authentication-failed, which also covers a wrong KEM ciphertext, since ML-KEM decapsulation never fails). ' +
     'An established session gives the session secret, the one-time prekey deleted from the state, and the log with the header\'s entry appended (entries of signed prekeys no longer held dropped, entries with one_time 1 beyond MAX_PROCESSED_HANDSHAKES dropped oldest first; entries with one_time 0 stay while their signed prekey is held, and a header without a one-time prekey is rejected with unknown-prekey when MAX_PROCESSED_HANDSHAKES such entries name its signed prekey)',
   inputs: z.strictObject({
     responder: ResponderInput,
@@ -414,12 +417,12 @@ const asyncRespond: GroupKind = {
     const afterState = stateToInputs(after1.state);
     const afterLog = [...after1.log];
 
-    // Alice fetched bob's bundle 7 days ago, before it replaced prekeys 1 and 2 (they expired 5 days ago).
+    // Alice fetched bob's bundle 4 days ago, before it replaced prekeys 1 and 2 (they expired 3 days ago).
     const oldBundle: DeviceState = { ...bob, signedPrekeys: [bob.signedPrekeys[0]!], kemPrekeys: [bob.kemPrekeys[0]!], nextPrekeyId: 6 };
-    const graceHeader = runInitiation(initiationInputs(f, oldBundle, NOW - 7 * DAY, f.grace)).header;
+    const graceHeader = runInitiation(initiationInputs(f, oldBundle, NOW - 4 * DAY, f.grace)).header;
     // A bundle with the current signed prekey 6 and the old KEM prekey 2, fetched while both were valid.
     const mixedBundle: DeviceState = { ...bob, signedPrekeys: [bob.signedPrekeys[1]!], kemPrekeys: [bob.kemPrekeys[0]!] };
-    const kemGraceHeader = runInitiation(initiationInputs(f, mixedBundle, OLD_EXPIRES - 3600, f.kemGrace)).header;
+    const kemGraceHeader = runInitiation(initiationInputs(f, mixedBundle, OLD_EXPIRES - 60, f.kemGrace)).header;
 
     // A second handshake from alice to the same one-time prekey as initiation 1.
     const reuseHeader = runInitiation(initiationInputs(f, bob, NOW, f.reuse)).header;
@@ -438,10 +441,22 @@ const asyncRespond: GroupKind = {
     const { oneTimePrekeyId: _dropped, ...withoutOneTime } = h1;
     const P = 2n ** 255n - 19n;
 
+    // Header 1's bytes, for faults below the value level; offsets in AsyncHandshakeHeader.
+    const h1Bytes = encodeAsyncHeader(h1);
+    const ephemeralAt = h1Bytes.length - 32 - 1088 - 32;
+    const badPresence = h1Bytes.slice();
+    badPresence[128 + 4] = 2;
+    // A log full of entries without a one-time prekey for header 2's signed prekey (one fewer is accepted).
+    const logEntry = (k: number) => toHex(encode(HandshakeLogEntryCodec, { signedPrekeyId: i2!.header.signedPrekeyId, oneTime: 0, headerHash: sha256(utf8Encode(`entry ${k}`)) }));
+    const fullLog = Array.from({ length: HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES }, (_, k) => logEntry(k));
+    if (runResponse(base(i2!.header, { responder: { ...bobIn, oneTimePrekeys: [] }, log: fullLog.slice(1) })).response.kind !== 'established') {
+      throw new Error('handshake-async vectors: a log one entry short of full must accept the header');
+    }
+
     return [
       ...answered,
       ok('header 1 again after it was processed (state and log after the first): a duplicate, although its one-time prekey is gone', h1, { responder: afterState, log: afterLog }, ['Duplicate']),
-      ok('a header to the replaced signed prekey 1 and KEM prekey 2, which expired 5 days ago: within the grace period', graceHeader, {}, ['PrekeyGrace']),
+      ok('a header to the replaced signed prekey 1 and KEM prekey 2, which expired 3 days ago: within the grace period', graceHeader, {}, ['PrekeyGrace']),
       ok('the same header one second before the grace period ends (expires + 604799)', graceHeader, { now: OLD_EXPIRES + GRACE - 1 }, ['PrekeyGrace']),
       bad('identity signature with one bit flipped (the confirmation is correct)', 'BadIdentitySignature', { ...h1, initiator: { ...h1.initiator, signature: flipBit(h1.initiator.signature, 0) } }),
       bad('alice\'s keys and identity signature, from mallory@example.org, with a confirmation computed for mallory@example.org', 'MisboundJid', misboundJid, { initiatorJid: MALLORY }),
@@ -463,6 +478,13 @@ const asyncRespond: GroupKind = {
       bad('header 1 with ephemeral key u = 0 (low order)', 'LowOrderEphemeral', { ...h1, ephemeralKey: le32(0n) }),
       bad('header 1 with ephemeral key u = 1 (low order)', 'LowOrderEphemeral', { ...h1, ephemeralKey: le32(1n) }),
       bad('header 1 with ephemeral key u = p + 9 (non-canonical encoding of the base point)', 'NonCanonicalEphemeral', { ...h1, ephemeralKey: le32(P + 9n) }),
+      // Fixed-length fields of the wrong length: the fields after them are read shifted, and the
+      // header fails as its decoder meets the shifted bytes (never invalid-length).
+      bad('header 1 with a 33-byte ephemeral key (a zero byte inserted before it): one byte too long', 'WrongKeyLength', toHex(Uint8Array.from([...h1Bytes.slice(0, ephemeralAt), 0, ...h1Bytes.slice(ephemeralAt)]))),
+      bad('header 1 with a 63-byte identity signature (its last byte removed): the presence byte is read from the one-time prekey id\'s high byte, 0 ("absent"), and 4 bytes are left over', 'WrongSignatureLength', toHex(Uint8Array.from([...h1Bytes.slice(0, 127), ...h1Bytes.slice(128)]))),
+      bad('header 1 with a 31-byte confirmation (its last byte removed): one byte short', 'WrongMacLength', toHex(h1Bytes.slice(0, -1))),
+      bad('header 1 with the presence byte of the one-time prekey id set to 2', 'InvalidPresenceByte', toHex(badPresence)),
+      bad(`a header without a one-time prekey when the log holds MAX_PROCESSED_HANDSHAKES (${HANDSHAKE_CONSTANTS.MAX_PROCESSED_HANDSHAKES}) entries without one for its signed prekey: the log is full`, 'LogFull', i2!.header, { responder: { ...bobIn, oneTimePrekeys: [] }, log: fullLog }),
     ];
   },
 };
@@ -490,12 +512,41 @@ const sessionExport: GroupKind = {
   },
 };
 
+const jingleDtlsMac: GroupKind = {
+  type: 'JingleDtlsMac',
+  description:
+    'the <dtls-fingerprints/> of §handshake.exporter: content = DtlsFingerprints(sender_device, sender_role, sid, fingerprints), mac = MacWithLabel(ExportKey("jingle dtls", UTF-8 sid, 32), "dtls fingerprints", content), with the exporter secret of AsyncInitiate 1; element is the element the sender sends',
+  inputs: z.strictObject({ exporterSecret: Hex, senderDevice: z.int(), senderRole: z.enum(['initiator', 'responder']), sid: z.string(), fingerprints: z.array(z.strictObject({ hash: z.enum(FINGERPRINT_HASHES), value: Hex })) }),
+  outputs: z.strictObject({ content: Hex, mac: Hex, element: z.string() }),
+  operation: (i) => {
+    // Only the exporter secret and the own device id of a session enter the MAC.
+    const session = { exporterSecret: new SymmetricKey(hex(i, 'exporterSecret')), local: { deviceId: i.senderDevice as number } } as unknown as SessionSecret;
+    const fingerprints = (i.fingerprints as { hash: (typeof FINGERPRINT_HASHES)[number]; value: string }[]).map((f) => ({ hash: f.hash, value: fromHex(f.value, 'value') }));
+    const role = i.senderRole as JingleRole;
+    const value = authenticateDtlsFingerprints(session, { sid: i.sid as string, role }, fingerprints);
+    return { content: toHex(dtlsFingerprintsContent(value, role)), mac: toHex(value.mac), element: DtlsFingerprintsElement.toXml(value).toString() };
+  },
+  cases: () => {
+    const f = fixtures();
+    const exporterSecret = runInitiation(initiateCases(f)[0]!.inputs).outputs.exporterSecret as string;
+    const sha256 = toHex(Uint8Array.from({ length: 32 }, (_, k) => (k * 7 + 3) & 0xff));
+    const sha512 = toHex(Uint8Array.from({ length: 64 }, (_, k) => (k * 13 + 5) & 0xff));
+    const base = { exporterSecret, senderDevice: 1864894878, senderRole: 'initiator', sid: 'a73sjjvkla37jfea', fingerprints: [{ hash: 'sha-256', value: sha256 }] };
+    return [
+      { comment: 'the Jingle initiator\'s element: device 1864894878, role initiator (1), one sha-256 fingerprint', inputs: base },
+      { comment: 'the same fingerprints from the Jingle responder (role 2): another MAC, so an element reflected to its sender fails', inputs: { ...base, senderRole: 'responder' } },
+      { comment: 'the same fingerprints from another device of the account: another MAC', inputs: { ...base, senderDevice: 1094281337 } },
+      { comment: 'two fingerprints (sha-256, sha-512) and a non-ASCII Jingle sid', inputs: { ...base, sid: 'sitzung-\u00fc-1', fingerprints: [{ hash: 'sha-256', value: sha256 }, { hash: 'sha-512', value: sha512 }] } },
+    ];
+  },
+};
+
 /** The kind of `vectors/handshake-async.json`. @see spec §handshake.async */
 export const handshakeAsyncVectors: VectorKind = {
   file: 'handshake-async.json',
   section: 'handshake',
   version: 1,
   description:
-    'Seal-v0 asynchronous handshake as full transcripts: the initiator with every random value it draws and every intermediate value (DH1..DH4, ML-KEM shared secret and ciphertext, AsyncTranscript, key material, handshake secret, confirmation, session secret, header); the responder with its complete secrets, every rule of §handshake.async exercised by a negative case; and the exporter',
-  groups: [asyncInitiate, asyncRespond, sessionExport],
+    'Seal-v0 asynchronous handshake as full transcripts: the initiator with every random value it draws and every intermediate value (DH1..DH4, ML-KEM shared secret and ciphertext, AsyncTranscript, key material, handshake secret, confirmation, session secret, header); the responder with its complete secrets, every rule of §handshake.async exercised by a negative case; the exporter; and the MAC of the Jingle DTLS fingerprints (§handshake.exporter)',
+  groups: [asyncInitiate, asyncRespond, sessionExport, jingleDtlsMac],
 };

@@ -262,9 +262,11 @@ type SignedPrekeyIn = { id: number; created: number; expires: number; secretKey:
 type KemPrekeyIn = { id: number; created: number; expires: number; seed: string };
 type OneTimePrekeyIn = { id: number; secretKey: string };
 
-/** The validity of the prekeys in the bundle cases: created a day ago, 28 days long. */
+/** The validity of every prekey, MAX_PREKEY_VALIDITY: PREKEY_ROTATION_PERIOD + MAX_CLOCK_SKEW (7 days and 300 s). */
+const VALIDITY = 7 * DAY + 300;
+/** The validity of the prekeys in the bundle cases: created a day ago, VALIDITY long. */
 const CREATED = NOW - DAY;
-const EXPIRES = CREATED + 28 * DAY;
+const EXPIRES = CREATED + VALIDITY;
 
 /** BundleSign inputs of a device of the fixtures. */
 function bundleSignInputs(jid: string, d: ReturnType<typeof fixtures>['juliet'], oneTimePrekeys = d.oneTimePrekeySecretKeys.length) {
@@ -357,7 +359,7 @@ function prekeysOf(element: Element): Element {
 
 const bundleVerify: GroupKind = {
   type: 'BundleVerify',
-  description: 'verifying a <bundle/> fetched from the bundle node of device deviceId of account jid at time now: every key checked (lengths, canonical encodings, no low-order X25519 or small-order Ed25519 key, the ML-KEM-768 modulus check), the identity signature with jid and deviceId from the context, both prekey signatures, both validity periods (now < expires, created <= now + 300, 1 s <= expires - created <= 35 days), at most 100 one-time prekeys with unique ids; when deviceListXml is given (the account\'s device list, which verifies as in DeviceListVerify), the identity signing key must be the one the list names for deviceId (identity-key-changed; required for a signed list, recommended for an unsigned one, which the flag UnsignedListKeyMismatch marks)',
+  description: 'verifying a <bundle/> fetched from the bundle node of device deviceId of account jid at time now, in this order (the first failure gives the error): at most 100 one-time prekeys (length-out-of-range); the base64 and length of each binary value in the order of the Bundle structure (invalid-base64, then invalid-length for any wrong length); the rest of the schema (schema-violation); the keys, each one-time prekey\'s key followed by its id\'s uniqueness (invalid-key, duplicate-id); the identity signature, then the prekey signatures; the validity periods; the device list\'s key. In detail: every key checked (lengths, canonical encodings, no low-order X25519 or small-order Ed25519 key, the ML-KEM-768 modulus check), the identity signature with jid and deviceId from the context, both prekey signatures, both validity periods (now < expires, created <= now + 300, 1 s <= expires - created <= MAX_PREKEY_VALIDITY = 605100 s, PREKEY_ROTATION_PERIOD + MAX_CLOCK_SKEW), at most 100 one-time prekeys with unique ids; when deviceListXml is given (the account\'s device list, which verifies as in DeviceListVerify), the identity signing key must be the one the list names for deviceId (identity-key-changed; required for a signed list, recommended for an unsigned one, which the flag UnsignedListKeyMismatch marks)',
   inputs: z.strictObject({ jid: z.string(), deviceId: z.int(), now: z.int(), bundleXml: z.string(), deviceListXml: z.optional(z.string()) }),
   outputs: z.strictObject({}),
   operation: (i) => {
@@ -420,6 +422,19 @@ const bundleVerify: GroupKind = {
     const lastPrekey = childElements(prekeysOf(shortKey))[2]!;
     lastPrekey.children = [base64(base.oneTimePrekeys[2]!.publicKey.slice(0, 31))];
 
+    // Values of the wrong length in XML, each in an otherwise valid bundle: a 63-byte identity
+    // signature, a 33-byte agreement key, a 1183-byte ML-KEM key, a 40-byte signed prekey.
+    const wrongLength = (edit: (element: Element) => void) => {
+      const element = BundleElement.toXml(valid);
+      edit(element);
+      return element.toString();
+    };
+    const child = (element: Element, name: string) => childElements(element).find((c) => c.name === name)!;
+    const shortSignature = wrongLength((e) => { child(e, 'identity').attrs['signature'] = base64(valid.identity.signature.slice(0, 63)); });
+    const longAgreementKey = wrongLength((e) => { child(e, 'identity').attrs['agreement'] = base64(Uint8Array.from([...valid.identity.agreementKey, 0])); });
+    const shortKemKey = wrongLength((e) => { child(e, 'kem-prekey').children = [base64(kemPublic.slice(0, 1183))]; });
+    const longSignedPrekey = wrongLength((e) => { child(e, 'signed-prekey').children = [base64(Uint8Array.from([...valid.signedPrekey.publicKey, ...new Uint8Array(8)]))]; });
+
     // No <kem-prekey/>.
     const noKem = BundleElement.toXml(valid);
     noKem.children = noKem.children.filter((c: unknown) => !(typeof c !== 'string' && (c as Element).name === 'kem-prekey'));
@@ -442,8 +457,8 @@ const bundleVerify: GroupKind = {
     return [
       ok('valid bundle (the output of the first BundleSign case)', valid),
       ok('valid one second before the prekeys expire', valid, { now: EXPIRES - 1 }),
-      ok('signed prekey created MAX_CLOCK_SKEW (300 s) in the future', withSigned({ created: NOW + 300, expires: NOW + 300 + 28 * DAY })),
-      ok('signed prekey valid for exactly MAX_PREKEY_VALIDITY (35 days)', withSigned({ expires: CREATED + 35 * DAY })),
+      ok('signed prekey created MAX_CLOCK_SKEW (300 s) in the future', withSigned({ created: NOW + 300, expires: NOW + 300 + VALIDITY })),
+      ok('signed prekey created two days ago, valid for exactly MAX_PREKEY_VALIDITY (7 days and 300 s)', withSigned({ created: NOW - 2 * DAY, expires: NOW - 2 * DAY + VALIDITY })),
       ok('no one-time prekeys', signBundle({ ...base, oneTimePrekeys: [] })),
       ok('100 one-time prekeys (MAX_ONE_TIME_PREKEYS)', hundred),
       ok('the signing key is the one the signed device list names for the device', valid, { deviceListXml: signedListXml }),
@@ -455,15 +470,19 @@ const bundleVerify: GroupKind = {
       bad('signed prekey signed with the label "kem prekey"', 'WrongLabel', signBundle({ ...base, signedPrekeyLabel: SIGNATURE_LABELS.kemPrekey })),
       bad('signed prekey public key replaced after signing', 'ModifiedSignedPrekey', replacedPrekey),
       bad('signed prekey expiry extended by a day after signing', 'ModifiedSignedPrekey', extended),
-      bad('signed prekey expires exactly now', 'ExpiredSignedPrekey', withSigned({ created: NOW - 28 * DAY, expires: NOW })),
-      bad('KEM prekey expired a day ago', 'ExpiredKemPrekey', withKem({ created: NOW - 29 * DAY, expires: NOW - DAY })),
-      bad('signed prekey created 301 s in the future', 'CreatedInFuture', withSigned({ created: NOW + 301, expires: NOW + 301 + 28 * DAY })),
-      bad('signed prekey valid for 35 days and 1 s', 'ValidityTooLong', withSigned({ expires: CREATED + 35 * DAY + 1 })),
-      bad('KEM prekey valid for 36 days', 'ValidityTooLong', withKem({ expires: CREATED + 36 * DAY })),
+      bad('signed prekey expires exactly now', 'ExpiredSignedPrekey', withSigned({ created: NOW - VALIDITY, expires: NOW })),
+      bad('KEM prekey expired a day ago', 'ExpiredKemPrekey', withKem({ created: NOW - DAY - VALIDITY, expires: NOW - DAY })),
+      bad('signed prekey created 301 s in the future', 'CreatedInFuture', withSigned({ created: NOW + 301, expires: NOW + 301 + VALIDITY })),
+      bad('signed prekey valid for MAX_PREKEY_VALIDITY and 1 s', 'ValidityTooLong', withSigned({ expires: CREATED + VALIDITY + 1 })),
+      bad('KEM prekey valid for 28 days', 'ValidityTooLong', withKem({ expires: CREATED + 28 * DAY })),
       bad('signed prekey with expires equal to created', 'EmptyValidity', withSigned({ created: NOW, expires: NOW })),
       bad('two one-time prekeys with id 4', 'DuplicatePrekeyId', signBundle({ ...base, oneTimePrekeys: [base.oneTimePrekeys[0]!, base.oneTimePrekeys[1]!, { id: 4, publicKey: base.oneTimePrekeys[2]!.publicKey }] })),
       bad('101 one-time prekeys', 'TooManyPrekeys', tooMany.toString()),
       bad('one-time prekey of 31 bytes', 'WrongKeyLength', shortKey.toString()),
+      bad('identity signature of 63 bytes (invalid-length: lengths are checked before the schema and the signatures)', 'WrongSignatureLength', shortSignature),
+      bad('identity agreement key of 33 bytes (invalid-length, not invalid-key: the length is checked first)', 'WrongKeyLength', longAgreementKey),
+      bad('KEM prekey of 1183 bytes (invalid-length, not invalid-key: the length is checked before the modulus check)', 'WrongKeyLength', shortKemKey),
+      bad('signed prekey of 40 bytes (invalid-length whatever the length, not too-large)', 'WrongKeyLength', longSignedPrekey),
       bad('one-time prekey u = 0 (low order)', 'LowOrderPrekey', withOneTime(LOW_ORDER_U.zero)),
       bad('one-time prekey u = 1 (low order)', 'LowOrderPrekey', withOneTime(LOW_ORDER_U.one)),
       bad('one-time prekey u = p + 9 (non-canonical encoding of the base point)', 'NonCanonicalPrekey', withOneTime(le32(P + 9n))),
@@ -483,9 +502,9 @@ const bundleVerify: GroupKind = {
 // Device lists
 
 const DeviceInput = z.strictObject({ id: z.int(), added: z.int(), signingKey: Hex, label: z.optional(z.string()) });
-const BindingInput = z.strictObject({ kind: z.enum(['x509', 'openpgp']), certificate: Hex, signature: Hex });
+const BindingInput = z.strictObject({ kind: z.enum(['x509', 'openpgp', 'omemo']), certificate: Hex, signature: Hex });
 type DeviceIn = { id: number; added: number; signingKey: string; label?: string };
-type BindingIn = { kind: 'x509' | 'openpgp'; certificate: string; signature: string };
+type BindingIn = { kind: 'x509' | 'openpgp' | 'omemo'; certificate: string; signature: string };
 
 const deviceListSign: GroupKind = {
   type: 'DeviceListSign',
@@ -573,6 +592,8 @@ const deviceListVerify: GroupKind = {
     delete (childElements(noKey)[0]!.attrs as Record<string, string>)['signing'];
     const shortDeviceKey = DeviceListElement.toXml(plain);
     (childElements(shortDeviceKey)[0]!.attrs as Record<string, string>)['signing'] = base64(laptopKey.slice(1));
+    const shortAccountSignature = DeviceListElement.toXml(signed);
+    (childElements(shortAccountSignature).find((c) => c.name === 'account-key')!.attrs as Record<string, string>)['signature'] = base64(signed.account!.signature.slice(0, 63));
 
     const smallOrder = { ...signed, account: { accountKey: ED25519_IDENTITY, signature: forgeForIdentityKey(f.forgery), bindings: [] } };
     const modified = { ...signed, devices: [{ ...devices[0]!, id: devices[0]!.id + 1 }, devices[1]!] };
@@ -602,22 +623,24 @@ const deviceListVerify: GroupKind = {
       bad('a device\'s signing key is the identity point (small order), correctly signed', 'SmallOrderDeviceKey', smallOrderDevice),
       bad('a <device/> without its signing key', 'MissingSigningKey', noKey.toString()),
       bad('a device\'s signing key of 31 bytes', 'WrongKeyLength', shortDeviceKey.toString()),
+      bad('account signature of 63 bytes (invalid-length: lengths are checked before the signature)', 'WrongSignatureLength', shortAccountSignature.toString()),
     ];
   },
 };
 
 const accountKeyBinding: GroupKind = {
   type: 'AccountKeyBinding',
-  description: 'the bytes an X.509 or OpenPGP key signs in a binding statement: LabeledContent("Seal-v0 account key binding", struct { uint8 kind; opaque jid<1..3071>; opaque account_key[32]; }) with kind 1 = X.509, 2 = OpenPGP',
-  inputs: z.strictObject({ jid: z.string(), accountKey: Hex, kind: z.enum(['x509', 'openpgp']) }),
+  description: 'the bytes an X.509, OpenPGP or OMEMO key signs in a binding statement: LabeledContent("Seal-v0 account key binding", struct { uint8 kind; opaque jid<1..3071>; opaque account_key[32]; }) with kind 1 = X.509, 2 = OpenPGP, 3 = OMEMO',
+  inputs: z.strictObject({ jid: z.string(), accountKey: Hex, kind: z.enum(['x509', 'openpgp', 'omemo']) }),
   outputs: z.strictObject({ content: Hex }),
-  operation: (i) => ({ content: toHex(accountKeyBindingContent(bareJid(i.jid as string), hex(i, 'accountKey'), i.kind as 'x509' | 'openpgp')) }),
+  operation: (i) => ({ content: toHex(accountKeyBindingContent(bareJid(i.jid as string), hex(i, 'accountKey'), i.kind as 'x509' | 'openpgp' | 'omemo')) }),
   cases: () => {
     const f = fixtures();
     const accountKey = toHex(edPublic(f.julietAccount));
     return [
       { comment: 'X.509', inputs: { jid: JULIET, accountKey, kind: 'x509' } },
       { comment: 'OpenPGP', inputs: { jid: JULIET, accountKey, kind: 'openpgp' } },
+      { comment: 'OMEMO (the OMEMO identity key signs this with Ed25519)', inputs: { jid: JULIET, accountKey, kind: 'omemo' } },
       { comment: 'JID with a resource', flags: ['FullJid'], inputs: { jid: `${JULIET}/balcony`, accountKey, kind: 'openpgp' } },
       { comment: 'account key of 31 bytes', flags: ['InvalidLength'], inputs: { jid: JULIET, accountKey: accountKey.slice(2), kind: 'x509' } },
     ];

@@ -11,8 +11,8 @@
 import { toHex } from '../codec/bytes.js';
 import { decodeBase64, encodeBase64 } from '../codec/base64.js';
 import { type PeerSession, openStanza, ratchetEncrypt, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
-import { type HandshakeLog, initiateAsync } from '../handshake/index.js';
-import { type DeviceState, bundleOf, createDeviceState, verifyBundle } from '../identity/index.js';
+import { HANDSHAKE_CONSTANTS, type HandshakeLog, initiateAsync } from '../handshake/index.js';
+import { type DeviceState, IDENTITY_CONSTANTS, bundleOf, createDeviceState, verifyBundle } from '../identity/index.js';
 import { rotatePrekeys } from '../offline/index.js';
 import { type Rng, SEAL_NS, seededRng } from '../suite/index.js';
 import { BundleElement, type Element, parseXml } from '../wire/index.js';
@@ -25,9 +25,11 @@ const DAY = 86400;
 
 /** What a case expects of one delivery (checked at generation time). */
 export type Expect =
-  | { readonly ok: string; readonly session?: Uint8Array; readonly otherSession?: Uint8Array | null; readonly confirmed?: boolean }
+  | { readonly ok: string; readonly session?: Uint8Array; readonly otherSession?: Uint8Array | null; readonly confirmed?: boolean; readonly keyOnly?: boolean }
   | { readonly kind: 'duplicate' | 'not-for-this-device' }
-  | { readonly error: string };
+  | { readonly error: string }
+  /** A key-only message the device sends: the base64 of its key element. */
+  | { readonly sent: string };
 
 /** A case with what its deliveries must give. */
 export interface OfflineCase {
@@ -43,7 +45,7 @@ export interface OfflineCase {
 // The simulated sending side
 
 /** One device while the scenario is built. */
-interface Party {
+export interface Party {
   /** The full JID it sends from. */
   readonly full: string;
   state: DeviceState;
@@ -51,20 +53,20 @@ interface Party {
   sessions: Map<string, PeerSession>;
 }
 
-const party = (state: DeviceState, resource: string): Party => ({ full: `${state.jid}/${resource}`, state, log: [], sessions: new Map() });
+export const party = (state: DeviceState, resource: string): Party => ({ full: `${state.jid}/${resource}`, state, log: [], sessions: new Map() });
 
 /** The random values of one asynchronous initiation and the ratchet start that follows it. */
-interface Initiation {
+export interface Initiation {
   readonly oneTimePrekeyChoice: Uint8Array;
   readonly ephemeralSecretKey: Uint8Array;
   readonly kemRandomness: Uint8Array;
   readonly ratchetSecretKey: Uint8Array;
 }
 
-const drawInitiation = (r: Rng): Initiation => ({ oneTimePrekeyChoice: r(4), ephemeralSecretKey: r(32), kemRandomness: r(32), ratchetSecretKey: r(32) });
+export const drawInitiation = (r: Rng): Initiation => ({ oneTimePrekeyChoice: r(4), ephemeralSecretKey: r(32), kemRandomness: r(32), ratchetSecretKey: r(32) });
 
 /** `from` starts a session with `to` from `to`'s bundle as published (bundleOf `to`), verified at `at`. */
-function startSession(from: DeviceState, to: DeviceState, at: number, x: Initiation): { ratchet: PeerSession['ratchet']; confirmation: PeerSession['confirmation'] } {
+export function startSession(from: DeviceState, to: DeviceState, at: number, x: Initiation): { ratchet: PeerSession['ratchet']; confirmation: PeerSession['confirmation'] } {
   const verified = verifyBundle(bundleOf(to), { jid: to.jid, deviceId: to.deviceId, now: at });
   const rng = scriptedRng([...(verified.oneTimePrekeys.length > 0 ? [x.oneTimePrekeyChoice] : []), x.ephemeralSecretKey, x.kemRandomness, x.ratchetSecretKey]);
   const started = initiateAsync({ self: from, peer: verified, rng });
@@ -73,14 +75,14 @@ function startSession(from: DeviceState, to: DeviceState, at: number, x: Initiat
   return { ratchet, confirmation: { state: 'unconfirmed', header: started.header } };
 }
 
-function initiate(from: Party, to: DeviceState, at: number, x: Initiation): Uint8Array {
+export function initiate(from: Party, to: DeviceState, at: number, x: Initiation): Uint8Array {
   const session = startSession(from.state, to, at, x);
   from.sessions = new Map(from.sessions).set(sessionKey(to.jid, to.deviceId), session);
   return session.ratchet.sessionId;
 }
 
 /** The one-time prekey `from`'s session with `to` took. */
-function oneTimePrekeyOf(from: Party, to: DeviceState): number | undefined {
+export function oneTimePrekeyOf(from: Party, to: DeviceState): number | undefined {
   const confirmation = from.sessions.get(sessionKey(to.jid, to.deviceId))?.confirmation;
   return confirmation?.state === 'unconfirmed' ? confirmation.header.oneTimePrekeyId : undefined;
 }
@@ -90,7 +92,7 @@ function oneTimePrekeyOf(from: Party, to: DeviceState): number | undefined {
  * initiators that fetched the same bundle and took the same prekey would make the second
  * handshake fail with unknown-prekey, which these scenarios do not exercise).
  */
-function drawInitiationAvoiding(r: Rng, from: DeviceState, to: DeviceState, at: number, taken: number | undefined): Initiation {
+export function drawInitiationAvoiding(r: Rng, from: DeviceState, to: DeviceState, at: number, taken: number | undefined): Initiation {
   for (;;) {
     const x = drawInitiation(r);
     const header = startSession(from, to, at, x).confirmation;
@@ -99,7 +101,7 @@ function drawInitiationAvoiding(r: Rng, from: DeviceState, to: DeviceState, at: 
 }
 
 /** `from` seals a chat message with one `<body/>` to account `to` for `recipients`, at time `at`. */
-function seal(r: Rng, from: Party, to: string, recipients: readonly DeviceState[], id: string, body: string, at: number): string {
+export function seal(r: Rng, from: Party, to: string, recipients: readonly DeviceState[], id: string, body: string, at: number): string {
   const sealed = sealStanza({
     to,
     from: from.full,
@@ -116,14 +118,14 @@ function seal(r: Rng, from: Party, to: string, recipients: readonly DeviceState[
 }
 
 /** `at` opens `text` (it must open) and keeps the new state. */
-function open(at: Party, text: string, now: number): void {
+export function open(at: Party, text: string, now: number): void {
   const result = openStanza({ stanza: parseXml(text), self: at.state, log: at.log, sessions: at.sessions, now });
   if (result.kind !== 'ok') throw new Error(`offline vectors: the sending side could not open a stanza (${result.kind === 'error' ? result.error.code : result.kind})`);
   Object.assign(at, { state: result.state, log: result.log, sessions: result.sessions });
 }
 
 /** The stanza with one bit of its `<payload/>` flipped (a re-delivery with another payload). */
-function tamperPayload(text: string): string {
+export function tamperPayload(text: string): string {
   const message = parseXml(text);
   const payload = (message.getChild('sealed', SEAL_NS) as Element).getChild('payload', SEAL_NS) as Element;
   const bytes = flipBit(decodeBase64(payload.getText()), 20, 0x01);
@@ -137,21 +139,21 @@ function inputs(receiver: DeviceState, now: number, stanzas: readonly string[], 
   return { receiver: stateToInputs(receiver), log: [], initiated: [...initiated], now, stanzas: [...stanzas] };
 }
 
-const ok = (body: string, extra: Omit<Extract<Expect, { ok: string }>, 'ok'> = {}): Expect => ({ ok: body, ...extra });
-const duplicate: Expect = { kind: 'duplicate' };
+export const ok = (body: string, extra: Omit<Extract<Expect, { ok: string }>, 'ok'> = {}): Expect => ({ ok: body, ...extra });
+export const duplicate: Expect = { kind: 'duplicate' };
 const notForThisDevice: Expect = { kind: 'not-for-this-device' };
-const error = (code: string): Expect => ({ error: code });
+export const error = (code: string): Expect => ({ error: code });
 
 // ---------------------------------------------------------------------------------------------
 // Devices
 
-/** The devices of the file, drawn first: A1, A2 and B1 created a day before NOW, B2 two hours before, B3 thirty days before. */
+/** The devices of the file, drawn first: A1, A2 and B1 created a day before NOW, B2 two hours before, B3 ten days before. */
 function devices(r: Rng) {
   const A1 = createDeviceState({ jid: ALICE, now: NOW - DAY, rng: r, oneTimePrekeys: 3 });
   const A2 = createDeviceState({ jid: ALICE, now: NOW - DAY, rng: r, oneTimePrekeys: 3, takenDeviceIds: [A1.deviceId] });
   const B1 = createDeviceState({ jid: BOB, now: NOW - DAY, rng: r, oneTimePrekeys: 3 });
   const B2 = createDeviceState({ jid: BOB, now: NOW - 2 * HOUR, rng: r, oneTimePrekeys: 3, takenDeviceIds: [B1.deviceId] });
-  const B3 = createDeviceState({ jid: BOB, now: NOW - 30 * DAY, rng: r, oneTimePrekeys: 3, takenDeviceIds: [B1.deviceId, B2.deviceId] });
+  const B3 = createDeviceState({ jid: BOB, now: NOW - 10 * DAY, rng: r, oneTimePrekeys: 3, takenDeviceIds: [B1.deviceId, B2.deviceId] });
   return { A1, A2, B1, B2, B3 };
 }
 type Devices = ReturnType<typeof devices>;
@@ -357,30 +359,48 @@ function newDeviceJoins(r: Rng, d: Devices): OfflineCase[] {
 
 /** 6. B3 rotated its signed and KEM prekeys while a handshake to the old ones waited on the server. */
 function prekeyRotationGrace(r: Rng, d: Devices): OfflineCase[] {
-  const created = NOW - 30 * DAY;
+  const created = NOW - 10 * DAY;
   const a1 = party(d.A1, 'laptop');
   const a2 = party(d.A2, 'tablet');
   initiate(a1, d.B3, created + DAY, drawInitiation(r));
   const old1 = seal(r, a1, BOB, [d.B3], 'grace-1', 'Sent to your old prekeys (1).', created + DAY);
   const old2 = seal(r, a1, BOB, [d.B3], 'grace-2', 'Sent to your old prekeys (2).', created + DAY + 5 * MINUTE);
-  // B3 comes back online an hour before NOW and rotates: old keys (expired two days ago) kept for the grace period.
+  // B3 comes back online an hour before NOW and rotates: its old keys (created ten days ago, expired at created + MAX_PREKEY_VALIDITY, almost three days ago) are kept until expires + PREKEY_GRACE_PERIOD.
   const rotated = rotatePrekeys(d.B3, NOW - HOUR, r);
   if (!rotated.changed || rotated.state.signedPrekeys.length !== 2 || rotated.state.kemPrekeys.length !== 2) throw new Error('offline vectors: B3 should hold its old and new prekeys');
   initiate(a2, rotated.state, NOW - 30 * MINUTE, drawInitiationAvoiding(r, d.A2, rotated.state, NOW - 30 * MINUTE, oneTimePrekeyOf(a1, d.B3)));
   const fresh = seal(r, a2, BOB, [d.B3], 'grace-3', 'Sent to your new prekeys.', NOW - 30 * MINUTE);
-  // Had B3 stayed offline six more days: its rotation then deletes the old keys (past expires + PREKEY_GRACE_PERIOD).
+  // Had B3 stayed offline six more days: its rotation then deletes the old keys (past expires + PREKEY_GRACE_PERIOD, NOW + 4 days + 300 s).
   const late = NOW + 6 * DAY;
   const pruned = rotatePrekeys(d.B3, late - HOUR, r);
   if (pruned.state.signedPrekeys.length !== 1 || pruned.state.signedPrekeys[0]!.id === 1) throw new Error('offline vectors: the late rotation should have deleted the old prekeys');
-  const withOld = 'A1 started a session with Bob\'s tablet B3 from the bundle B3 published when it was created (signed prekey 1, KEM prekey 2, expiring 28 days later) and sent two messages while B3 was offline. ';
+  const withOld =
+    'A1 started a session with Bob\'s tablet B3 from the bundle B3 published when it was created, ten days before now (signed prekey 1, KEM prekey 2, expires = created + MAX_PREKEY_VALIDITY = PREKEY_ROTATION_PERIOD + MAX_CLOCK_SKEW, 7 days and 300 s), and sent two messages while B3 was offline. ';
+  const expires = created + IDENTITY_CONSTANTS.MAX_PREKEY_VALIDITY;
+  const lastSecond = expires + HANDSHAKE_CONSTANTS.PREKEY_GRACE_PERIOD - 1;
   return [
     {
       comment:
-        `PrekeyRotationGrace: ${withOld}B3 comes back 30 days after its creation and rotates (rotatePrekeys): it holds the old prekeys, expired two days ago, and new ones (receiver). ` +
+        `PrekeyRotationGrace: ${withOld}B3 comes back ten days after its creation and rotates (rotatePrekeys): it holds the old prekeys, expired almost three days ago, and new ones (receiver). ` +
         'The handshake to the old prekeys is within PREKEY_GRACE_PERIOD of their expiry: 2 establishes the session and opens, 1 opens from a stored key; A2\'s handshake to the new prekeys opens too; 1 again is a duplicate',
       flags: ['PrekeyRotationGrace', 'Reordered', 'Duplicate'],
       inputs: inputs(rotated.state, NOW, [old2, old1, fresh, old1]),
       expect: [ok('Sent to your old prekeys (2).'), ok('Sent to your old prekeys (1).'), ok('Sent to your new prekeys.'), duplicate],
+    },
+    {
+      comment:
+        `PrekeyRotationGrace, last second: ${withOld}The rotated state (as in the first case) at expires + PREKEY_GRACE_PERIOD − 1: the handshake to the old prekeys still completes (handshake.prekey-grace); ` +
+        'one second later it would fail (the next case shows the state then)',
+      flags: ['PrekeyRotationGrace'],
+      inputs: inputs(rotated.state, lastSecond, [old1, old2]),
+      expect: [ok('Sent to your old prekeys (1).'), ok('Sent to your old prekeys (2).')],
+    },
+    {
+      comment:
+        `PrekeyRotationGrace, at the end of the grace period: ${withOld}The rotated state, still holding the old prekeys, at exactly expires + PREKEY_GRACE_PERIOD (the second at which offline.prekey-lifetime deletes them): expired-prekey`,
+      flags: ['PrekeyRotationGrace', 'ExpiredPrekey'],
+      inputs: inputs(rotated.state, lastSecond + 1, [old1]),
+      expect: [error('expired-prekey')],
     },
     {
       comment:

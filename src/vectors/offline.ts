@@ -11,99 +11,34 @@
  */
 import * as z from 'zod/mini';
 import { toHex } from '../codec/bytes.js';
-import { SEAL_ERROR_CODES, SealError, type SealErrorCode, isSealError } from '../errors.js';
-import { type PeerSession, openStanza, sessionKey, startRatchet } from '../envelope/index.js';
-import { initiateAsync } from '../handshake/index.js';
-import { bareJid, deviceId, verifyBundle } from '../identity/index.js';
-import { BundleElement, type Element, parseXml } from '../wire/index.js';
+import { isSealError } from '../errors.js';
+import { type Element, parseXml } from '../wire/index.js';
 import { Hex } from './format.js';
-import { DeviceInput, type DeviceIn, bodyOf, hex, scriptedRng, stateFromInputs } from './envelope-common.js';
+import { DeviceInput, type DeviceIn } from './envelope-common.js';
 import type { Fields, GroupKind, VectorKind } from './kind.js';
-import { type Expect, offlineCases } from './offline-scenarios.js';
+import { type Expect, type OfflineCase, offlineCases } from './offline-scenarios.js';
 import { forwardedStanza } from './offline-forwarded.js';
+import { DuplicateResult, ErrorResult, Initiated, type InitiatedIn, NotForThisDeviceResult, OkResult, SendStep, SentResult, type Step, runSteps } from './offline-run.js';
+import { receiverStepCases } from './offline-steps.js';
 
-/** A session the device started from a peer's bundle, as the random values it drew (shared with the groups vectors). */
-export const Initiated = z.strictObject({
-  peer: z.string(),
-  peerDeviceId: z.int(),
-  bundleXml: z.string(),
-  oneTimePrekeyChoice: z.optional(Hex),
-  ephemeralSecretKey: Hex,
-  kemRandomness: Hex,
-  ratchetSecretKey: Hex,
-});
-/** The inputs of {@link Initiated}. */
-export type InitiatedIn = z.infer<typeof Initiated>;
+export { Initiated, type InitiatedIn, initiatedSession } from './offline-run.js';
 
-const OkResult = z.strictObject({
-  kind: z.literal('ok'),
-  sender: z.string(),
-  senderDeviceId: z.int(),
-  body: z.string(),
-  time: z.int(),
-  session: Hex,
-  otherSession: z.optional(Hex),
-  confirmed: z.boolean(),
-});
-const DuplicateResult = z.strictObject({ kind: z.literal('duplicate') });
-const NotForThisDeviceResult = z.strictObject({ kind: z.literal('not-for-this-device'), sender: z.string(), senderDeviceId: z.int() });
-const ErrorResult = z.strictObject({ kind: z.literal('error'), error: z.enum(SEAL_ERROR_CODES as [SealErrorCode, ...SealErrorCode[]]) });
-
-/** The session a device started with a peer device, rebuilt from the random values it drew (unconfirmed: the header is attached). @see spec §handshake.async */
-export function initiatedSession(self: ReturnType<typeof stateFromInputs>, i: InitiatedIn, now: number): PeerSession {
-  const peer = verifyBundle(BundleElement.fromXml(parseXml(i.bundleXml)), { jid: bareJid(i.peer), deviceId: deviceId(i.peerDeviceId), now });
-  const choice = i.oneTimePrekeyChoice === undefined ? [] : [hex(i, 'oneTimePrekeyChoice')];
-  const rng = scriptedRng([...choice, hex(i, 'ephemeralSecretKey'), hex(i, 'kemRandomness'), hex(i, 'ratchetSecretKey')]);
-  const started = initiateAsync({ self, peer, rng });
-  const ratchet = startRatchet(started.session, rng);
-  rng.assertDone();
-  return { ratchet, confirmation: { state: 'unconfirmed', header: started.header } };
-}
+/** The receiving device's starting point in a case's inputs. */
+const start = (i: Fields) => ({ receiver: i.receiver as DeviceIn, log: i.log as string[], initiated: i.initiated as InitiatedIn[], now: i.now as number });
 
 /** Replays the deliveries of a PassiveClient case and lists the result of each. */
 function runPassive(i: Fields): Fields {
-  const now = i.now as number;
-  let state = stateFromInputs(i.receiver as DeviceIn);
-  let log: readonly string[] = i.log as string[];
-  let sessions = new Map<string, PeerSession>();
-  for (const started of i.initiated as InitiatedIn[]) {
-    const key = sessionKey(bareJid(started.peer), started.peerDeviceId);
-    if (sessions.has(key)) throw new SealError('duplicate-id', `initiated: two sessions with device ${started.peerDeviceId} of ${started.peer}`);
-    sessions.set(key, initiatedSession(state, started, now));
-  }
   // Every delivery must be a stanza: one that is not well-formed XML rejects the inputs as a whole.
   const stanzas: Element[] = (i.stanzas as string[]).map((text) => parseXml(text));
-  const results: Fields[] = [];
-  for (const stanza of stanzas) {
-    const result = openStanza({ stanza, self: state, log, sessions, now });
-    switch (result.kind) {
-      case 'error':
-        results.push({ kind: 'error', error: result.error.code });
-        break;
-      case 'duplicate':
-        results.push({ kind: 'duplicate' });
-        break;
-      case 'not-for-this-device':
-        results.push({ kind: 'not-for-this-device', sender: result.sender.jid, senderDeviceId: result.sender.deviceId });
-        break;
-      case 'ok': {
-        ({ state, log, sessions } = result);
-        const session = sessions.get(sessionKey(result.sender.jid, result.sender.deviceId))!;
-        results.push({
-          kind: 'ok',
-          sender: result.sender.jid,
-          senderDeviceId: result.sender.deviceId,
-          body: bodyOf(result.content) ?? '',
-          time: result.time,
-          session: toHex(session.ratchet.sessionId),
-          ...(session.alternate === undefined ? {} : { otherSession: toHex(session.alternate.sessionId) }),
-          confirmed: session.confirmation.state === 'confirmed',
-        });
-        break;
-      }
-    }
-  }
-  return { results };
+  return { results: runSteps(start(i), stanzas.map((stanza) => ({ at: i.now as number, stanza }))) };
+}
+
+/** Runs the steps of a ReceiverSteps case and lists the result of each. */
+function runReceiverSteps(i: Fields): Fields {
+  const raw = i.steps as ({ at: number; stanza: string } | { at: number; send: z.infer<typeof SendStep> })[];
+  // As for PassiveClient: every delivery must be well-formed XML, or the inputs are rejected as a whole.
+  const steps: Step[] = raw.map((s) => ('stanza' in s ? { at: s.at, stanza: parseXml(s.stanza) } : s));
+  return { results: runSteps(start(i), steps) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,18 +46,20 @@ function runPassive(i: Fields): Fields {
 
 function matches(actual: Fields, expected: Expect): boolean {
   if ('error' in expected) return actual.kind === 'error' && actual.error === expected.error;
+  if ('sent' in expected) return actual.kind === 'sent' && actual.key === expected.sent;
   if ('kind' in expected) return actual.kind === expected.kind;
   if (actual.kind !== 'ok' || actual.body !== expected.ok) return false;
   if (expected.session !== undefined && actual.session !== toHex(expected.session)) return false;
   if (expected.otherSession !== undefined && actual.otherSession !== (expected.otherSession === null ? undefined : toHex(expected.otherSession))) return false;
+  if (expected.keyOnly !== undefined && (actual.keyOnly === true) !== expected.keyOnly) return false;
   return expected.confirmed === undefined || actual.confirmed === expected.confirmed;
 }
 
-function checkedCases() {
-  return offlineCases().map((c) => {
+function checked(cases: readonly OfflineCase[], run: (i: Fields) => Fields) {
+  return cases.map((c) => {
     let outcome: Fields[] | string;
     try {
-      outcome = runPassive(c.inputs).results as Fields[];
+      outcome = run(c.inputs).results as Fields[];
     } catch (e) {
       if (!isSealError(e)) throw e;
       outcome = e.code;
@@ -149,7 +86,27 @@ export const passiveClient: GroupKind = {
   inputs: z.strictObject({ receiver: DeviceInput, log: z.array(Hex), initiated: z.array(Initiated), now: z.int(), stanzas: z.array(z.string()) }),
   outputs: z.strictObject({ results: z.array(z.union([OkResult, DuplicateResult, NotForThisDeviceResult, ErrorResult])) }),
   operation: runPassive,
-  cases: checkedCases,
+  cases: () => checked(offlineCases(), runPassive),
+};
+
+/** `ReceiverSteps`: as PassiveClient, with a time per delivery and key-only messages the device sends. @see spec §offline */
+export const receiverSteps: GroupKind = {
+  type: 'ReceiverSteps',
+  description:
+    'as PassiveClient (receiver, log, initiated and now are the same inputs; initiated sessions are rebuilt at now), with steps instead of stanzas, processed in order. ' +
+    'A step {at, stanza} delivers the <message/> stanza, opened with openStanza at time at (skipped message keys are stored with that time and expire SKIPPED_KEY_MAX_AGE later); the new state is kept only when it opens. ' +
+    'A step {at, send} makes the device send a key-only message (sealKeyOnly, envelope.key-only) on its active session with device send.peerDeviceId of send.peer, drawing send.ratchetSecretKey (32 bytes) as its new ratchet key when the session has no sending chain (the deferred half of a DH ratchet step, envelope.ratchet-init) and nothing otherwise; its result is kind sent with key, the base64 of the key element it produced (88 bytes: RatchetMessage), and the new state is kept. ' +
+    'results as for PassiveClient, where an ok result of a key-only message has keyOnly true, body empty and time at',
+  inputs: z.strictObject({
+    receiver: DeviceInput,
+    log: z.array(Hex),
+    initiated: z.array(Initiated),
+    now: z.int(),
+    steps: z.array(z.union([z.strictObject({ at: z.int(), stanza: z.string() }), z.strictObject({ at: z.int(), send: SendStep })])),
+  }),
+  outputs: z.strictObject({ results: z.array(z.union([OkResult, DuplicateResult, NotForThisDeviceResult, ErrorResult, SentResult])) }),
+  operation: runReceiverSteps,
+  cases: () => checked(receiverStepCases(), runReceiverSteps),
 };
 
 /** The kind of `vectors/offline.json`. @see spec §offline */
@@ -158,6 +115,6 @@ export const offlineVectors: VectorKind = {
   section: 'offline',
   version: 1,
   description:
-    'Seal-v0 store-and-forward delivery as a passive client sees it: a receiving device\'s complete state and the stanzas a server delivers to it (an offline backlog shuffled and then repeated from the archive, a gap beyond MAX_SKIP, tampered re-deliveries, a simultaneous initiation, a new device reading the archive, a handshake to rotated prekeys within and after the grace period), with the result of opening each in order; and how a device reads carbons, archive results, bounces and PEP notifications, rejecting forged wrappers',
-  groups: [passiveClient, forwardedStanza],
+    'Seal-v0 store-and-forward delivery as a passive client sees it: a receiving device\'s complete state and the stanzas a server delivers to it (an offline backlog shuffled and then repeated from the archive, a gap beyond MAX_SKIP, tampered re-deliveries, a simultaneous initiation, a new device reading the archive, a handshake to rotated prekeys within, at the end of and after the grace period); the same with a time per delivery and key-only messages the device sends (MAX_SKIP per chain across two chains, skipped-key eviction and expiry, a key-only confirmation, a repair announced by a key-only message with a handshake header, the receive limits), with the result of each step in order; and how a device reads carbons, archive results, bounces and PEP notifications, rejecting forged wrappers',
+  groups: [passiveClient, receiverSteps, forwardedStanza],
 };

@@ -12,8 +12,8 @@ import { SealError } from '../errors.js';
 import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { defineElement } from './element.js';
-import { Seconds, Uint32Id, base64, binaryAttr, bytesOf, dateTimeAttr, formatDateTime, idAttr } from './fields.js';
-import { type Element, binaryText, childElements, isNamed, onlyChild, xml } from './xml.js';
+import { Seconds, Uint32Id, base64, binaryAttr, bytesOf, dateTimeAttr, fixedBinaryText, formatDateTime, idAttr } from './fields.js';
+import { type Element, childElements, childrenNamed, isNamed, onlyChild, optionalAttr, xml } from './xml.js';
 
 /** Largest number of one-time prekeys in a bundle. @see spec §identity.bundle */
 export const MAX_ONE_TIME_PREKEYS = 100;
@@ -122,9 +122,45 @@ function signedKeyElement(name: string, key: SignedPrekeyValue | KemPrekeyValue)
 }
 
 function readSignedKey(element: Element, keyLength: number) {
-  const publicKey = binaryText(element, keyLength + 3);
-  if (publicKey.length !== keyLength) throw new SealError('invalid-length', `<${element.name}>: expected a ${keyLength}-byte key, got ${publicKey.length}`);
+  const publicKey = fixedBinaryText(element, keyLength);
   return { id: idAttr(element, 'id'), created: dateTimeAttr(element, 'created'), expires: dateTimeAttr(element, 'expires'), publicKey, signature: binaryAttr(element, 'signature', LENGTHS.ed25519Signature) };
+}
+
+/** A binary attribute's encoding and length, when the attribute is there (its absence is a schema error, found later). */
+function presentAttr(element: Element, name: string, length: number): void {
+  if (optionalAttr(element, name) !== undefined) binaryAttr(element, name, length);
+}
+
+/** A binary text's encoding and length, when the element holds text only (anything else is a schema error, found later). */
+function presentText(element: Element, length: number): void {
+  if (element.children.every((child: unknown) => typeof child === 'string')) fixedBinaryText(element, length);
+}
+
+/**
+ * The first checks of a `<bundle/>`, in the order identity.verify-bundle gives: the number of
+ * one-time prekeys, then the encoding and length of every binary value present, in the order of
+ * the Bundle structure. The rest of the schema is read after them.
+ */
+function checkCountAndEncodings(element: Element): void {
+  const lists = childrenNamed(element, 'prekeys', SEAL_NS);
+  // @req identity.one-time-prekeys: the count before anything else, as for a device list.
+  for (const list of lists) {
+    const count = childrenNamed(list, 'prekey', SEAL_NS).length;
+    if (count > MAX_ONE_TIME_PREKEYS) throw new SealError('length-out-of-range', `<prekeys>: expected at most ${MAX_ONE_TIME_PREKEYS} prekeys, got ${count}`);
+  }
+  // @req identity.verify-bundle: encodings and lengths before the rest of the schema.
+  for (const identity of childrenNamed(element, 'identity', SEAL_NS)) {
+    presentAttr(identity, 'signing', LENGTHS.ed25519PublicKey);
+    presentAttr(identity, 'agreement', LENGTHS.x25519PublicKey);
+    presentAttr(identity, 'signature', LENGTHS.ed25519Signature);
+  }
+  for (const [name, length] of [['signed-prekey', LENGTHS.x25519PublicKey], ['kem-prekey', LENGTHS.mlKemPublicKey]] as const) {
+    for (const key of childrenNamed(element, name, SEAL_NS)) {
+      presentText(key, length);
+      presentAttr(key, 'signature', LENGTHS.ed25519Signature);
+    }
+  }
+  for (const list of lists) for (const prekey of childrenNamed(list, 'prekey', SEAL_NS)) presentText(prekey, LENGTHS.x25519PublicKey);
 }
 
 /**
@@ -144,12 +180,12 @@ export const BundleElement = defineElement<BundleValue>({
       xml('prekeys', {}, bundle.oneTimePrekeys.map((k) => xml('prekey', { id: String(k.id) }, [base64(k.publicKey)]))),
     ]),
   read: (element) => {
+    checkCountAndEncodings(element);
     const known = new Set(['identity', 'signed-prekey', 'kem-prekey', 'prekeys']);
     // @req encoding.xml-namespaces: a child is known by local name and namespace.
     for (const child of childElements(element)) if (!known.has(child.getName()) || child.getNS() !== SEAL_NS) throw new SealError('schema-violation', `<bundle>: unexpected child <${child.name}/>`);
     const identity = only(element, 'identity');
     const prekeys = childElements(only(element, 'prekeys'));
-    if (prekeys.length > MAX_ONE_TIME_PREKEYS) throw new SealError('length-out-of-range', `<prekeys>: expected at most ${MAX_ONE_TIME_PREKEYS} prekeys, got ${prekeys.length}`);
     return {
       identity: {
         signingKey: binaryAttr(identity, 'signing', LENGTHS.ed25519PublicKey),
@@ -160,9 +196,7 @@ export const BundleElement = defineElement<BundleValue>({
       kemPrekey: readSignedKey(only(element, 'kem-prekey'), LENGTHS.mlKemPublicKey),
       oneTimePrekeys: prekeys.map((prekey) => {
         if (!isNamed(prekey, 'prekey', SEAL_NS)) throw new SealError('schema-violation', `<prekeys>: unexpected child <${prekey.name}/>`);
-        const publicKey = binaryText(prekey, LENGTHS.x25519PublicKey + 3);
-        if (publicKey.length !== LENGTHS.x25519PublicKey) throw new SealError('invalid-length', `<prekey>: expected 32 bytes, got ${publicKey.length}`);
-        return { id: idAttr(prekey, 'id'), publicKey };
+        return { id: idAttr(prekey, 'id'), publicKey: fixedBinaryText(prekey, LENGTHS.x25519PublicKey) };
       }),
     };
   },

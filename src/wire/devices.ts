@@ -26,7 +26,7 @@ export const MAX_BINDINGS = 4;
 export const MAX_BINDING_FIELD_BYTES = 16384;
 
 /** Binding kinds: the foreign key that vouches for the account key. @see spec §identity.binding */
-export const BINDING_KINDS = { x509: 1, openpgp: 2 } as const;
+export const BINDING_KINDS = { x509: 1, openpgp: 2, omemo: 3 } as const;
 /** A binding kind name. */
 export type BindingKind = keyof typeof BINDING_KINDS;
 
@@ -34,7 +34,7 @@ const label = z.string().check(z.minLength(1), z.refine((v) => isWellFormedText(
 /** Schema of a DeviceEntry value: the device id, when it was added, its identity signing key and an optional label. */
 export const DeviceEntrySchema = z.object({ id: DeviceIdSchema, added: Seconds, signingKey: bytesOf(LENGTHS.ed25519PublicKey), label: z.optional(label) });
 /** Schema of a Binding value. */
-export const BindingSchema = z.object({ kind: z.enum(['x509', 'openpgp']), certificate: bytesWithin(1, MAX_BINDING_FIELD_BYTES), signature: bytesWithin(1, MAX_BINDING_FIELD_BYTES) });
+export const BindingSchema = z.object({ kind: z.enum(['x509', 'openpgp', 'omemo']), certificate: bytesWithin(1, MAX_BINDING_FIELD_BYTES), signature: bytesWithin(1, MAX_BINDING_FIELD_BYTES) });
 /** Schema of a AccountSignature value. */
 export const AccountSignatureSchema = z.object({ accountKey: bytesOf(LENGTHS.ed25519PublicKey), signature: bytesOf(LENGTHS.ed25519Signature), bindings: z.array(BindingSchema).check(z.maxLength(MAX_BINDINGS)) });
 
@@ -86,13 +86,13 @@ export function deviceListContent(jid: string, list: Pick<DeviceListValue, 'issu
  * @see spec §identity.binding
  */
 export const AccountKeyBindingContent: Codec<{ kind: number; jid: Uint8Array; accountKey: Uint8Array }> = struct('AccountKeyBindingContent', {
-  kind: versionByte([BINDING_KINDS.x509, BINDING_KINDS.openpgp], 'binding kind'),
+  kind: versionByte([BINDING_KINDS.x509, BINDING_KINDS.openpgp, BINDING_KINDS.omemo], 'binding kind'),
   jid: opaque(2, { min: 1, max: MAX_JID_BYTES }, 'jid'),
   accountKey: fixed(32, 'account_key'),
 });
 
 const BindingCodec = struct('Binding', {
-  kind: versionByte([BINDING_KINDS.x509, BINDING_KINDS.openpgp], 'binding kind'),
+  kind: versionByte([BINDING_KINDS.x509, BINDING_KINDS.openpgp, BINDING_KINDS.omemo], 'binding kind'),
   certificate: opaque(2, { min: 1, max: MAX_BINDING_FIELD_BYTES }, 'certificate'),
   signature: opaque(2, { min: 1, max: MAX_BINDING_FIELD_BYTES }, 'signature'),
 });
@@ -134,7 +134,7 @@ export const DeviceListCodec: Codec<DeviceListValue> = {
         return text === '' ? { id: d.id, added: d.added, signingKey: d.signingKey } : { id: d.id, added: d.added, signingKey: d.signingKey, label: text };
       }),
       ...(value.account === undefined ? {} : {
-        account: { ...value.account, bindings: value.account.bindings.map((b) => ({ ...b, kind: b.kind === BINDING_KINDS.x509 ? ('x509' as const) : ('openpgp' as const) })) },
+        account: { ...value.account, bindings: value.account.bindings.map((b) => ({ ...b, kind: b.kind === BINDING_KINDS.x509 ? ('x509' as const) : b.kind === BINDING_KINDS.openpgp ? ('openpgp' as const) : ('omemo' as const) })) },
       }),
     };
   },
@@ -148,7 +148,7 @@ export function encodeDeviceList(list: DeviceListValue): Uint8Array {
 function readBinding(element: Element): BindingValue {
   if (!isNamed(element, 'binding', SEAL_NS)) throw new SealError('schema-violation', `<account-key>: unexpected child <${element.name}/>`);
   const kind = requiredAttr(element, 'kind');
-  if (kind !== 'x509' && kind !== 'openpgp') throw new SealError('schema-violation', `<binding kind>: expected x509 or openpgp`);
+  if (kind !== 'x509' && kind !== 'openpgp' && kind !== 'omemo') throw new SealError('schema-violation', `<binding kind>: expected x509, openpgp or omemo`);
   const field = (name: string) => {
     return binaryText(onlyChild(element, name, SEAL_NS), MAX_BINDING_FIELD_BYTES);
   };
@@ -179,12 +179,21 @@ export const DeviceListElement = defineElement<DeviceListValue>({
     // @req encoding.xml-namespaces
     const devices = children.filter((c) => isNamed(c, 'device', SEAL_NS));
     const accountKeys = children.filter((c) => isNamed(c, 'account-key', SEAL_NS));
-    if (devices.length + accountKeys.length !== children.length) throw new SealError('schema-violation', '<devices>: unexpected child element');
+    // @req identity.device-list: the counts first, then the encodings of the keys and the
+    // signature, then the rest of the schema.
     if (devices.length < 1 || devices.length > MAX_DEVICES) throw new SealError('length-out-of-range', `<devices>: expected 1..${MAX_DEVICES} devices, got ${devices.length}`);
+    for (const a of accountKeys) {
+      if (childElements(a).length > MAX_BINDINGS) throw new SealError('length-out-of-range', `<account-key>: expected at most ${MAX_BINDINGS} bindings`);
+    }
+    for (const d of devices) if (optionalAttr(d, 'signing') !== undefined) binaryAttr(d, 'signing', LENGTHS.ed25519PublicKey);
+    for (const a of accountKeys) {
+      if (optionalAttr(a, 'key') !== undefined) binaryAttr(a, 'key', LENGTHS.ed25519PublicKey);
+      if (optionalAttr(a, 'signature') !== undefined) binaryAttr(a, 'signature', LENGTHS.ed25519Signature);
+    }
+    if (devices.length + accountKeys.length !== children.length) throw new SealError('schema-violation', '<devices>: unexpected child element');
     if (accountKeys.length > 1) throw new SealError('schema-violation', '<devices>: at most one <account-key/>');
     const account = accountKeys[0];
     const bindings = account === undefined ? [] : childElements(account);
-    if (bindings.length > MAX_BINDINGS) throw new SealError('length-out-of-range', `<account-key>: expected at most ${MAX_BINDINGS} bindings`);
     return {
       issued: dateTimeAttr(element, 'issued'),
       devices: devices.map((d) => {

@@ -8,7 +8,7 @@
 import * as z from 'zod/mini';
 import { decodeBase64, encodeBase64 } from '../codec/base64.js';
 import { SealError } from '../errors.js';
-import { type Element, integerAttr, requiredAttr } from './xml.js';
+import { type Element, binaryText, integerAttr, requiredAttr } from './xml.js';
 
 /** A byte string of exactly `length` bytes. */
 export function bytesOf(length: number) {
@@ -26,13 +26,33 @@ export const Uint32Id = z.int().check(z.gte(1), z.lte(0xffffffff));
 export const Seconds = z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
 
 /**
- * A base64 attribute of exactly `length` bytes.
+ * A base64 attribute of exactly `length` bytes. The encoding is checked first, then the length,
+ * whatever it is: an over-long value is `invalid-length`, not `too-large` (the XML it comes from
+ * is already bounded, encoding.xml-well-formed).
+ *
+ * Implements requirement `identity.key-check` (a wrong length is `invalid-length`).
  *
  * @throws SealError `schema-violation` when absent, `invalid-base64`, or `invalid-length`.
+ * @see spec §identity.keys
  */
 export function binaryAttr(element: Element, name: string, length: number): Uint8Array {
-  const bytes = decodeBase64(requiredAttr(element, name), length + 3, `<${element.name} ${name}>`);
-  if (bytes.length !== length) throw new SealError('invalid-length', `<${element.name} ${name}>: expected ${length} bytes, got ${bytes.length}`);
+  return fixedLength(element, decodeBase64(requiredAttr(element, name), Number.MAX_SAFE_INTEGER, `<${element.name} ${name}>`), length, ` ${name}`);
+}
+
+/**
+ * The element's text as a base64 value of exactly `length` bytes: encoding first, then length,
+ * as {@link binaryAttr}.
+ *
+ * @throws SealError `schema-violation` when the element has child elements, `invalid-base64`, or `invalid-length`.
+ * @see spec §identity.keys
+ */
+export function fixedBinaryText(element: Element, length: number): Uint8Array {
+  return fixedLength(element, binaryText(element, Number.MAX_SAFE_INTEGER), length, '');
+}
+
+function fixedLength(element: Element, bytes: Uint8Array, length: number, what: string): Uint8Array {
+  // @req identity.key-check: a wrong length, short or long, is invalid-length.
+  if (bytes.length !== length) throw new SealError('invalid-length', `<${element.name}${what}>: expected ${length} bytes, got ${bytes.length}`);
   return bytes;
 }
 

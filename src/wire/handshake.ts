@@ -15,7 +15,7 @@ import { SEAL_NS } from '../suite/suite.js';
 import { DeviceIdSchema, IdentitySchema } from './bundle.js';
 import { defineElement } from './element.js';
 import { Uint32Id, base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
-import { binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
+import { type Element, binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
 
 const ed25519Key = fixed(LENGTHS.ed25519PublicKey, 'Ed25519 public key');
 const x25519Key = fixed(LENGTHS.x25519PublicKey, 'X25519 public key');
@@ -121,6 +121,91 @@ export const InteractiveMessageElement = defineElement<InteractiveMessageValue>(
   read: (element) => ({ sid: requiredAttr(element, 'sid'), step: integerAttr(element, 'step'), deviceId: integerAttr(element, 'device'), noise: binaryText(element, MAX_NOISE_MESSAGE) }),
 });
 
+/** The disco#info feature of a device that runs the interactive handshake (XEP-0030). @see spec §handshake.interactive */
+export const INTERACTIVE_FEATURE = `${SEAL_NS}:interactive`;
+
+/** XEP-0030 disco#info. */
+const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+/** XEP-0004 data forms. */
+const DATA_FORMS = 'jabber:x:data';
+/** RFC 6120 stanza error conditions. */
+const STANZA_ERRORS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+/** The id of the iq that carries step `step` of handshake `sid`: `seal-i-SID-STEP`. @see spec §handshake.interactive */
+export function interactiveIqId(sid: string, step: number): string {
+  return `seal-i-${sid}-${step}`;
+}
+
+/** The handshake and step an iq id names, or `undefined` for an id Seal did not make. @see spec §handshake.interactive */
+export function parseInteractiveIqId(id: unknown): { sid: string; step: 1 | 2 | 3 } | undefined {
+  if (typeof id !== 'string') return undefined;
+  const match = /^seal-i-([A-Za-z0-9_-]{8,64})-([123])$/.exec(id);
+  return match === null ? undefined : { sid: match[1]!, step: Number(match[2]) as 1 | 2 | 3 };
+}
+
+/**
+ * `<iq type='set' to='FULL JID' id='seal-i-SID-STEP'><interactive/></iq>`: one step of an
+ * interactive handshake, addressed to the peer's full JID.
+ *
+ * @see spec §handshake.interactive
+ */
+export function interactiveIq(to: string, message: InteractiveMessageValue): Element {
+  return xml('iq', { type: 'set', to, id: interactiveIqId(message.sid, message.step) }, [InteractiveMessageElement.toXml(message)]);
+}
+
+/** Where an answer to `request` goes: its sender (none: the own account, RFC 6120 §8.1.2.1), with its id. */
+function answerAddress(request: Element): Record<string, string> {
+  const from = request.attrs.from;
+  return { ...(typeof from === 'string' ? { to: from } : {}), id: String(request.attrs.id ?? '') };
+}
+
+/** The empty `<iq type='result'/>` answering `request` (RFC 6120 §8.2.3). @see spec §handshake.interactive */
+export function iqResult(request: Element, children: readonly Element[] = []): Element {
+  return xml('iq', { type: 'result', ...answerAddress(request) }, children);
+}
+
+/** The `<iq type='error'/>` answering `request` with a defined condition (RFC 6120 §8.3). @see spec §handshake.interactive */
+export function iqError(request: Element, type: 'cancel' | 'modify' | 'auth' | 'wait', condition: string): Element {
+  return xml('iq', { type: 'error', ...answerAddress(request) }, [xml('error', { type }, [xml(condition, { xmlns: STANZA_ERRORS })])]);
+}
+
+/**
+ * The disco#info a device answers on its full JID: the feature `urn:xmpp:seal:0:interactive` and
+ * an XEP-0128 form (`FORM_TYPE` `urn:xmpp:seal:0`) whose field `device` is its device id.
+ *
+ * @see spec §handshake.interactive
+ */
+export function interactiveDiscoInfo(deviceId: number): Element {
+  return xml('query', { xmlns: DISCO_INFO }, [
+    xml('identity', { category: 'client', type: 'pc' }),
+    xml('feature', { var: DISCO_INFO }),
+    xml('feature', { var: INTERACTIVE_FEATURE }),
+    xml('x', { xmlns: DATA_FORMS, type: 'result' }, [
+      xml('field', { var: 'FORM_TYPE', type: 'hidden' }, [xml('value', {}, [SEAL_NS])]),
+      xml('field', { var: 'device' }, [xml('value', {}, [String(deviceId)])]),
+    ]),
+  ]);
+}
+
+/**
+ * Reads a full JID's disco#info result: whether it offers the interactive handshake, and the
+ * device id its Seal form names (`undefined` when there is no such form, or its `device` field is
+ * not one decimal device id).
+ *
+ * @throws SealError `unexpected-element` when `query` is not a disco#info `<query/>`.
+ * @see spec §handshake.interactive
+ */
+export function readInteractiveDiscoInfo(query: Element): { readonly interactive: boolean; readonly deviceId: number | undefined } {
+  if (!isNamed(query, 'query', DISCO_INFO)) throw new SealError('unexpected-element', `disco#info: expected <query xmlns='${DISCO_INFO}'>`);
+  const children = childElements(query);
+  const interactive = children.some((c) => isNamed(c, 'feature', DISCO_INFO) && c.attrs.var === INTERACTIVE_FEATURE);
+  const values = (form: Element, name: string) => childElements(form).filter((f) => isNamed(f, 'field', DATA_FORMS) && f.attrs.var === name).flatMap((f) => childElements(f).filter((v) => isNamed(v, 'value', DATA_FORMS)).map((v) => v.getText()));
+  const forms = children.filter((c) => isNamed(c, 'x', DATA_FORMS) && c.attrs.type === 'result' && values(c, 'FORM_TYPE').join() === SEAL_NS);
+  const device = forms.length === 1 ? values(forms[0]!, 'device') : [];
+  const deviceId = device.length === 1 && /^[1-9][0-9]{0,9}$/.test(device[0]!) && Number(device[0]) <= 0x7fffffff ? Number(device[0]) : undefined;
+  return { interactive, deviceId };
+}
+
 /** Hash functions a DTLS fingerprint may use (XEP-0320, RFC 8122). */
 export const FINGERPRINT_HASHES = ['sha-256', 'sha-384', 'sha-512'] as const;
 
@@ -140,6 +225,8 @@ const JINGLE_SID_MAX_BYTES = 255;
  * @see spec §handshake.exporter
  */
 export const DtlsFingerprintsSchema = z.object({
+  /** The sending device's id: which session the MAC is under, and part of what it covers. */
+  deviceId: DeviceIdSchema,
   // @req handshake.jingle-sid
   sid: z.string().check(z.minLength(1), z.refine((v) => isWellFormedText(v) && utf8Encode(v).length <= JINGLE_SID_MAX_BYTES, `expected 1..${JINGLE_SID_MAX_BYTES} bytes of UTF-8`)),
   fingerprints: z.array(FingerprintSchema).check(z.minLength(1), z.maxLength(8)),
@@ -148,19 +235,25 @@ export const DtlsFingerprintsSchema = z.object({
 /** DTLS fingerprints of a Jingle session, with their exporter MAC. */
 export type DtlsFingerprintsValue = z.infer<typeof DtlsFingerprintsSchema>;
 
+/** The role a device has in a Jingle session (XEP-0166): it sent the session-initiate, or it answers it. */
+export type JingleRole = 'initiator' | 'responder';
+
 /**
- * What the fingerprint MAC covers: `struct { opaque sid<1..256>; Fingerprint fingerprints<1..8>; }`
+ * What the fingerprint MAC covers:
+ * `struct { uint32 sender_device; uint8 sender_role; opaque sid<1..255>; Fingerprint fingerprints<1..8>; } DtlsFingerprints`
  * with `struct { uint8 hash; opaque value<32..64>; } Fingerprint` (hash 1 = sha-256, 2 = sha-384,
- * 3 = sha-512).
+ * 3 = sha-512; sender_role 1 = the Jingle session's initiator, 2 = its responder).
  *
  * @see spec §handshake.exporter
  */
-export function dtlsFingerprintsContent(value: Pick<DtlsFingerprintsValue, 'sid' | 'fingerprints'>): Uint8Array {
+export function dtlsFingerprintsContent(value: Pick<DtlsFingerprintsValue, 'deviceId' | 'sid' | 'fingerprints'>, senderRole: JingleRole): Uint8Array {
   const codec = struct('DtlsFingerprints', {
+    senderDevice: u32,
+    senderRole: u8,
     sid: opaque(1, { min: 1, max: JINGLE_SID_MAX_BYTES }, 'sid'),
     fingerprints: vector(1, { min: 1, max: 8 }, struct('Fingerprint', { hash: u8, value: opaque(1, { min: 32, max: 64 }, 'value') }), 'fingerprints'),
   });
-  return encode(codec, { sid: utf8Encode(value.sid, 'sid'), fingerprints: value.fingerprints.map((f) => ({ hash: FINGERPRINT_HASHES.indexOf(f.hash) + 1, value: f.value })) });
+  return encode(codec, { senderDevice: value.deviceId, senderRole: senderRole === 'initiator' ? 1 : 2, sid: utf8Encode(value.sid, 'sid'), fingerprints: value.fingerprints.map((f) => ({ hash: FINGERPRINT_HASHES.indexOf(f.hash) + 1, value: f.value })) });
 }
 
 function colonHex(bytes: Uint8Array): string {
@@ -173,7 +266,7 @@ function parseColonHex(text: string): Uint8Array {
 }
 
 /**
- * `<dtls-fingerprints xmlns='urn:xmpp:seal:0' sid='…' mac='…'>` with
+ * `<dtls-fingerprints xmlns='urn:xmpp:seal:0' device='…' sid='…' mac='…'>` with
  * `<fingerprint hash='sha-256'>AB:CD:…</fingerprint>` children (RFC 8122 notation).
  *
  * @see spec §handshake.exporter
@@ -182,11 +275,12 @@ export const DtlsFingerprintsElement = defineElement<DtlsFingerprintsValue>({
   name: 'dtls-fingerprints',
   ns: SEAL_NS,
   schema: DtlsFingerprintsSchema,
-  write: (v) => xml('dtls-fingerprints', { xmlns: SEAL_NS, sid: v.sid, mac: base64(v.mac) }, v.fingerprints.map((f) => xml('fingerprint', { hash: f.hash }, [colonHex(f.value)]))),
+  write: (v) => xml('dtls-fingerprints', { xmlns: SEAL_NS, device: String(v.deviceId), sid: v.sid, mac: base64(v.mac) }, v.fingerprints.map((f) => xml('fingerprint', { hash: f.hash }, [colonHex(f.value)]))),
   read: (element) => {
     const children = childElements(element);
     if (children.length > 8) throw new SealError('length-out-of-range', '<dtls-fingerprints>: at most 8 fingerprints');
     return {
+      deviceId: integerAttr(element, 'device'),
       sid: requiredAttr(element, 'sid'),
       mac: binaryAttr(element, 'mac', 32),
       fingerprints: children.map((f) => {

@@ -22,8 +22,8 @@ function form(formType: string, fields: Record<string, string>): Element {
 }
 
 /**
- * `<iq type='set'>` publishing `payload` as item `itemId` of `node`, with publish-options that
- * set only `pubsub#access_model` (XEP-0060 §7.1.5).
+ * `<iq type='set'>` publishing `payload` as item `itemId` of `node`, with the publish-options
+ * `options` (XEP-0060 §7.1.5; Seal's are `pubsub#access_model` and `pubsub#persist_items`).
  *
  * @see spec §identity.pep
  */
@@ -55,4 +55,14 @@ export function configureIq(id: string, node: string, options: Record<string, st
  */
 export function retrieveIq(id: string, to: string, node: string, itemId: string): Element {
   return xml('iq', { type: 'get', id, to }, [xml('pubsub', { xmlns: PUBSUB_NS }, [xml('items', { node }, [xml('item', { id: itemId })])])]);
+}
+
+/**
+ * `<iq type='set'>` deleting the account's own node `node` (XEP-0060 §8.4): a removed device's
+ * bundle node, or the device-list node when the account's last device is removed.
+ *
+ * @see spec §identity.pep
+ */
+export function deleteIq(id: string, node: string): Element {
+  return xml('iq', { type: 'set', id }, [xml('pubsub', { xmlns: PUBSUB_OWNER_NS }, [xml('delete', { node })])]);
 }
