@@ -125,9 +125,19 @@ describe('§identity.keys', () => {
     expect(codeOf(() => checkEd25519PublicKey(ed25519PublicKeyOf(device.signingKey)))).toBe('ok');
   });
 
+  it('accepts only JIDs in the canonical form of RFC 7622 (lower case, NFC): a mixed-case JID is refused, never folded', () => {
+    // @req identity.jid-canonical
+    for (const bad of ['Juliet@capulet.lit', 'juliet@Capulet.lit', 'Жуль@пример.рф', 'JULIET@CAPULET.LIT', 'jule\u0301s@capulet.lit']) {
+      expect(codeOf(() => bareJid(bad)), bad).toBe('invalid-value');
+    }
+    expect(bareJid('jul\u00e9s@capulet.lit')).toBe('jul\u00e9s@capulet.lit');
+    // Refused wherever a JID is bound: a safety number or a fingerprint URI with a mixed-case JID.
+    expect(codeOf(() => parseFingerprintUri('xmpp:Juliet@capulet.lit?seal;account=' + '00'.repeat(32)))).toBe('invalid-value');
+  });
+
   it('accepts only bare JIDs', () => {
     // @req identity.jid
-    for (const good of ['juliet@capulet.lit', 'capulet.lit', 'ju.liet@xn--caplet-1ta.lit', 'Жуль@пример.рф']) expect(bareJid(good)).toBe(good);
+    for (const good of ['juliet@capulet.lit', 'capulet.lit', 'ju.liet@xn--caplet-1ta.lit', 'жуль@пример.рф']) expect(bareJid(good)).toBe(good);
     for (const bad of ['', 'juliet@capulet.lit/balcony', '@capulet.lit', 'juliet@', 'ju liet@capulet.lit', 'a@b@c', 'x\u0000@y', `${'a'.repeat(3072)}`]) {
       expect(codeOf(() => bareJid(bad)), bad).toBe('invalid-value');
     }

@@ -214,7 +214,7 @@ export function importClosure(roots: readonly string[]): Set<string> {
  * calls it). The prefixes are matched against the whole id, so `identity.device-list` covers
  * `identity.device-list-keys` and `identity.device-list-rollback`.
  */
-export const CLIENT_RULE_PREFIXES = ['device.', 'offline.', 'groups.', 'identity.trust', 'identity.key-change', 'identity.device-list', 'identity.pep', 'files.send', 'files.receive', 'files.aesgcm-send'] as const;
+export const CLIENT_RULE_PREFIXES = ['device.', 'offline.', 'groups.', 'discovery.', 'identity.trust', 'identity.key-change', 'identity.device-list', 'identity.pep', 'files.send', 'files.receive', 'files.aesgcm-send'] as const;
 
 /** Whether `id` is a client rule ({@link CLIENT_RULE_PREFIXES}). */
 export function isClientRule(id: string): boolean {

@@ -223,6 +223,7 @@ const fingerprintUriParse: GroupKind = {
       bad('device without fingerprint', 'WrongSyntax', `xmpp:${JULIET}?seal;device=${id}`),
       bad('not an xmpp: URI', 'WrongSyntax', `https://capulet.lit/?seal;account=${afp}`),
       bad('bad percent-encoding', 'WrongSyntax', `xmpp:juliet%ZZ@capulet.lit?seal;account=${afp}`),
+      bad('mixed-case JID (not the canonical form of RFC 7622)', 'NonCanonicalJid', `xmpp:Juliet@Capulet.lit?seal;account=${afp}`),
     ];
   },
 };
@@ -247,6 +248,7 @@ const safetyNumberGroup: GroupKind = {
       { comment: 'same keys, juliet\'s JID changed: a different number', inputs: { jidA: 'juliet@capulet.example', keyA: julietKey, jidB: ROMEO, keyB: romeoKey } },
       { comment: 'JID with a resource', flags: ['FullJid'], inputs: { jidA: `${JULIET}/balcony`, keyA: julietKey, jidB: ROMEO, keyB: romeoKey } },
       { comment: 'key of 31 bytes', flags: ['InvalidLength'], inputs: { jidA: JULIET, keyA: julietKey.slice(2), jidB: ROMEO, keyB: romeoKey } },
+      { comment: 'mixed-case JID: refused, not folded (it would give another number than the canonical JID)', flags: ['NonCanonicalJid'], inputs: { jidA: 'Juliet@capulet.lit', keyA: julietKey, jidB: ROMEO, keyB: romeoKey } },
     ];
   },
 };
