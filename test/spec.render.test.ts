@@ -6,7 +6,7 @@
  * anchor with links to the code and the tests that cite it, and examples are escaped text. Also
  * the typedoc plugin (docs/spec-links.mjs) that links `spec §anchor` in the API docs back here.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Element as LtxElement, parse as ltxParse } from 'ltx';
@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { rewriteSpecLinks, specAnchors, specHref } from '../docs/spec-links.mjs';
 import { apiFunctions, citedAnchors } from '../src/cli/render/api.js';
 import { parseEntityDeclarations, prepareXml } from '../src/cli/render/entities.js';
-import { writeSpecHtml } from '../src/cli/render/spec-html.js';
+import { renderSpecHtml, writeSpecHtml } from '../src/cli/render/spec-html.js';
 import { loadSpec, requirements } from '../src/cli/spec.js';
 import { ROOT, SHARED_DATA, missing, sharedFile } from './support/environment.js';
 
@@ -41,6 +41,58 @@ describe('the rendered spec (npm run spec)', () => {
   it('is well-formed (it parsed back) and renders without warnings', () => {
     expect(page.name).toBe('html');
     if (entityFile.present) expect(rendered.warnings).toEqual([]);
+  });
+
+  it('renders the companion document (spec/seal-impl.xml) to seal-impl.html beside it, each page linking to the other', () => {
+    expect(rendered.companion).toBeDefined();
+    expect(rendered.companionFile).toBe(path.join(outDir, 'seal-impl.html'));
+    if (entityFile.present) expect(rendered.companion!.warnings).toEqual([]);
+    const companionPage = ltxParse(readFileSync(rendered.companionFile!, 'utf8').replace(/^<!DOCTYPE html>/, '')) as LtxElement;
+    const companionIds = new Set(all(companionPage, (e) => e.attrs.id !== undefined).map((e) => String(e.attrs.id)));
+    const companionHrefs = all(companionPage, (e) => e.name === 'a' && e.attrs.href !== undefined).map((e) => String(e.attrs.href));
+    expect(hrefs).toContain('seal-impl.html');
+    expect(companionHrefs).toContain('index.html');
+    // Every link between and within the two pages reaches an id of its target page.
+    const pages = { 'index.html': ids, 'seal-impl.html': companionIds };
+    const dangling = (from: ReadonlySet<string>, links: readonly string[]) => links.flatMap((h) => {
+      const m = /^(index\.html|seal-impl\.html)?#(.+)$/.exec(h);
+      if (m === null) return [];
+      const target = m[1] === undefined ? from : pages[m[1] as keyof typeof pages];
+      return target.has(decodeURIComponent(m[2]!)) ? [] : [h];
+    });
+    expect(dangling(ids, hrefs)).toEqual([]);
+    expect(dangling(companionIds, companionHrefs)).toEqual([]);
+    expect(companionHrefs.filter((h) => h.startsWith('#')).length).toBeGreaterThan(0);
+    // No HTML id twice on either page.
+    for (const p of [page, companionPage]) {
+      const all_ = all(p, (e) => e.attrs.id !== undefined).map((e) => String(e.attrs.id));
+      expect(all_.filter((id, i) => all_.indexOf(id) !== i)).toEqual([]);
+    }
+  });
+
+  it('reports a link to an anchor that exists in neither document, from either document', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-two-docs-'));
+    const xepFile = path.join(dir, 'seal.xml');
+    const companionFile = path.join(dir, 'seal-impl.xml');
+    writeFileSync(xepFile, "<?xml version='1.0'?>\n<xep><header><title>T</title><number>xxxx</number></header><section1 topic='Alpha' anchor='alpha'><p><span class='req'>[alpha.rule]</span> A device MUST do it; see <link url='seal-impl.html#impl-one'>the notes</link>, <link url='seal-impl.html'>all notes</link> and <link url='seal-impl.html#impl-gone'>gone</link>.</p></section1></xep>\n");
+    writeFileSync(companionFile, "<?xml version='1.0'?>\n<companion title='Test Notes' for='seal.xml'><section1 topic='One' anchor='impl-one'><p>See <link url='seal.html#alpha'>alpha</link>, <link url='seal.html#alpha.rule'>alpha.rule</link>, <link url='#impl-two'>two</link>, <tt>alpha.rule</tt>, §alpha and <link url='seal.html#omega'>omega</link>.</p></section1><section1 topic='Two' anchor='impl-two'><p>Second; <link url='#impl-three'>three</link>.</p></section1></companion>\n");
+    const out = path.join(dir, 'html');
+    const two = writeSpecHtml({ root: ROOT, sharedData: SHARED_DATA, outDir: out, specFile: xepFile });
+    expect(two.warnings.filter((w) => w.includes('link'))).toEqual(["link to seal-impl.html#impl-gone: no section or requirement of the companion document has the anchor 'impl-gone'"]);
+    expect(two.companion!.warnings.filter((w) => w.includes('link'))).toEqual([
+      "link to seal.html#omega: no section or requirement of the XEP has the anchor 'omega'",
+      "link to #impl-three: no section or requirement of the companion document has the anchor 'impl-three'",
+    ]);
+    expect(two.html).toContain('href="seal-impl.html#impl-one"');
+    const notes = readFileSync(path.join(out, 'seal-impl.html'), 'utf8');
+    for (const href of ['index.html#alpha', 'index.html#alpha.rule', '#impl-two', 'index.html']) expect(notes).toContain(`href="${href}"`);
+    expect(notes).toContain('<a href="index.html#alpha.rule"><code>alpha.rule</code></a>');
+    expect(notes).toContain('<a href="index.html#alpha">§alpha</a>');
+    expect(notes).toContain('class="warnings"');
+    // Without the companion, the XEP's links to it are reported; the XEP renders alone.
+    const alone = renderSpecHtml({ root: ROOT, sharedData: SHARED_DATA, outDir: out, specFile: xepFile, companionFile: false });
+    expect(alone.companion).toBeUndefined();
+    expect(alone.warnings.filter((w) => w.includes('seal-impl.html'))).toHaveLength(3);
   });
 
   it('gives every section its anchor as id, a ¶ self-link and a table of contents entry', () => {

@@ -7,10 +7,11 @@ import { writeFileSync, mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { specExamples } from '../src/cli/examples.js';
+import { COMPLETE_EXAMPLES, TRUNCATE_ABOVE, TRUNCATE_KEEP, generatedExamples, prettyXml, specExamples, truncateBase64, truncateValue } from '../src/cli/examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from '../src/cli/registry.js';
 import { DEVICE_CONSTANTS } from '../src/device/constants.js';
 import { WIRE_ELEMENTS, canonicalXml, parseXml } from '../src/wire/index.js';
+import { type KindedDocument, anchorProblems, companionProblems, linkProblems, shownDifference, truncationProblems } from '../src/cli/spec.js';
 import { constantsProblems, dtdProblems, enginePath, isClientRule, requirementIndexProblems, schemaValidationProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, requirements, traceRequirements, withGeneratedExamples } from '../src/cli/spec.js';
 import { hasCommand, missing, ROOT, sharedFile } from './support/environment.js';
 
@@ -38,12 +39,16 @@ describe('spec/seal.xml', () => {
 
   it.skipIf(skipDtd !== undefined)('every Seal element in the examples matches the XML Schema of §schema', () => {
     const work = mkdtempSync(path.join(os.tmpdir(), 'seal-xsd-'));
-    const result = schemaValidationProblems(spec, work);
+    // Generated examples are validated as the code produced them (their text shortens long base64).
+    const result = schemaValidationProblems(spec, work, { generated: generatedExamples() });
     expect(result.problems).toEqual([]);
+    expect(schemaValidationProblems(loadSpec(path.join(ROOT, 'spec', 'seal-impl.xml')), work, { schemaFrom: spec, generated: generatedExamples() }).problems).toEqual([]);
     expect(result.checked).toBeGreaterThanOrEqual(3);
     // The check can fail: an attribute the schema does not allow is reported.
     const broken = edited((t) => t.replace("<devices xmlns='urn:xmpp:seal:0' issued=", "<devices xmlns='urn:xmpp:seal:0' bogus='1' issued="));
     expect(schemaValidationProblems(broken.spec, work).problems.length).toBeGreaterThan(0);
+    // Hand-written (not generated), a shortened value is validated as it is, and fails.
+    expect(schemaValidationProblems(spec, work).problems.length).toBeGreaterThan(0);
   });
 
   it('follows the ProtoXEP rules (status, number, stylesheet, legal notice, revisions newest first, anchors)', () => {
@@ -63,9 +68,11 @@ describe('spec/seal.xml', () => {
   });
 
   it('every example with a Seal element parses with the wire schemas', () => {
-    const result = exampleProblems(spec);
+    const result = exampleProblems(spec, generatedExamples());
     expect(result.problems).toEqual([]);
     expect(result.checked).toBeGreaterThan(0);
+    // Read as hand-written, the shortened values do not parse: the check is not weakened.
+    expect(exampleProblems(spec).problems.length).toBeGreaterThan(0);
     const broken = edited((t) => t.replace("name='Seal' namespace='urn:xmpp:seal:0'/>", "name='Seal' namespace='urn:xmpp:seal:0' />\n  <unknown xmlns='urn:xmpp:seal:0'/>"));
     expect(exampleProblems(broken.spec).problems.some((p) => p.includes('no wire definition'))).toBe(true);
   });
@@ -82,10 +89,12 @@ describe('spec/seal.xml', () => {
   it('examples with real keys are exactly what the code generates', () => {
     const generated = specExamples();
     expect(generated.size).toBeGreaterThanOrEqual(4);
-    expect(exampleDrift(spec.text, generated)).toEqual([]);
+    // Each generated example is in the XEP or in its companion (the complete worked example).
+    const companionText = readFileSync(path.join(ROOT, 'spec', 'seal-impl.xml'), 'utf8');
+    expect(exampleDrift([spec.text, companionText], generated)).toEqual([]);
     expect(withGeneratedExamples(spec.text, generated)).toBe(spec.text);
     const stale = spec.text.replace("label='Laptop'", "label='Tablet'");
-    expect(exampleDrift(stale, generated)).toHaveLength(1);
+    expect(exampleDrift([stale, companionText], generated)).toHaveLength(1);
   });
 
   it('indexes exactly the requirements of the text in §rules', () => {
@@ -212,5 +221,137 @@ describe('requirement tracing through the device engine (issue 13)', () => {
       { section: 'device', total: 1, code: 1, tests: 1 },
       { section: 'identity', total: 5, code: 2, tests: 3 },
     ]);
+  });
+});
+
+const COMPANION = path.join(ROOT, 'spec', 'seal-impl.xml');
+const companion = loadSpec(COMPANION);
+const both: KindedDocument[] = [{ kind: 'xep', spec }, { kind: 'companion', spec: companion }];
+
+/** A companion document of its own, written to a temporary file (independent of spec/seal-impl.xml). */
+function companionOf(body: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-impl-'));
+  const file = path.join(dir, 'seal-impl.xml');
+  writeFileSync(file, `<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE companion SYSTEM 'xep.dtd' [\n  <!ENTITY % ents SYSTEM 'xep.ent'>\n%ents;\n]>\n<companion title='Test Notes' for='seal.xml'>\n${body}\n</companion>\n`);
+  return loadSpec(file);
+}
+const twoSections = "<section1 topic='One' anchor='t-one'><p>See <link url='seal.html#suite'>the suite</link>, &xep0384; and <link url='#t-two'>below</link>.</p></section1><section1 topic='Two' anchor='t-two'><p>The implementation may <em>cache</em> keys.</p><code>const MAY = 'MUST';</code></section1>";
+
+describe('the companion document spec/seal-impl.xml (informative)', () => {
+  it('exists and has no requirement ids and no RFC 2119 keywords; the checks can fail', () => {
+    expect(companionProblems(companion)).toEqual([]);
+    expect(companionProblems(companionOf(twoSections))).toEqual([]);
+    const withReq = companionOf(twoSections.replace('<p>The implementation', "<p><span class='req'>[suite.cache]</span> The implementation"));
+    expect(companionProblems(withReq)).toEqual(['companion §t-two: a requirement id [suite.cache] in the informative document (requirements belong in the XEP)']);
+    const withKeyword = companionOf(twoSections.replace('may <em>cache</em>', 'SHOULD <em>cache</em>'));
+    expect(companionProblems(withKeyword)).toHaveLength(1);
+    expect(companionProblems(withKeyword)[0]).toContain('the RFC 2119 keyword SHOULD');
+    expect(companionProblems(companionOf(twoSections.replace('<em>cache</em>', '<em>MUST NOT cache</em>')))[0]).toContain('MUST NOT');
+    // The keyword check is on the companion only: requirement tracing stays on the XEP.
+    expect(requirements(companion).requirements).toEqual([]);
+  });
+
+  it('shares no anchor with the XEP, and uses none the rendered page reserves', () => {
+    expect(anchorProblems(both)).toEqual([]);
+    const clash = companionOf(twoSections.replace("anchor='t-two'", "anchor='suite'"));
+    expect(anchorProblems([{ kind: 'xep', spec }, { kind: 'companion', spec: clash }])).toEqual(["anchor 'suite': used twice (in the xep and the companion); anchors are unique across both documents"]);
+    const twice = companionOf(twoSections.replace("anchor='t-two'", "anchor='t-one'"));
+    expect(anchorProblems([{ kind: 'companion', spec: twice }])).toHaveLength(1);
+    expect(anchorProblems([{ kind: 'companion', spec: companionOf(twoSections.replace("anchor='t-two'", "anchor='footnotes'")) }])[0]).toContain('footnotes');
+  });
+
+  it('links within and between the two documents only to anchors that exist; a broken cross-link is reported', () => {
+    expect(linkProblems(both)).toEqual([]);
+    const own = companionOf(twoSections);
+    // (The XEP's own links into spec/seal-impl.xml are left out: this companion is a different one.)
+    const fromCompanion = (c: typeof own) => linkProblems([{ kind: 'xep', spec }, { kind: 'companion', spec: c }]).filter((p) => p.startsWith('companion:'));
+    expect(fromCompanion(own)).toEqual([]);
+    const broken = companionOf(twoSections.replace("seal.html#suite'", "seal.html#no-such-section'").replace("url='#t-two'", "url='#t-three'"));
+    expect(fromCompanion(broken)).toEqual([
+      "companion: link to seal.html#no-such-section: no section or requirement of the xep has the anchor 'no-such-section'",
+      "companion: link to #t-three: no section or requirement of the companion has the anchor 't-three'",
+    ]);
+    // From the XEP to the companion: seal-impl.html#anchor.
+    const xepLinking = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', "<p>See <link url='seal-impl.html#t-one'>the notes</link> and <link url='seal-impl.html#t-nowhere'>nowhere</link>.</p><p>ChaCha20-Poly1305 follows")).spec;
+    expect(linkProblems([{ kind: 'xep', spec: xepLinking }, { kind: 'companion', spec: own }]).filter((p) => p.includes('#t-'))).toEqual(["xep: link to seal-impl.html#t-nowhere: no section or requirement of the companion has the anchor 't-nowhere'"]);
+    // A requirement id is a link target too.
+    const toReq = companionOf(twoSections.replace("seal.html#suite'", "seal.html#suite.constant-time'"));
+    expect(fromCompanion(toReq)).toEqual([]);
+  });
+
+  it('writes its examples in the canonical form; generated ones are exactly the generation, checked by the wire schemas in full', () => {
+    const examples = [...companion.text.matchAll(/<example caption='([^']*)'><!\[CDATA\[\n?([\s\S]*?)\]\]><\/example>/g)].map((m) => ({ caption: m[1]!, text: m[2]!.trim() }));
+    expect(examples.filter((e) => canonicalXml(parseXml(e.text), { indent: true }) !== e.text).map((e) => e.caption)).toEqual([]);
+    const generated = generatedExamples();
+    expect(exampleDrift([spec.text, companion.text], specExamples())).toEqual([]);
+    expect(withGeneratedExamples(companion.text, specExamples())).toBe(companion.text);
+    expect(exampleProblems(companion, generated).problems).toEqual([]);
+    expect(truncationProblems(companion, generated)).toEqual([]);
+  });
+});
+
+describe('truncated base64 in the examples', () => {
+  const generated = generatedExamples();
+  const base64Values = (text: string) => [...text.matchAll(/(?<=[>'])([A-Za-z0-9+/]+={0,2})(?=[<'])/g)].map((m) => m[1]!);
+
+  it('shortens a base64 value longer than 64 characters to its first 40 and …, and nothing else', () => {
+    const long = 'A'.repeat(TRUNCATE_ABOVE + 1);
+    expect(truncateValue(long)).toBe(`${'A'.repeat(TRUNCATE_KEEP)}\u2026`);
+    expect(truncateValue('B'.repeat(TRUNCATE_ABOVE))).toBe('B'.repeat(TRUNCATE_ABOVE));
+    const url = `https://upload.montague.lit/${'a'.repeat(80)}.bin`;
+    expect(truncateValue(url)).toBe(url);
+    const element = parseXml(`<x xmlns='urn:t' a='${long}' u='${url}'><y>${long}==</y><z>short</z></x>`);
+    expect(canonicalXml(truncateBase64(element))).toBe(`<x xmlns='urn:t' a='${'A'.repeat(40)}\u2026' u='${url}'><y>${'A'.repeat(40)}\u2026</y><z>short</z></x>`);
+    expect(element.attrs.a).toBe(long); // the original is unchanged
+  });
+
+  it('shows every generated example truncated, except the complete ones', () => {
+    expect(COMPLETE_EXAMPLES).toContain('A complete sealed message (worked example)');
+    let truncated = 0;
+    for (const [caption, example] of generated) {
+      if (COMPLETE_EXAMPLES.includes(caption)) {
+        expect(example.text, caption).toBe(prettyXml(example.element));
+        expect(example.text, caption).not.toContain('\u2026');
+        continue;
+      }
+      expect(base64Values(example.text).filter((v) => v.length > TRUNCATE_ABOVE), caption).toEqual([]);
+      expect(shownDifference(parseXml(example.text), example.element), caption).toBeUndefined();
+      if (example.text.includes('\u2026')) truncated++;
+    }
+    expect(truncated).toBeGreaterThanOrEqual(5);
+    // The worked example shows what the truncated sealed message shortens.
+    const full = generated.get('A complete sealed message (worked example)')!;
+    expect(base64Values(full.text).some((v) => v.length > TRUNCATE_ABOVE)).toBe(true);
+  });
+
+  it('reports a truncated example that drifts from the generation, and validates the untruncated element', () => {
+    const caption = 'Publishing a bundle';
+    const example = generated.get(caption)!;
+    const cut = /signature='([A-Za-z0-9+/]{40})\u2026'/.exec(example.text)!;
+    expect(cut).not.toBeNull();
+    expect(spec.text).toContain(cut[0]);
+    // The shown prefix of a truncated value changes: drift, and the check by the wire schemas sees it.
+    const stale = edited((t) => t.replace(cut[0], `signature='${cut[1]!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}\u2026'`));
+    expect(exampleDrift([stale.spec.text, companion.text], specExamples())).toEqual([`example "${caption}": differs from what the code generates (run: npm run spec:generate)`]);
+    expect(exampleProblems(stale.spec, generated).problems.some((p) => p.startsWith(`example "${caption}": differs from the element the code generates`))).toBe(true);
+    // Something else in a truncated example changes: reported too (the truncation weakens nothing else).
+    const relabelled = edited((t) => t.replace(example.text, example.text.replace("id='1'", "id='9'")));
+    expect(exampleProblems(relabelled.spec, generated).problems.some((p) => p.includes(`"${caption}": differs`) && p.includes('@id'))).toBe(true);
+    // The wire schemas check the element in full: a generated element whose truncated value is
+    // not a valid signature is reported although the example shows only its first 40 characters.
+    const full = example.element;
+    const broken = parseXml(canonicalXml(full));
+    const identity = broken.getChild('pubsub')!.getChild('publish')!.getChild('item')!.getChild('bundle')!.getChild('identity')!;
+    identity.attrs.signature = `${String(identity.attrs.signature).slice(0, 40)}${'A'.repeat(28)}`;
+    expect(prettyXml(truncateBase64(broken))).toBe(example.text);
+    const withBroken = new Map(generated).set(caption, { ...example, element: broken });
+    expect(exampleProblems(spec, withBroken).problems.filter((p) => p.includes(caption))).toHaveLength(1);
+    expect(exampleProblems(spec, generated).problems).toEqual([]);
+  });
+
+  it('never lets a hand-written example shorten a value', () => {
+    expect(truncationProblems(spec, generated)).toEqual([]);
+    const handWritten = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', `<example caption='Hand-written'><![CDATA[\n<x xmlns='urn:t' a='${'A'.repeat(40)}\u2026'/>\n]]></example><p>ChaCha20-Poly1305 follows`)).spec;
+    expect(truncationProblems(handWritten, generated)).toHaveLength(1);
   });
 });

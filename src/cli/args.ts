@@ -21,9 +21,12 @@ commands:
   seal vectors check [DIR]          fail if the committed vectors differ from what the code generates
   seal vectors verify [DIR]         check every vector file against the code and print a table
   seal spec generate [FILE]         write the generated examples, error registry and requirement
-                                    index into the XEP (default spec/seal.xml)
-  seal spec check [FILE]            validate the XEP and print requirement coverage per section
-  seal spec render [DIR]            render the XEP to DIR/index.html (default spec/html/)
+                                    index into the XEP (default spec/seal.xml) and the examples
+                                    into its companion (seal-impl.xml beside it)
+  seal spec check [FILE]            validate the XEP and its companion and print requirement
+                                    coverage per section
+  seal spec render [DIR]            render the XEP to DIR/index.html and its companion to
+                                    DIR/seal-impl.html (default spec/html/)
   seal help                         this text
 
 options of seal demo:

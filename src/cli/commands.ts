@@ -16,10 +16,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { ParsedArgs } from './args.js';
 import { runDemo } from './demo.js';
 import { runRealDemo } from './demo-real.js';
-import { specExamples } from './examples.js';
+import { generatedExamples, specExamples } from './examples.js';
 import { SECTION_CONSTANTS, SECTION_LABELS } from './registry.js';
+import { COMPANION_FILE } from './render/links.js';
 import { writeSpecHtml } from './render/spec-html.js';
-import { constantsProblems, dtdProblems, exampleDrift, exampleProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, requirementIndexProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples, withGeneratedRequirementIndex } from './spec.js';
+import { type KindedDocument, anchorProblems, companionProblems, constantsProblems, dtdProblems, exampleDrift, exampleProblems, linkProblems, truncationProblems, labelProblems, loadSpec, protoXepProblems, registryProblems, schemaValidationProblems, requirementIndexProblems, traceRequirements, withGeneratedErrorTable, withGeneratedExamples, withGeneratedRequirementIndex } from './spec.js';
 import { generateVectors, vectorDrift, verificationTable, verifyVectors } from './vectors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,9 +36,19 @@ function commandExists(command: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((dir) => existsSync(path.join(dir, command)));
 }
 
+/** The companion document beside the XEP `file` (`seal-impl.xml`). */
+function companionOf(file: string): string {
+  return path.join(path.dirname(file), COMPANION_FILE);
+}
+
 function specCheck(file: string): void {
   const spec = loadSpec(file);
   const problems: string[] = [];
+  const companionFile = companionOf(file);
+  const companion = existsSync(companionFile) ? loadSpec(companionFile) : undefined;
+  if (companion === undefined) problems.push(`${path.relative(process.cwd(), companionFile)}: the companion document is missing`);
+  const generated = generatedExamples();
+  const docs: KindedDocument[] = [{ kind: 'xep', spec }, ...(companion === undefined ? [] : [{ kind: 'companion' as const, spec: companion }])];
   const xsf = path.join(SHARED_DATA, 'xsf');
   if (!existsSync(path.join(xsf, 'xep.dtd')) || !commandExists('xmllint')) {
     const reason = !commandExists('xmllint') ? 'xmllint is absent (apt-get install libxml2-utils)' : `the XSF DTD is absent (${xsf}; set SEAL_SHARED_DATA)`;
@@ -45,14 +56,24 @@ function specCheck(file: string): void {
     else console.warn(`SKIPPED DTD validation: ${reason}`);
   } else {
     problems.push(...dtdProblems(file, xsf));
-    const schema = schemaValidationProblems(spec, mkdtempSync(path.join(os.tmpdir(), 'seal-xsd-')));
-    problems.push(...schema.problems);
-    console.log(`XSF DTD: checked; §schema: ${schema.checked} example elements validated with xmllint`);
+    let checked = 0;
+    for (const doc of docs) {
+      const schema = schemaValidationProblems(doc.spec, mkdtempSync(path.join(os.tmpdir(), 'seal-xsd-')), { schemaFrom: spec, generated });
+      problems.push(...schema.problems.map((p) => (doc.kind === 'xep' ? p : `companion: ${p}`)));
+      checked += schema.checked;
+    }
+    console.log(`XSF DTD: checked; §schema: ${checked} example elements validated with xmllint`);
   }
-  problems.push(...protoXepProblems(spec), ...registryProblems(spec), ...constantsProblems(spec, SECTION_CONSTANTS), ...labelProblems(spec, SECTION_LABELS), ...exampleDrift(spec.text, specExamples()), ...requirementIndexProblems(spec.text));
-  const examples = exampleProblems(spec);
-  problems.push(...examples.problems);
-  console.log(`examples: ${examples.checked} Seal elements parsed by their wire schemas`);
+  problems.push(...protoXepProblems(spec), ...registryProblems(spec), ...constantsProblems(spec, SECTION_CONSTANTS), ...labelProblems(spec, SECTION_LABELS), ...requirementIndexProblems(spec.text));
+  problems.push(...exampleDrift(docs.map((d) => d.spec.text), specExamples()), ...anchorProblems(docs), ...linkProblems(docs));
+  if (companion !== undefined) problems.push(...companionProblems(companion));
+  let checked = 0;
+  for (const doc of docs) {
+    const examples = exampleProblems(doc.spec, generated);
+    problems.push(...examples.problems.map((p) => (doc.kind === 'xep' ? p : `companion: ${p}`)), ...truncationProblems(doc.spec, generated));
+    checked += examples.checked;
+  }
+  console.log(`examples: ${checked} Seal elements parsed by their wire schemas (generated examples in full)`);
   const report = traceRequirements(spec, ROOT);
   console.log('requirement coverage (cited by code / by tests):');
   for (const row of report.rows) {
@@ -97,14 +118,25 @@ export async function runCommand(parsed: Exclude<ParsedArgs, { kind: 'help' | 'e
     if (failures.length > 0) fail(failures);
   } else if (parsed.kind === 'spec' && command === 'generate') {
     const file = path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml'));
-    writeFileSync(file, withGeneratedRequirementIndex(withGeneratedErrorTable(withGeneratedExamples(readFileSync(file, 'utf8'), specExamples()))));
+    const examples = specExamples();
+    writeFileSync(file, withGeneratedRequirementIndex(withGeneratedErrorTable(withGeneratedExamples(readFileSync(file, 'utf8'), examples))));
     console.log(`examples, error registry and requirement index written into ${path.relative(process.cwd(), file)}`);
+    const companion = companionOf(file);
+    if (existsSync(companion)) {
+      writeFileSync(companion, withGeneratedExamples(readFileSync(companion, 'utf8'), examples));
+      console.log(`examples written into ${path.relative(process.cwd(), companion)}`);
+    }
   } else if (parsed.kind === 'spec' && command === 'check') {
     specCheck(path.resolve(target ?? path.join(ROOT, 'spec', 'seal.xml')));
   } else {
     const rendered = writeSpecHtml({ root: ROOT, sharedData: SHARED_DATA, outDir: path.resolve(target ?? path.join(ROOT, 'spec', 'html')) });
     for (const warning of rendered.warnings) console.warn(`WARNING: ${warning}`);
     console.log(`spec rendered to ${path.relative(process.cwd(), rendered.file)}: ${rendered.sectionAnchors.length} sections, ${rendered.requirementAnchors.size} requirement ids, ${rendered.diagrams.length} diagrams`);
+    if (rendered.companion === undefined) console.warn('WARNING: no companion document (spec/seal-impl.xml): rendered the XEP alone');
+    else {
+      for (const warning of rendered.companion.warnings) console.warn(`WARNING (companion): ${warning}`);
+      console.log(`companion rendered to ${path.relative(process.cwd(), rendered.companionFile!)}: ${rendered.companion.sectionAnchors.length} sections`);
+    }
   }
   return 0;
 }

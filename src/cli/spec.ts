@@ -3,6 +3,10 @@
  * ProtoXEP, the error registry against the code, the examples against the wire schemas, and
  * requirement tracing (every MUST / SHOULD has an id that code and tests cite; a rule a client
  * follows counts only where the device engine's path cites it and a test through the engine does).
+ * The informative companion `spec/seal-impl.xml` is checked beside it: no requirement ids and no
+ * RFC 2119 keywords in it, anchors unique across both documents, every link between and within
+ * them resolving, and its examples checked like the XEP's. Generated examples (./examples.ts)
+ * shorten long base64 values; they are checked against the element the code produced, in full.
  *
  * @see spec §conventions
  * @module
@@ -14,6 +18,8 @@ import { Element as LtxElement, parse as ltxParse } from 'ltx';
 import { SEAL_ERROR_REGISTRY } from '../errors.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { type Element, WIRE_ELEMENTS, childElements, parseXml } from '../wire/index.js';
+import { type GeneratedExample, TRUNCATE_KEEP, showsValue } from './examples.js';
+import { type LinkAnchors, type SpecDocumentKind, resolveSpecLink, targetId } from './render/links.js';
 
 /** The anchors every revision of the XEP has, in order. */
 export const REQUIRED_ANCHORS = [
@@ -32,7 +38,7 @@ export function loadSpec(file: string): SpecDocument {
   const text = readFileSync(file, 'utf8');
   const body = text
     .replace(/<\?xml[^>]*\?>/g, '')
-    .replace(/<!DOCTYPE[\s\S]*?\]>/, '')
+    .replace(/<!DOCTYPE[^[>]*(?:\[[\s\S]*?\])?\s*>/, '')
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/&([A-Za-z][A-Za-z0-9.-]*);/g, (match, name: string) => (['amp', 'lt', 'gt', 'quot', 'apos'].includes(name) ? match : `[entity:${name}]`));
   const root = ltxParse(body) as Element;
@@ -459,7 +465,7 @@ export function registryProblems(spec: SpecDocument): string[] {
  * Seal's namespace (an element whose ancestors are all in other namespaces). Examples that do
  * not parse are reported as problems.
  */
-function forEachExampleElement(spec: SpecDocument, namespaces: ReadonlySet<string>, visit: (caption: string, element: Element) => void): string[] {
+function forEachExampleElement(spec: SpecDocument, namespaces: ReadonlySet<string>, visit: (caption: string, element: Element) => void, generated?: ReadonlyMap<string, GeneratedExample>): string[] {
   const problems: string[] = [];
   walk(spec.root, (example) => {
     if (example.name !== 'example') return;
@@ -473,6 +479,17 @@ function forEachExampleElement(spec: SpecDocument, namespaces: ReadonlySet<strin
       problems.push(`example "${caption}": ${(e as Error).message}`);
       return;
     }
+    // A generated example is checked as the code produced it, every byte present; what it shows
+    // must be that element, except that a long base64 value may be shortened.
+    const full = generated?.get(caption)?.element;
+    if (full !== undefined) {
+      const difference = shownDifference(root, full);
+      if (difference !== undefined) {
+        problems.push(`example "${caption}": differs from the element the code generates (${difference}; run: npm run spec:generate)`);
+        return;
+      }
+      root = full;
+    }
     walk(root, (element, parents) => {
       const ns = element.getNS() as string | undefined;
       if (ns !== undefined && namespaces.has(ns) && !parents.some((p) => p.getNS() === ns)) visit(caption, element);
@@ -481,8 +498,45 @@ function forEachExampleElement(spec: SpecDocument, namespaces: ReadonlySet<strin
   return problems;
 }
 
-/** The examples in the XEP that contain a Seal-defined element, each parsed by its wire schema. */
-export function exampleProblems(spec: SpecDocument): { checked: number; problems: string[] } {
+/**
+ * Where the element an example shows (`shown`) differs from the element the code generated
+ * (`full`), or `undefined` when it shows exactly that element, with base64 values longer than 64
+ * characters either in full or truncated (`…`). Names, namespaces, attributes, children and every
+ * other value must be identical.
+ */
+export function shownDifference(shown: Element, full: Element, where = ''): string | undefined {
+  const here = `${where}/${full.getName()}`;
+  if (shown.getName() !== full.getName() || shown.getNS() !== full.getNS()) return `${where}/${shown.getName()}: expected <${full.getName()} xmlns='${full.getNS()}'>`;
+  const attrs = (e: Element) => Object.entries(e.attrs as Record<string, unknown>).filter(([name, v]) => name !== 'xmlns' && !name.startsWith('xmlns:') && v !== undefined && v !== null).map(([name, v]) => [name, String(v)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const [a, b] = [attrs(shown), attrs(full)];
+  if (a.map(([n]) => n).join() !== b.map(([n]) => n).join()) return `${here}: attributes ${a.map(([n]) => n).join(', ')} instead of ${b.map(([n]) => n).join(', ')}`;
+  for (let i = 0; i < a.length; i++) if (!showsValue(a[i]![1], b[i]![1])) return `${here}@${b[i]![0]}: '${a[i]![1]}' instead of '${b[i]![1]}'`;
+  const kids = (e: Element) => {
+    const all = e.children as readonly (Element | string)[];
+    return all.some((c) => typeof c !== 'string') ? all.filter((c) => typeof c !== 'string' || c.trim() !== '') : [all.map((c) => String(c)).join('')].filter((t) => t !== '');
+  };
+  const [x, y] = [kids(shown), kids(full)];
+  if (x.length !== y.length) return `${here}: ${x.length} children instead of ${y.length}`;
+  for (let i = 0; i < x.length; i++) {
+    const [s, f] = [x[i]!, y[i]!];
+    if (typeof s === 'string' || typeof f === 'string') {
+      if (typeof s !== 'string' || typeof f !== 'string') return `${here}: text and element mixed up`;
+      if (!showsValue(s, f)) return `${here}: text '${s.slice(0, 50)}' instead of '${f.slice(0, 50)}'`;
+      continue;
+    }
+    const difference = shownDifference(s, f, here);
+    if (difference !== undefined) return difference;
+  }
+  return undefined;
+}
+
+/**
+ * The examples in a spec document that contain a Seal-defined element, each parsed by its wire
+ * schema. A generated example (its caption in `generated`) is parsed as the code produced it,
+ * every byte present, after checking that the example shows that element (long base64 values
+ * may be truncated, nothing else may differ); a hand-written example is parsed as it is written.
+ */
+export function exampleProblems(spec: SpecDocument, generated?: ReadonlyMap<string, GeneratedExample>): { checked: number; problems: string[] } {
   let checked = 0;
   const problems: string[] = [];
   const namespaces = new Set([SEAL_NS, ...WIRE_ELEMENTS.map((w) => w.ns)]);
@@ -498,7 +552,7 @@ export function exampleProblems(spec: SpecDocument): { checked: number; problems
     } catch (e) {
       problems.push(`example "${caption}": ${(e as Error).message}`);
     }
-  }));
+  }, generated));
   return { checked, problems };
 }
 
@@ -512,14 +566,30 @@ export function withGeneratedExamples(text: string, generated: ReadonlyMap<strin
   });
 }
 
-/** Generated examples whose text in the spec differs from what the code produces, or that are missing. */
-export function exampleDrift(text: string, generated: ReadonlyMap<string, string>): string[] {
-  const present = new Map([...text.matchAll(EXAMPLE)].map((m) => [m[1]!, m[2]!]));
+/**
+ * Generated examples whose text in the spec differs from what the code produces, or that are
+ * missing. `text` is one document, or the XEP and its companion: each generated example must be in
+ * one of them, and every copy of it equal to the generated text.
+ */
+export function exampleDrift(text: string | readonly string[], generated: ReadonlyMap<string, string>): string[] {
+  const present = new Map<string, string[]>();
+  for (const doc of typeof text === 'string' ? [text] : text) for (const m of doc.matchAll(EXAMPLE)) present.set(m[1]!, [...(present.get(m[1]!) ?? []), m[2]!]);
   const problems: string[] = [];
   for (const [caption, body] of generated) {
-    if (!present.has(caption)) problems.push(`example "${caption}": missing from the spec`);
-    else if (present.get(caption) !== body) problems.push(`example "${caption}": differs from what the code generates (run: npm run spec:generate)`);
+    const copies = present.get(caption) ?? [];
+    if (copies.length === 0) problems.push(`example "${caption}": missing from the spec`);
+    else if (copies.some((copy) => copy !== body)) problems.push(`example "${caption}": differs from what the code generates (run: npm run spec:generate)`);
   }
+  return problems;
+}
+
+/** Values in a hand-written example (not in `generated`) that look truncated: only generated examples may truncate. */
+export function truncationProblems(spec: SpecDocument, generated: ReadonlyMap<string, unknown>): string[] {
+  const problems: string[] = [];
+  walk(spec.root, (example) => {
+    if (example.name !== 'example' || generated.has(String(example.attrs.caption))) return;
+    if (new RegExp(`[A-Za-z0-9+/]{${TRUNCATE_KEEP}}\u2026`).test(textOf(example))) problems.push(`example "${example.attrs.caption}": a hand-written example shows a truncated value (…); only generated examples are shortened`);
+  });
   return problems;
 }
 
@@ -575,8 +645,8 @@ export function schemaText(spec: SpecDocument): string | undefined {
  * Validates every top-level Seal element in the examples against the schema of §schema with
  * `xmllint --schema`. Returns how many were checked and the problems.
  */
-export function schemaValidationProblems(spec: SpecDocument, workDir: string): { checked: number; problems: string[] } {
-  const xsd = schemaText(spec);
+export function schemaValidationProblems(spec: SpecDocument, workDir: string, options: { schemaFrom?: SpecDocument; generated?: ReadonlyMap<string, GeneratedExample> } = {}): { checked: number; problems: string[] } {
+  const xsd = schemaText(options.schemaFrom ?? spec);
   if (xsd === undefined) return { checked: 0, problems: ['§schema: no schema'] };
   const xsdFile = path.join(workDir, 'seal.xsd');
   writeFileSync(xsdFile, xsd);
@@ -592,7 +662,7 @@ export function schemaValidationProblems(spec: SpecDocument, workDir: string): {
       const err = e as { stderr?: Buffer; message: string };
       problems.push(`example "${caption}": <${element.getName()}/> does not match the schema: ${(err.stderr?.toString() || err.message).trim()}`);
     }
-  }));
+  }, options.generated));
   return { checked, problems };
 }
 
@@ -643,4 +713,95 @@ export function withGeneratedRequirementIndex(text: string): string {
 /** Problems when the requirement index does not list exactly the requirements of the text. */
 export function requirementIndexProblems(text: string): string[] {
   return withGeneratedRequirementIndex(text) === text ? [] : ['§rules: the requirement index differs from the requirement ids in the text (run: npm run spec:generate)'];
+}
+
+/** RFC 2119 keywords in capitals: none may appear in the companion's prose. */
+const RFC2119 = /\b(MUST(?: NOT)?|SHALL(?: NOT)?|SHOULD(?: NOT)?|REQUIRED|RECOMMENDED|NOT RECOMMENDED|MAY|OPTIONAL)\b/;
+
+/**
+ * Problems with the companion document (`spec/seal-impl.xml`): its root is
+ * `<companion title='…' for='seal.xml'>`, and, being informative, it has no requirement spans and
+ * no RFC 2119 keyword in capitals outside code and examples (requirement tracing covers the XEP
+ * only).
+ */
+export function companionProblems(companion: SpecDocument): string[] {
+  const problems: string[] = [];
+  const root = companion.root;
+  if (root.name !== 'companion') problems.push(`companion: the root element is <${root.name}>, not <companion>`);
+  if (typeof root.attrs.title !== 'string' || root.attrs.title.trim() === '') problems.push("companion: the root has no title='…'");
+  if (root.attrs.for !== 'seal.xml') problems.push("companion: the root must say for='seal.xml'");
+  const section = (parents: readonly Element[]) => [...parents].reverse().find((p) => typeof p.attrs.anchor === 'string')?.attrs.anchor as string | undefined;
+  walk(root, (element, parents) => {
+    if (element.name === 'span' && element.attrs.class === 'req') problems.push(`companion §${section(parents) ?? '?'}: a requirement id ${textOf(element).trim()} in the informative document (requirements belong in the XEP)`);
+    if (['code', 'example'].includes(element.name) || parents.some((p) => ['code', 'example'].includes(p.name))) return;
+    const own = element.children.filter((c: unknown) => !(c instanceof LtxElement)).map(String).join(' ');
+    const keyword = RFC2119.exec(own);
+    if (keyword) problems.push(`companion §${section([...parents, element]) ?? '?'}: the RFC 2119 keyword ${keyword[1]} in the informative document: "${own.replace(/\s+/g, ' ').trim().slice(0, 90)}"`);
+  });
+  return problems;
+}
+
+/** The ids the renderer gives its own parts of a page; no section may take one. */
+const RESERVED_IDS = /^(header|revision-history|footnotes|nt-\d+(?:-ref)?|diagram-[a-z-]+)$/;
+
+/** A spec document with its kind, for the checks across both documents. */
+export interface KindedDocument {
+  readonly kind: SpecDocumentKind;
+  readonly spec: SpecDocument;
+}
+
+function sectionAnchorsOf(spec: SpecDocument): string[] {
+  const anchors: string[] = [];
+  walk(spec.root, (e) => {
+    if (/^section[1-4]$/.test(e.name) && typeof e.attrs.anchor === 'string') anchors.push(e.attrs.anchor);
+  });
+  return anchors;
+}
+
+/** Section anchors used twice, within a document or across the XEP and its companion, or taking an id the renderer reserves. */
+export function anchorProblems(docs: readonly KindedDocument[]): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, SpecDocumentKind>();
+  for (const { kind, spec } of docs) {
+    for (const anchor of sectionAnchorsOf(spec)) {
+      const first = seen.get(anchor);
+      if (first !== undefined) problems.push(`anchor '${anchor}': used twice (${first === kind ? `in the ${kind}` : `in the ${first} and the ${kind}`}); anchors are unique across both documents`);
+      else seen.set(anchor, kind);
+      if (RESERVED_IDS.test(anchor)) problems.push(`anchor '${anchor}' (${kind}): the rendered page uses this id for its own ${anchor.startsWith('nt-') || anchor === 'footnotes' ? 'footnotes' : 'parts'}; choose another`);
+    }
+  }
+  return problems;
+}
+
+/** The anchors a document offers to links (as the renderer computes them: sections and requirement ids). */
+function linkAnchorsOf(spec: SpecDocument): LinkAnchors {
+  const sectionAnchors = sectionAnchorsOf(spec);
+  const requirementAnchors = new Map<string, string>();
+  walk(spec.root, (e) => {
+    const id = e.name === 'span' && e.attrs.class === 'req' ? REQ_ID.exec(textOf(e).trim())?.[1] : undefined;
+    if (id !== undefined) requirementAnchors.set(id, sectionAnchors.includes(id) ? `req-${id}` : id);
+  });
+  return { sectionAnchors, requirementAnchors };
+}
+
+/**
+ * Links (`<link url='…'/>`) within and between the XEP and its companion whose target exists in
+ * neither: `#anchor` names the link's own document, `seal.html#anchor` (or `index.html`) the XEP
+ * and `seal-impl.html#anchor` the companion (see render/links.ts).
+ */
+export function linkProblems(docs: readonly KindedDocument[]): string[] {
+  const anchors = new Map(docs.map((d) => [d.kind, linkAnchorsOf(d.spec)]));
+  const problems: string[] = [];
+  for (const { kind, spec } of docs) {
+    walk(spec.root, (e) => {
+      if (e.name !== 'link') return;
+      const url = String(e.attrs.url ?? '');
+      const target = resolveSpecLink(url, kind);
+      if (target === undefined) return;
+      const there = anchors.get(target.doc);
+      if (there === undefined) problems.push(`${kind}: link to ${url}: the ${target.doc} is not part of this check`);
+      else if (targetId(target, there) === undefined) problems.push(`${kind}: link to ${url}: no section or requirement of the ${target.doc} has the anchor '${target.anchor}'`);
+    });
+  }
+  return problems;
 }

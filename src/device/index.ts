@@ -13,7 +13,7 @@
 export * from './constants.js';
 export * from './types.js';
 export * from './store.js';
-export type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, SessionRepairReason } from './state.js';
+export type { AccountRecord, EngineState, HeldStanza, InboxEvent, PeerRecord, PendingInteractive, SessionRepairReason } from './state.js';
 export { SealEngine, emptyState } from './engine.js';
 export { type IncomingStanza, classifyIncoming } from './forwarded.js';
 export * from './records.js';

@@ -21,13 +21,13 @@ export function stanzaBytes(stanza: Element): number {
 }
 
 /** A recipient device. */
-interface Recipient {
+export interface Recipient {
   readonly jid: BareJid;
   readonly deviceId: DeviceId;
 }
 
 /** A sealing function: the stanza for the given sessions, and the sessions after it. */
-type Sealer<A extends unknown[]> = (...args: A) => { stanza: Element; sessions: Map<string, PeerSession> };
+export type Sealer<A extends unknown[]> = (...args: A) => { stanza: Element; sessions: Map<string, PeerSession> };
 
 /**
  * Seals a message for `recipients` within `maxBytes`: `seal(sessions)` seals the message (with the
@@ -39,7 +39,7 @@ type Sealer<A extends unknown[]> = (...args: A) => { stanza: Element; sessions: 
  *
  * Implements requirements `envelope.stanza-size` (one-to-one) and `groups.size` (rooms).
  *
- * @param what - names the conversation in error messages (`bob@example.org`, `room r@muc…`).
+ * @param input.what - names the conversation in error messages (`bob@example.org`, `room r@muc…`).
  * @returns the stanzas in sending order (key-only stanzas, then the message) and the sessions.
  * @throws SealError `too-large` when the message exceeds `maxBytes` even without headers, or a
  *   key-only stanza does; any error of `seal` and `sealKeys`.

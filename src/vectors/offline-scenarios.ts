@@ -100,6 +100,19 @@ export function drawInitiationAvoiding(r: Rng, from: DeviceState, to: DeviceStat
   }
 }
 
+/** The inputs of a receiver-side `initiate` step: the peer's bundle and the randomness `x` of the initiation. */
+export function initiationInputs(peer: DeviceState, x: Initiation) {
+  return {
+    peer: peer.jid,
+    peerDeviceId: peer.deviceId,
+    bundleXml: BundleElement.toXml(bundleOf(peer)).toString(),
+    oneTimePrekeyChoice: toHex(x.oneTimePrekeyChoice),
+    ephemeralSecretKey: toHex(x.ephemeralSecretKey),
+    kemRandomness: toHex(x.kemRandomness),
+    ratchetSecretKey: toHex(x.ratchetSecretKey),
+  };
+}
+
 /** `from` seals a chat message with one `<body/>` to account `to` for `recipients`, at time `at`. */
 export function seal(r: Rng, from: Party, to: string, recipients: readonly DeviceState[], id: string, body: string, at: number): string {
   const sealed = sealStanza({
@@ -276,15 +289,7 @@ function simultaneousInitiation(r: Rng, d: Devices): OfflineCase[] {
     const s4 = a(4, NOW - 30);
     const A = sessionA;
     const B = sessionB;
-    const initiated = {
-      peer: d.A1.jid,
-      peerDeviceId: d.A1.deviceId,
-      bundleXml: BundleElement.toXml(bundleOf(d.A1)).toString(),
-      oneTimePrekeyChoice: toHex(xb.oneTimePrekeyChoice),
-      ephemeralSecretKey: toHex(xb.ephemeralSecretKey),
-      kemRandomness: toHex(xb.kemRandomness),
-      ratchetSecretKey: toHex(xb.ratchetSecretKey),
-    };
+    const initiated = initiationInputs(d.A1, xb);
     const stanzas = [s2, s3, s1, s4, s1, s3];
     if (receiverWins) {
       return {

@@ -16,12 +16,12 @@ import { toHex } from '../codec/bytes.js';
 import { concatBytes, utf8Encode } from '../codec/bytes.js';
 import { ENVELOPE_CONSTANTS, ENVELOPE_LABELS, type PeerSession, keyCommitment, payloadKey, ratchetEncrypt, sealKeyOnly, sessionKey } from '../envelope/index.js';
 import { headerToAttach } from '../handshake/index.js';
-import { type DeviceState, bundleOf, createDeviceState } from '../identity/index.js';
+import { type DeviceState, createDeviceState } from '../identity/index.js';
 import { type Rng, SEAL_NS, SymmetricKey, aeadSeal, labeledContent, seededRng, sha256 } from '../suite/index.js';
-import { BundleElement, type Element, SealedElement, encodeWrappedKey, parseXml, xml } from '../wire/index.js';
+import { type Element, SealedElement, encodeWrappedKey, parseXml, xml } from '../wire/index.js';
 import { ALICE, BOB, NOW, scriptedRng, stateToInputs } from './envelope-common.js';
 import type { Fields } from './kind.js';
-import { type Expect, type OfflineCase, type Party, drawInitiation, drawInitiationAvoiding, duplicate, error, initiate, ok, oneTimePrekeyOf, open, party, seal } from './offline-scenarios.js';
+import { type Expect, type OfflineCase, type Party, drawInitiation, drawInitiationAvoiding, duplicate, error, initiate, initiationInputs, ok, oneTimePrekeyOf, open, party, seal } from './offline-scenarios.js';
 
 const MINUTE = 60;
 const HOUR = 3600;
@@ -196,15 +196,7 @@ function keyOnlyConfirmation(r: Rng, d: Devices): OfflineCase[] {
   const confirmation = keyOnly(a1, d.B1, r, t + 5 * MINUTE);
   const m1 = seal(r, a1, BOB, [d.B1], 'confirm-a1', 'Alice, after confirming.', t + 10 * MINUTE);
   const B = sessionIdOf(b1, d.A1);
-  const initiated = {
-    peer: d.A1.jid,
-    peerDeviceId: d.A1.deviceId,
-    bundleXml: BundleElement.toXml(bundleOf(d.A1)).toString(),
-    oneTimePrekeyChoice: toHex(xb.oneTimePrekeyChoice),
-    ephemeralSecretKey: toHex(xb.ephemeralSecretKey),
-    kemRandomness: toHex(xb.kemRandomness),
-    ratchetSecretKey: toHex(xb.ratchetSecretKey),
-  };
+  const initiated = initiationInputs(d.A1, xb);
   const steps: StepIn[] = [deliver(NOW, withPayload(confirmation.text, m1)), deliver(NOW, withPayload(m1)), deliver(NOW, confirmation.text), deliver(NOW, confirmation.text), deliver(NOW, m1)];
   return [
     {

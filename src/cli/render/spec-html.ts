@@ -6,6 +6,9 @@
  * it, each protocol section has a box linking its source folder, vectors, tests and API pages,
  * and the handshakes and the envelope have sequence diagrams drawn at build time. Links to the
  * repository are relative to the output folder, so the page works from a checkout, offline.
+ * The informative companion (`spec/seal-impl.xml`, root `<companion title='…' for='seal.xml'>`,
+ * same markup and entities) is rendered beside it to `seal-impl.html`; each page links to the
+ * other, and links between them (./links.ts) are checked against the other page's anchors.
  *
  * @see spec §conventions
  * @see spec §impl
@@ -16,6 +19,7 @@ import path from 'node:path';
 import { Element as LtxElement, parse as ltxParse } from 'ltx';
 import { DIAGRAMS, type SequenceDiagram, renderDiagram } from './diagrams.js';
 import { loadEntityFile, prepareXml } from './entities.js';
+import { type LinkAnchors, type SpecDocumentKind, COMPANION_FILE, SPEC_PAGES, resolveSpecLink, targetId } from './links.js';
 import { SPEC_CSS } from './style.js';
 import { type Citation, type Citations, type SectionLinks, scanCitations, sectionLinks } from './trace.js';
 
@@ -29,6 +33,11 @@ export interface RenderOptions {
   readonly outDir?: string;
   /** The XEP source; default `spec/seal.xml` under the root. */
   readonly specFile?: string;
+  /**
+   * The companion document (informative implementation notes); default `seal-impl.xml` beside
+   * the XEP when that file exists; `false` renders the XEP alone.
+   */
+  readonly companionFile?: string | false;
 }
 
 /** The rendered page and what it contains. */
@@ -42,6 +51,12 @@ export interface RenderedSpec {
   readonly requirementAnchors: ReadonlyMap<string, string>;
   /** The diagrams drawn, by id. */
   readonly diagrams: readonly string[];
+}
+
+/** The rendered XEP and, when there is one, its companion document. */
+export interface RenderedSpecs extends RenderedSpec {
+  /** The companion's page (`seal-impl.html`), with its own warnings. */
+  readonly companion?: RenderedSpec;
 }
 
 type Node = LtxElement | string;
@@ -64,7 +79,30 @@ function walk(e: LtxElement, visit: (e: LtxElement) => void): void {
   for (const c of elements(e)) walk(c, visit);
 }
 
-/** Renders one XEP; holds the counters and the footnotes while it walks the tree. */
+/** The section anchors and the requirement anchors of a document (XEP or companion). */
+export function documentAnchors(doc: LtxElement): LinkAnchors {
+  const sectionAnchors: string[] = [];
+  walk(doc, (e) => {
+    if (SECTIONS.includes(e.name) && typeof e.attrs.anchor === 'string') sectionAnchors.push(e.attrs.anchor);
+  });
+  const anchors = new Set(sectionAnchors);
+  const requirementAnchors = new Map<string, string>();
+  walk(doc, (e) => {
+    const id = e.name === 'span' && e.attrs.class === 'req' ? REQ_ID.exec(textOf(e).trim())?.[1] : undefined;
+    if (id !== undefined) requirementAnchors.set(id, anchors.has(id) ? `req-${id}` : id);
+  });
+  return { sectionAnchors, requirementAnchors };
+}
+
+/** The other document of the spec, as a page links from this one see it. */
+interface OtherDocument {
+  readonly kind: SpecDocumentKind;
+  readonly anchors: LinkAnchors;
+  /** Its title, for the links between the pages. */
+  readonly title: string;
+}
+
+/** Renders one XEP (or its companion); holds the counters and the footnotes while it walks the tree. */
 class SpecRenderer {
   private readonly notes: string[] = [];
   private examples = 0;
@@ -84,20 +122,20 @@ class SpecRenderer {
     private readonly root: string,
     private readonly outDir: string,
     private readonly citations: Citations,
+    private readonly kind: SpecDocumentKind = 'xep',
+    private readonly other?: OtherDocument,
   ) {
-    walk(xep, (e) => {
-      if (SECTIONS.includes(e.name) && typeof e.attrs.anchor === 'string') this.sectionAnchors.push(e.attrs.anchor);
-    });
+    const own = documentAnchors(xep);
+    this.sectionAnchors.push(...own.sectionAnchors);
+    for (const [id, anchor] of own.requirementAnchors) this.requirementAnchors.set(id, anchor);
     const anchors = new Set(this.sectionAnchors);
-    walk(xep, (e) => {
-      const id = e.name === 'span' && e.attrs.class === 'req' ? REQ_ID.exec(textOf(e).trim())?.[1] : undefined;
-      if (id !== undefined) this.requirementAnchors.set(id, anchors.has(id) ? `req-${id}` : id);
-    });
     const ids = [...this.requirementAnchors.keys()];
     this.protocolSections = new Set(xep.getChildren('section1').map((s) => String(s.attrs.anchor)).filter((a) => ids.some((id) => id.startsWith(`${a}.`))));
     this.links = sectionLinks(root, [...this.protocolSections], ids, citations);
-    this.diagrams = new Map(DIAGRAMS.map((d) => [d.anchor, d]));
-    for (const d of DIAGRAMS) if (!anchors.has(d.anchor)) this.warnings.push(`diagram ${d.id}: the spec has no section '${d.anchor}'`);
+    // The diagrams belong to the XEP's sections; the companion has none.
+    const diagrams = kind === 'xep' ? DIAGRAMS : [];
+    this.diagrams = new Map(diagrams.map((d) => [d.anchor, d]));
+    for (const d of diagrams) if (!anchors.has(d.anchor)) this.warnings.push(`diagram ${d.id}: the spec has no section '${d.anchor}'`);
   }
 
   /** A link from the page to a repository path (relative to the output folder). */
@@ -110,11 +148,23 @@ class SpecRenderer {
     return `<a href="${escapeHtml(this.href(repoPath))}"><code>${escapeHtml(label)}</code></a>`;
   }
 
-  /** Text with `§anchor` references to known sections turned into links. */
+  /** The name of a document in warnings. */
+  private static docName(kind: SpecDocumentKind): string {
+    return kind === 'xep' ? 'the XEP' : 'the companion document';
+  }
+
+  /**
+   * Text with `§anchor` references to known sections turned into links: to this page, or to the
+   * other document's page when only it has the section.
+   */
   private text(text: string): string {
     const escaped = escapeHtml(text);
     if (this.inLink > 0) return escaped;
-    return escaped.replace(SECTION_REF, (whole, anchor: string) => (this.sectionAnchors.includes(anchor) ? `<a href="#${escapeHtml(anchor)}">${whole}</a>` : whole));
+    return escaped.replace(SECTION_REF, (whole, anchor: string) => {
+      if (this.sectionAnchors.includes(anchor)) return `<a href="#${escapeHtml(anchor)}">${whole}</a>`;
+      if (this.other?.anchors.sectionAnchors.includes(anchor)) return `<a href="${SPEC_PAGES[this.other.kind]}#${escapeHtml(anchor)}">${whole}</a>`;
+      return whole;
+    });
   }
 
   private inline(nodes: readonly Node[]): string {
@@ -157,13 +207,30 @@ class SpecRenderer {
     return `<table>${caption}${rows.join('')}</table>`;
   }
 
+  /**
+   * `<link url='…'/>`. A link into the spec (`#anchor`, `seal.html#anchor`, `seal-impl.html#anchor`,
+   * see ./links.ts) must name a section or a requirement of that document, or it is reported; a
+   * link whose text is a requirement id goes to the requirement, not only to its section.
+   */
   private link(e: LtxElement): string {
     const url = String(e.attrs.url ?? '');
     const label = textOf(e).trim();
     let target = url;
-    // A link whose text is a requirement id goes to the requirement, not only to its section.
-    if (url.startsWith('#') && this.requirementAnchors.has(label)) target = `#${this.requirementAnchors.get(label)!}`;
-    else if (url.startsWith('#') && !this.sectionAnchors.includes(url.slice(1))) this.warnings.push(`link to ${url}: no section has this anchor`);
+    const resolved = resolveSpecLink(url, this.kind);
+    if (resolved !== undefined) {
+      const own = resolved.doc === this.kind;
+      const anchors: LinkAnchors | undefined = own ? this : this.other?.kind === resolved.doc ? this.other.anchors : undefined;
+      const page = own ? '' : SPEC_PAGES[resolved.doc];
+      if (anchors === undefined) {
+        this.warnings.push(`link to ${url}: ${SpecRenderer.docName(resolved.doc)} is not rendered with this page`);
+      } else {
+        const id = targetId(resolved, anchors);
+        const requirement = anchors.requirementAnchors.get(label);
+        if (id === undefined) this.warnings.push(`link to ${url}: no section or requirement of ${SpecRenderer.docName(resolved.doc)} has the anchor '${resolved.anchor}'`);
+        else if (requirement !== undefined && id !== '') target = `${page}#${requirement}`;
+        else target = id === '' ? page || '#' : `${page}#${id}`;
+      }
+    }
     this.inLink++;
     const inner = this.inline(children(e));
     this.inLink--;
@@ -177,6 +244,8 @@ class SpecRenderer {
     if (this.inLink > 0) return code;
     const req = this.requirementAnchors.get(text.trim());
     if (req !== undefined) return `<a href="#${escapeHtml(req)}">${code}</a>`;
+    const elsewhere = this.other?.anchors.requirementAnchors.get(text.trim());
+    if (elsewhere !== undefined) return `<a href="${SPEC_PAGES[this.other!.kind]}#${escapeHtml(elsewhere)}">${code}</a>`;
     if (/^(src|test|vectors|model|docs|bench)\/[\w./-]*$/.test(text) && existsSync(path.join(this.root, text))) return `<a href="${escapeHtml(this.href(text))}">${code}</a>`;
     return code;
   }
@@ -365,6 +434,7 @@ class SpecRenderer {
       row('Short name', escapeHtml(child('shortname'))),
       row('Tags', tags.join(', ')),
       row('Authors', authors.join('<br/>')),
+      this.other === undefined ? '' : row('Companion', `<a href="${SPEC_PAGES[this.other.kind]}">${escapeHtml(this.other.title)}</a> (informative)`),
       '</table>',
       legalHtml,
       '<section id="revision-history"><h2>Revision history<a class="self" href="#revision-history" aria-label="Link to this section">¶</a></h2>',
@@ -373,16 +443,38 @@ class SpecRenderer {
     ].join('\n');
   }
 
+  /** The companion's header: its title, what it is, and the link to the XEP. */
+  private companionHeader(): string {
+    const title = String(this.xep.attrs.title ?? 'Implementation notes');
+    const xep = this.other?.kind === 'xep' ? `<a href="${SPEC_PAGES.xep}">${escapeHtml(this.other.title)}</a>` : escapeHtml(String(this.xep.attrs.for ?? 'the XEP'));
+    if (this.other?.kind !== 'xep') this.warnings.push('the companion document is rendered without the XEP it accompanies');
+    return [
+      '<header class="xep companion" id="header">',
+      `<p class="series">Companion document to ${xep}</p>`,
+      `<h1>${escapeHtml(title)}</h1>`,
+      `<p class="abstract">This document is informative: it describes this repository's implementation, its tests and measurements. Nothing in it is a requirement of the protocol; the normative text is ${xep}.</p>`,
+      '</header>',
+    ].join('\n');
+  }
+
+  /** The title of the page. */
+  get title(): string {
+    if (this.kind === 'companion') return String(this.xep.attrs.title ?? 'Implementation notes');
+    const h = this.xep.getChild('header');
+    return `XEP-${h?.getChildText('number') ?? 'xxxx'}: ${h?.getChildText('title') ?? 'Seal'}`;
+  }
+
   /** The whole page. */
   render(specHref: string): string {
     const sections = this.xep.getChildren('section1');
-    const header = this.header(this.xep.getChild('header'));
+    const header = this.kind === 'companion' ? this.companionHeader() : this.header(this.xep.getChild('header'));
     const body = sections.map((s, i) => this.section(s, [i + 1])).join('\n');
-    const notes = this.notes.length === 0 ? '' : `<section id="notes"><h2>Notes<a class="self" href="#notes" aria-label="Link to this section">¶</a></h2><ol class="notes">${this.notes.map((n, i) => `<li id="nt-${i + 1}">${n} <a href="#nt-${i + 1}-ref" aria-label="Back to the text">↩</a></li>`).join('')}</ol></section>`;
+    const notes = this.notes.length === 0 ? '' : `<section id="footnotes"><h2>Notes<a class="self" href="#footnotes" aria-label="Link to this section">¶</a></h2><ol class="notes">${this.notes.map((n, i) => `<li id="nt-${i + 1}">${n} <a href="#nt-${i + 1}-ref" aria-label="Back to the text">↩</a></li>`).join('')}</ol></section>`;
     if (this.unknownElements.size > 0) this.warnings.push(`elements rendered as plain spans: ${[...this.unknownElements].sort().join(', ')}`);
-    const h = this.xep.getChild('header');
-    const title = `XEP-${h?.getChildText('number') ?? 'xxxx'}: ${h?.getChildText('title') ?? 'Seal'}`;
-    const toc = `<nav class="toc" aria-label="Contents"><p><strong>Contents</strong></p><ol><li><a href="#header">${escapeHtml(title)}</a></li><li><a href="#revision-history">Revision history</a></li></ol>${this.toc(sections, [])}${notes === '' ? '' : '<ol><li><a href="#notes">Notes</a></li></ol>'}</nav>`;
+    const title = this.title;
+    const history = this.kind === 'xep' ? '<li><a href="#revision-history">Revision history</a></li>' : '';
+    const otherPage = this.other === undefined ? '' : `<ol class="other-document"><li><a href="${SPEC_PAGES[this.other.kind]}">${this.other.kind === 'companion' ? 'Companion: ' : ''}${escapeHtml(this.other.title)}</a></li></ol>`;
+    const toc = `<nav class="toc" aria-label="Contents"><p><strong>Contents</strong></p><ol><li><a href="#header">${escapeHtml(title)}</a></li>${history}</ol>${this.toc(sections, [])}${notes === '' ? '' : '<ol><li><a href="#footnotes">Notes</a></li></ol>'}${otherPage}</nav>`;
     const warnings = this.warnings.length === 0 ? '' : `<div class="warnings" role="alert"><strong>Rendering warnings:</strong><ul>${this.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`;
     return [
       '<!DOCTYPE html>',
@@ -401,7 +493,9 @@ class SpecRenderer {
       header,
       body,
       notes,
-      `<footer><p>Rendered from <a href="${escapeHtml(specHref)}"><code>spec/seal.xml</code></a> by <code>npm run spec</code>. Requirement ids link to the code (<code>src/</code>) and the tests (<code>test/</code>, <code>model/</code>) that cite them with <code>@req</code>.</p></footer>`,
+      this.kind === 'xep'
+        ? `<footer><p>Rendered from <a href="${escapeHtml(specHref)}"><code>spec/${escapeHtml(path.posix.basename(specHref))}</code></a> by <code>npm run spec</code>. Requirement ids link to the code (<code>src/</code>) and the tests (<code>test/</code>, <code>model/</code>) that cite them with <code>@req</code>.</p></footer>`
+        : `<footer><p>Rendered from <a href="${escapeHtml(specHref)}"><code>spec/${escapeHtml(path.posix.basename(specHref))}</code></a> by <code>npm run spec</code>. Informative; the requirements are in the XEP.</p></footer>`,
       '</main>',
       '</div>',
       '</body>',
@@ -416,32 +510,61 @@ class SpecRenderer {
   }
 }
 
+/** Reads a spec document (XEP or companion) as plain XML with its entities resolved. */
+function readDocument(file: string, entities: ReadonlyMap<string, string> | undefined): { doc: LtxElement; missing: readonly string[] } {
+  const prepared = prepareXml(readFileSync(file, 'utf8'), entities ?? new Map());
+  return { doc: ltxParse(prepared.xml) as LtxElement, missing: prepared.missing };
+}
+
+/** The default companion file of `specFile`: `seal-impl.xml` beside it, when it exists. */
+export function defaultCompanionFile(specFile: string): string | undefined {
+  const file = path.join(path.dirname(specFile), COMPANION_FILE);
+  return existsSync(file) ? file : undefined;
+}
+
 /**
- * Renders the XEP to HTML. Never throws for content problems: a missing entity file, unknown
- * entities, dangling internal links and unknown elements are reported in `warnings` (and shown at
- * the top of the page). Throws only when the spec is not well-formed XML or cannot be read.
+ * Renders the XEP to HTML, and its companion document when there is one (each page links to the
+ * other, and links between them are checked against the other's anchors). Never throws for
+ * content problems: a missing entity file, unknown entities, dangling links (within a page or to
+ * the other page) and unknown elements are reported in `warnings` (and shown at the top of the
+ * page). Throws only when a document is not well-formed XML or cannot be read.
  */
-export function renderSpecHtml(options: RenderOptions): RenderedSpec {
+export function renderSpecHtml(options: RenderOptions): RenderedSpecs {
   const root = path.resolve(options.root);
   const outDir = path.resolve(options.outDir ?? path.join(root, 'spec', 'html'));
   const specFile = path.resolve(options.specFile ?? path.join(root, 'spec', 'seal.xml'));
+  const companionFile = options.companionFile === false ? undefined : options.companionFile === undefined ? defaultCompanionFile(specFile) : path.resolve(options.companionFile);
   const entityFile = path.join(options.sharedData, 'xsf', 'xep.ent');
   const entities = loadEntityFile(entityFile);
-  const prepared = prepareXml(readFileSync(specFile, 'utf8'), entities ?? new Map());
-  const xep = ltxParse(prepared.xml) as LtxElement;
-  const renderer = new SpecRenderer(xep, root, outDir, scanCitations(root));
-  if (entities === undefined) renderer.warnings.push(`the XSF entity file is absent (${entityFile}; set SEAL_SHARED_DATA): entities are shown by name`);
-  else if (prepared.missing.length > 0) renderer.warnings.push(`entities not in ${entityFile}: ${prepared.missing.map((m) => `&${m};`).join(' ')}`);
-  const html = renderer.render(path.relative(outDir, specFile).split(path.sep).join('/'));
-  return { html, warnings: renderer.warnings, sectionAnchors: renderer.sectionAnchors, requirementAnchors: renderer.requirementAnchors, diagrams: renderer.diagramIds };
+  const xep = readDocument(specFile, entities);
+  const companion = companionFile === undefined ? undefined : readDocument(companionFile, entities);
+  const citations = scanCitations(root);
+  const xepTitle = `XEP-${xep.doc.getChild('header')?.getChildText('number') ?? 'xxxx'}: ${xep.doc.getChild('header')?.getChildText('title') ?? 'Seal'}`;
+  const renderOne = (kind: SpecDocumentKind, file: string, self: { doc: LtxElement; missing: readonly string[] }, other?: OtherDocument): RenderedSpec => {
+    const renderer = new SpecRenderer(self.doc, root, outDir, citations, kind, other);
+    if (entities === undefined) renderer.warnings.push(`the XSF entity file is absent (${entityFile}; set SEAL_SHARED_DATA): entities are shown by name`);
+    else if (self.missing.length > 0) renderer.warnings.push(`entities not in ${entityFile}: ${self.missing.map((m) => `&${m};`).join(' ')}`);
+    if (kind === 'companion' && self.doc.name !== 'companion') renderer.warnings.push(`${path.basename(file)}: the root element is <${self.doc.name}>, not <companion>`);
+    const html = renderer.render(path.relative(outDir, file).split(path.sep).join('/'));
+    return { html, warnings: renderer.warnings, sectionAnchors: renderer.sectionAnchors, requirementAnchors: renderer.requirementAnchors, diagrams: renderer.diagramIds };
+  };
+  const main = renderOne('xep', specFile, xep, companion === undefined ? undefined : { kind: 'companion', anchors: documentAnchors(companion.doc), title: String(companion.doc.attrs.title ?? 'Implementation notes') });
+  if (companion === undefined) return main;
+  return { ...main, companion: renderOne('companion', companionFile!, companion, { kind: 'xep', anchors: documentAnchors(xep.doc), title: xepTitle }) };
 }
 
-/** Renders the XEP and writes `index.html` into the output folder. Returns the result and the file. */
-export function writeSpecHtml(options: RenderOptions): RenderedSpec & { file: string } {
+/**
+ * Renders the XEP and writes `index.html` into the output folder, and the companion's
+ * `seal-impl.html` beside it when there is one. Returns the result and the files.
+ */
+export function writeSpecHtml(options: RenderOptions): RenderedSpecs & { file: string; companionFile?: string } {
   const outDir = path.resolve(options.outDir ?? path.join(options.root, 'spec', 'html'));
   const rendered = renderSpecHtml({ ...options, outDir });
   mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, 'index.html');
+  const file = path.join(outDir, SPEC_PAGES.xep);
   writeFileSync(file, rendered.html);
-  return { ...rendered, file };
+  if (rendered.companion === undefined) return { ...rendered, file };
+  const companionFile = path.join(outDir, SPEC_PAGES.companion);
+  writeFileSync(companionFile, rendered.companion.html);
+  return { ...rendered, file, companionFile };
 }
