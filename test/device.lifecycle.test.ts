@@ -21,6 +21,7 @@ import { seededRng } from '../src/suite/rng.js';
 import { ed25519PublicKeyOf } from '../src/suite/signature.js';
 import { DeviceListElement } from '../src/wire/devices.js';
 import { type Element, childElements, xml } from '../src/wire/xml.js';
+import { CAPS_NS, SEAL_CAPS_NODE, capsVer } from '../src/wire/caps.js';
 import { ALICE, BOB, SealWorld, opened } from './support/store-conformance.js';
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
@@ -40,6 +41,48 @@ function serverList(world: SealWorld, owner: string): number[] {
   const item = world.server.pepItems(owner, DEVICE_LIST_NODE)[0];
   return item === undefined ? [] : idsOf(childElements(item)[0]!);
 }
+
+describe('§identity.pep: caps announce +notify', () => {
+  it('computes XEP-0115\'s verification string (the XEP\'s own simple example)', () => {
+    // XEP-0115 §5.2: client/pc//Exodus 0.9.1 with four features.
+    const query = xml('query', { xmlns: DISCO_INFO }, [
+      xml('identity', { category: 'client', type: 'pc', name: 'Exodus 0.9.1' }),
+      ...['http://jabber.org/protocol/caps', 'http://jabber.org/protocol/disco#info', 'http://jabber.org/protocol/disco#items', 'http://jabber.org/protocol/muc'].map((v) => xml('feature', { var: v })),
+    ]);
+    expect(capsVer(query)).toBe('QgayPKawpkPSDYmwT/WM94uAlu0=');
+    // Order does not matter; a changed feature changes the string.
+    expect(capsVer(xml('query', { xmlns: DISCO_INFO }, [...childElements(query)].reverse()))).toBe('QgayPKawpkPSDYmwT/WM94uAlu0=');
+    expect(capsVer(xml('query', { xmlns: DISCO_INFO }, childElements(query).slice(0, 4)))).not.toBe('QgayPKawpkPSDYmwT/WM94uAlu0=');
+  });
+
+  it('the presence carries caps whose node the engine answers with +notify; another node is item-not-found', async () => {
+    // @req identity.pep-notify
+    const world = new SealWorld('caps');
+    const alice = (await world.client(`${ALICE}/a`)).client;
+    const bob = (await world.client(`${BOB}/b1`)).client;
+    const c = bob.presence().getChild('c', CAPS_NS)!;
+    expect(c.attrs).toMatchObject({ hash: 'sha-1', node: SEAL_CAPS_NODE });
+    const ask = async (node: string) => {
+      // Settled at once, so that an error answer is not an unhandled rejection while the network flushes.
+      const asked = alice.connection.iq(xml('iq', { type: 'get', to: bob.connection.jid, id: `caps-${node}` }, [xml('query', { xmlns: DISCO_INFO, node })])).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      await world.flush();
+      await world.flush();
+      const settled = await asked;
+      if ('error' in settled) throw settled.error;
+      return settled.value;
+    };
+    const answer = await ask(`${SEAL_CAPS_NODE}#${String(c.attrs.ver)}`);
+    const query = answer.getChild('query', DISCO_INFO)!;
+    expect(query.attrs.node).toBe(`${SEAL_CAPS_NODE}#${String(c.attrs.ver)}`);
+    expect(query.getChildren('feature').map((f) => f.attrs.var)).toEqual(expect.arrayContaining(['urn:xmpp:seal:0', DEVICE_LIST_NOTIFY]));
+    // What the node names is what the caps hash: the verification string of the answer is the ver.
+    expect(capsVer(query)).toBe(c.attrs.ver);
+    await expect(ask(`${SEAL_CAPS_NODE}#not-this-version`)).rejects.toMatchObject({ condition: 'item-not-found' });
+  });
+});
 
 describe('§identity.pep: device lists without notifications', () => {
   it('advertises urn:xmpp:seal:0:devices+notify, and reaches a contact\'s new device without any notification', async () => {

@@ -28,7 +28,7 @@ import { formatFingerprint, deviceFingerprint, safetyNumber } from '../identity/
 import type { BareJid } from '../identity/jid.js';
 import { DEVICE_LIST_NODE, bundleNode } from '../identity/pep.js';
 import { type DeviceState, bundleOf, createDeviceState } from '../identity/state.js';
-import { AdversarialNetwork, CARBONS_NS, EmbeddedServer, HttpUpload, SealClient, type XmppConnection, carbonsEnableIq, fetchItem, presence } from '../net/index.js';
+import { AdversarialNetwork, CARBONS_NS, EmbeddedServer, HttpUpload, SealClient, type XmppConnection, carbonsEnableIq, fetchItem } from '../net/index.js';
 import { ed25519PublicKeyOf } from '../suite/signature.js';
 import { seededRng } from '../suite/rng.js';
 import { BundleElement } from '../wire/bundle.js';
@@ -96,7 +96,7 @@ export async function runDemo(options: { verbose: boolean; print: (line: string)
   };
   const online = async (client: SealClient) => {
     await client.connection.iq(carbonsEnableIq());
-    await client.connection.send(presence());
+    await client.connection.send(client.presence());
     await flush();
   };
   let failures = 0;

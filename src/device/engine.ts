@@ -40,7 +40,8 @@ import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { InteractiveMessageElement, type InteractiveMessageValue, interactiveDiscoInfo, interactiveIq, iqError, iqResult, parseInteractiveIqId, readInteractiveDiscoInfo } from '../wire/handshake.js';
 import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
-import { type Element, childElements, isNamed, isStanza, parseXml, wellFormedCopy } from '../wire/xml.js';
+import { type Element, childElements, isNamed, isStanza, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
+import { SEAL_CAPS_NODE, capsVer } from '../wire/caps.js';
 import { DEVICE_CONSTANTS } from './constants.js';
 import { wipeDroppedSecrets } from './wipe.js';
 import { contentWithFiles, openedFiles } from './files.js';
@@ -1044,10 +1045,17 @@ class Step implements GroupHost {
     const children = childElements(iq);
     const child = children.length === 1 ? children[0]! : undefined;
     if (type === 'set' && child !== undefined && isNamed(child, 'interactive', SEAL_NS)) return this.onInteractive(iq, child, listFetched);
-    if (type === 'get' && child !== undefined && isNamed(child, 'query', 'http://jabber.org/protocol/disco#info') && child.attrs.node === undefined) {
+    if (type === 'get' && child !== undefined && isNamed(child, 'query', 'http://jabber.org/protocol/disco#info')) {
       // @req handshake.interactive-discovery: the device advertises the feature and its device id on its full JID.
-      // @req identity.pep-notify: and Seal with interest in device-list notifications (XEP-0163 §4).
-      this.answer(iqResult(iq, [withSealFeatures(interactiveDiscoInfo(this.device.deviceId))]));
+      // @req identity.pep-notify: and Seal with interest in device-list notifications (XEP-0163 §4),
+      // also under the node its caps name (XEP-0115 §6.2), which a server asks to learn +notify.
+      const info = sealDiscoInfo(this.device.deviceId);
+      const node = child.attrs.node as string | undefined;
+      if (node === undefined || node === `${SEAL_CAPS_NODE}#${capsVer(info)}`) {
+        this.answer(iqResult(iq, [node === undefined ? info : xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node }, childElements(info))]));
+        return;
+      }
+      this.answer(iqError(iq, 'cancel', 'item-not-found'));
       return;
     }
     this.answer(iqError(iq, children.length === 1 ? 'cancel' : 'modify', children.length === 1 ? 'service-unavailable' : 'bad-request'));
@@ -1307,6 +1315,16 @@ function dedupeFetches(fetch: readonly FetchRequest[]): FetchRequest[] {
     seen.add(k);
     return true;
   });
+}
+
+/**
+ * This device's disco#info `<query/>`: Seal, interest in device-list notifications, the
+ * interactive handshake and the device id (XEP-0128 form).
+ *
+ * @see spec §discovery
+ */
+export function sealDiscoInfo(deviceId: number): Element {
+  return withSealFeatures(interactiveDiscoInfo(deviceId));
 }
 
 /**

@@ -18,10 +18,12 @@ import type { DeviceState } from '../identity/state.js';
 import type { TrustLevel, TrustPolicy } from '../identity/trust.js';
 import type { PeerSession } from '../envelope/envelope.js';
 import { bare } from '../envelope/content.js';
-import { SealEngine } from '../device/engine.js';
+import { SealEngine, sealDiscoInfo } from '../device/engine.js';
 import { MemoryStore, type SealStore, isEmptyCommit } from '../device/store.js';
 import type { DeviceAddress, DeviceInput, FetchRequest, KeyTrust, SealEvent, StepOutput, Via } from '../device/types.js';
 import { type Element, xml } from '../wire/xml.js';
+import { capsElement } from '../wire/caps.js';
+import { presence } from './stanzas.js';
 import { MEMBER_AFFILIATIONS, type MemberAffiliation, affiliationQueryIq, joinPresence, roomArchiveQueryIq, roomInfoIq } from '../wire/muc.js';
 import type { XmppConnection } from './connection.js';
 import type { HttpUpload } from './upload.js';
@@ -476,6 +478,23 @@ export class SealClient {
   async usesSeal(jid: BareJid): Promise<boolean> {
     await this.refreshDeviceList(jid).catch(() => undefined);
     return this.engine.usesSeal(jid);
+  }
+
+  /**
+   * The initial presence this device sends, with XEP-0115 caps (`<c/>`) that name its disco#info:
+   * a server learns from them that the device wants device-list notifications
+   * (`urn:xmpp:seal:0:devices+notify`) and asks the device's disco#info under the caps node, which
+   * the engine answers. `priority` is RFC 6121 §4.7.2.3's.
+   *
+   * Implements requirement `identity.pep-notify`.
+   *
+   * @see spec §identity.pep
+   */
+  presence(priority?: number): Element {
+    // @req identity.pep-notify: the interest in notifications is announced in caps, as XEP-0163 §4 expects.
+    const base = presence(priority);
+    base.cnode(capsElement(sealDiscoInfo(this.state.deviceId)));
+    return base;
   }
 
   /** The device ids on an account's current device list (fetched and verified now). */

@@ -8,6 +8,7 @@
 import { expand, hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
 import { equalBytes } from '@noble/ciphers/utils.js';
 import { type Codec, opaque, struct, u16 } from '../codec/index.js';
 import { SealError } from '../errors.js';
@@ -155,4 +156,14 @@ export function macsWithLabels(key: SymmetricKey, labels: readonly string[], mes
   const macs = labels.map((label) => keyed.clone().update(labeledContent(label, message)).digest());
   keyed.destroy();
   return macs;
+}
+
+/**
+ * SHA-1, for XEP-0115's entity-capabilities verification string only: a cache key that names a
+ * disco#info result, not a security function. Nothing in Seal's cryptography uses it.
+ *
+ * @see spec §identity.pep
+ */
+export function capsSha1(data: Uint8Array): Uint8Array {
+  return nobleSha1(data);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 export * from './xml.js';
+export * from './caps.js';
 export * from './element.js';
 export * from './marker.js';
 export * from './fields.js';
