@@ -184,9 +184,12 @@ describe('§encoding.xml canonical form', () => {
   it('sorts attributes, declares namespaces only where they change, drops white space between elements and escapes exactly the listed characters', () => {
     const text = `<message to="b@x" xmlns="jabber:client" from="a@x" id="q'&lt;">\n  <sealed sid="7" xmlns="urn:xmpp:seal:0"><keys jid="b@x"><key rid="2">AA==</key></keys></sealed>\n  <body>1 &lt; 2 &amp;&amp; 3 &gt; 2 </body></message>`;
     expect(canonicalXml(parseXml(text))).toBe(
-      `<message xmlns='jabber:client' from='a@x' id='q&apos;&lt;' to='b@x'><sealed xmlns='urn:xmpp:seal:0' sid='7'><keys jid='b@x'><key rid='2'>AA==</key></keys></sealed><body>1 &lt; 2 &amp;&amp; 3 &gt; 2 </body></message>`,
+      `<message from='a@x' id='q&apos;&lt;' to='b@x'><sealed xmlns='urn:xmpp:seal:0' sid='7'><keys jid='b@x'><key rid='2'>AA==</key></keys></sealed><body>1 &lt; 2 &amp;&amp; 3 &gt; 2 </body></message>`,
     );
     expect(canonicalXml(parseXml(`<a xmlns='urn:a' v='&#9;&#10;&#13;'/>`))).toBe(`<a xmlns='urn:a' v='&#9;&#10;&#13;'/>`);
+    // A stanza is written as on the client stream (default namespace jabber:client), declared or not; content in jabber:client inside another namespace keeps its declaration.
+    expect(canonicalXml(parseXml(`<message to='b@x'><body>x</body></message>`))).toBe(canonicalXml(parseXml(`<message xmlns='jabber:client' to='b@x'><body>x</body></message>`)));
+    expect(canonicalXml(parseXml(`<envelope xmlns='urn:xmpp:sce:1'><body xmlns='jabber:client'>x</body></envelope>`))).toBe(`<envelope xmlns='urn:xmpp:sce:1'><body xmlns='jabber:client'>x</body></envelope>`);
     expect(canonicalXml(parseXml(`<a xmlns='urn:a'><b xmlns=''/></a>`.replace(" xmlns=''", " xmlns='urn:b'")))).toBe(`<a xmlns='urn:a'><b xmlns='urn:b'/></a>`);
   });
 

@@ -334,6 +334,10 @@ function descriptors(): { comment: string; descriptor: FileDescriptorValue }[] {
       descriptor: streamDescriptor(many, secretsFrom('many'), { name: 'summit.png', mediaType: 'image/png', desc: 'The summit at dawn\n(second try)', thumbnail: { uri: THUMBNAIL, width: 1, height: 1 } }),
     },
     { comment: 'an empty file with a non-ASCII name', descriptor: streamDescriptor(new Uint8Array(0), secretsFrom('empty'), { name: 'leer – vide.txt', mediaType: 'text/plain; charset=utf-8' }) },
+    {
+      comment: 'a name and description with every character the canonical form escapes in text (& < >), an apostrophe and a tab',
+      descriptor: streamDescriptor(NOTE_TEXT, secretsFrom('escapes'), { name: "R&J <draft> 'v2'.txt", mediaType: 'text/plain', desc: 'act\t1 & 2 < 3 > 0' }),
+    },
     { comment: `XEP-0448's ${AES_256_GCM_CIPHER} (the whole file under one tag)`, descriptor: aesgcmDescriptor(NOTE_TEXT, secretsFrom('aes-256-gcm', 12), 'note.txt').descriptor },
   ];
 }

@@ -209,6 +209,8 @@ const fingerprintUriParse: GroupKind = {
       { comment: 'device fingerprint', inputs: { uri: device } },
       { comment: 'account fingerprint', inputs: { uri: `xmpp:${JULIET}?seal;account=${afp}` } },
       { comment: 'percent-encoded non-ASCII localpart', inputs: { uri: `xmpp:rom%C3%A9o@montague.lit?seal;account=${afp}` } },
+      { comment: 'a JID without a localpart (a domain account): the encoded domainpart alone, no @', inputs: { uri: `xmpp:capulet.lit?seal;account=${afp}` } },
+      bad('the @ percent-encoded', 'WrongSyntax', `xmpp:juliet%40capulet.lit?seal;account=${afp}`),
       bad('query type other than seal', 'WrongQueryType', `xmpp:${JULIET}?omemo;device=${id};fingerprint=${fp}`),
       bad('no query type', 'WrongQueryType', `xmpp:${JULIET}?device=${id};fingerprint=${fp}`),
       bad('upper-case hex digits', 'UpperCaseHex', `xmpp:${JULIET}?seal;device=${id};fingerprint=${fp.toUpperCase()}`),
@@ -533,6 +535,7 @@ const deviceListSign: GroupKind = {
     return [
       { comment: 'unsigned, one device without a label', inputs: { jid: ROMEO, issued: NOW - 10 * DAY, devices: [{ id: f.romeo.deviceId, added: NOW - 10 * DAY, signingKey: toHex(edPublic(f.romeo.signingSecretKey)) }] } },
       { comment: 'signed by the account key; devices given in descending id order, non-ASCII label', inputs: { jid: JULIET, issued, devices, accountSecretKey } },
+      { comment: 'a label with every character the canonical form escapes in attributes (& < \') and a >', inputs: { jid: ROMEO, issued: NOW - 10 * DAY, devices: [{ id: f.romeo.deviceId, added: NOW - 10 * DAY, signingKey: toHex(edPublic(f.romeo.signingSecretKey)), label: "Romeo's <work> & home" }] } },
       { comment: 'signed, with an OpenPGP binding statement (placeholder certificate and signature bytes)', inputs: { jid: JULIET, issued, devices, accountSecretKey, bindings: [{ kind: 'openpgp', certificate: toHex(f.placeholderCertificate), signature: toHex(f.placeholderSignature) }] } },
       { comment: 'the same device id twice', flags: ['DuplicateDeviceId'], inputs: { jid: JULIET, issued, devices: [laptop, { ...laptop, label: 'Tablet' }], accountSecretKey } },
       { comment: 'no devices', flags: ['EmptyList'], inputs: { jid: JULIET, issued, devices: [], accountSecretKey } },

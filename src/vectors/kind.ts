@@ -41,7 +41,7 @@ export interface VectorKind {
 /**
  * An output value with every XML text in it written in the canonical form (§encoding.xml-canonical),
  * so that a vector's XML does not depend on the serialiser that produced it. A string counts as XML
- * text when it starts with `<` and parses.
+ * text when it starts with `<` and parses; a `plaintext` field (exact encrypted bytes) is kept as it is.
  */
 function canonicalOutputs(value: unknown): unknown {
   if (typeof value === 'string' && value.startsWith('<')) {
@@ -52,7 +52,8 @@ function canonicalOutputs(value: unknown): unknown {
     }
   }
   if (Array.isArray(value)) return value.map(canonicalOutputs);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonicalOutputs(v)]));
+  // `plaintext` is the exact bytes that were encrypted (§envelope.content-bytes), never rewritten.
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'plaintext' ? v : canonicalOutputs(v)]));
   return value;
 }
 

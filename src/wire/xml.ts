@@ -374,7 +374,8 @@ function canonicalAttrValue(value: string): string {
  * Seal's canonical serialisation of an element, the one form in which the test vectors and the
  * XEP's examples write XML (§encoding.xml-canonical): no XML declaration; every element by its local
  * name, with `xmlns='…'` written first where its namespace differs from its parent's (always on
- * the outermost element that has one); the other attributes sorted by name, each as ` name='value'`;
+ * the outermost element that has one, except a stanza in `jabber:client`, the client stream's
+ * default namespace, which is written without it); the other attributes sorted by name, each as ` name='value'`;
  * an element without children as `<name/>`; white-space-only text dropped between the children of
  * an element that has element children, all other text kept; `&`, `<`, `>` escaped in text and
  * `&`, `<`, `'`, tab, LF, CR in attribute values, nothing else. With `indent`, each child element
@@ -389,7 +390,11 @@ function canonicalAttrValue(value: string): string {
  * ```
  */
 export function canonicalXml(element: Element, options: { indent?: boolean } = {}): string {
-  return canonicalElement(element, undefined, options.indent === true ? '' : undefined);
+  // A stanza at the top is written as on the client's stream, whose default namespace is
+  // jabber:client: no xmlns for it, whether it was declared or left to the stream.
+  const ns = element.getNS() ?? '';
+  const top = ns === '' || ns === CLIENT_NS ? ns : undefined;
+  return canonicalElement(element, top, options.indent === true ? '' : undefined);
 }
 
 function canonicalElement(element: Element, parentNs: string | undefined, indent: string | undefined): string {
