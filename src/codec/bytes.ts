@@ -101,3 +101,19 @@ export function fromHex(hex: string, field = 'hex'): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
+
+/**
+ * Compares two byte strings in lexicographic order of their octets (a shorter prefix first):
+ * negative, zero or positive. Used where the XEP orders values by their bytes (which of two
+ * crossing sessions stays, XEP-0115's "i;octet" collation).
+ *
+ * @see spec §encoding.binary
+ * @example
+ * ```ts
+ * compareBytes(new Uint8Array([1]), new Uint8Array([1, 0])) // -1
+ * ```
+ */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

@@ -10,7 +10,7 @@
  * @see spec §device
  * @module
  */
-import { fromHex, toHex } from '../codec/bytes.js';
+import { compareBytes, fromHex, toHex } from '../codec/bytes.js';
 import { SealError, isSealError, type SealErrorCode } from '../errors.js';
 import type { Rng } from '../suite/rng.js';
 import { ed25519PublicKeyOf, generateEd25519KeyPair } from '../suite/signature.js';
@@ -40,7 +40,7 @@ import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { InteractiveMessageElement, type InteractiveMessageValue, interactiveDiscoInfo, interactiveIq, iqError, iqResult, parseInteractiveIqId, readInteractiveDiscoInfo } from '../wire/handshake.js';
 import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
-import { type Element, childElements, isNamed, isStanza, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
+import { DISCO_INFO_NS, type Element, childElements, isNamed, isStanza, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
 import { SEAL_CAPS_NODE, capsVer } from '../wire/caps.js';
 import { DEVICE_CONSTANTS } from './constants.js';
 import { wipeDroppedSecrets } from './wipe.js';
@@ -1045,14 +1045,14 @@ class Step implements GroupHost {
     const children = childElements(iq);
     const child = children.length === 1 ? children[0]! : undefined;
     if (type === 'set' && child !== undefined && isNamed(child, 'interactive', SEAL_NS)) return this.onInteractive(iq, child, listFetched);
-    if (type === 'get' && child !== undefined && isNamed(child, 'query', 'http://jabber.org/protocol/disco#info')) {
+    if (type === 'get' && child !== undefined && isNamed(child, 'query', DISCO_INFO_NS)) {
       // @req handshake.interactive-discovery: the device advertises the feature and its device id on its full JID.
       // @req identity.pep-notify: and Seal with interest in device-list notifications (XEP-0163 §4),
       // also under the node its caps name (XEP-0115 §6.2), which a server asks to learn +notify.
       const info = sealDiscoInfo(this.device.deviceId);
       const node = child.attrs.node as string | undefined;
       if (node === undefined || node === `${SEAL_CAPS_NODE}#${capsVer(info)}`) {
-        this.answer(iqResult(iq, [node === undefined ? info : xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node }, childElements(info))]));
+        this.answer(iqResult(iq, [node === undefined ? info : xml('query', { xmlns: DISCO_INFO_NS, node }, childElements(info))]));
         return;
       }
       this.answer(iqError(iq, 'cancel', 'item-not-found'));
@@ -1276,11 +1276,6 @@ class Step implements GroupHost {
     if (this.queries.size >= DEVICE_CONSTANTS.MAX_ARCHIVE_QUERIES) this.queries.delete(this.queries.values().next().value!);
     this.queries.add(queryid);
   }
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 function hexOf(key: Uint8Array | undefined): string | undefined {

@@ -9,7 +9,7 @@
  * @see spec §envelope.key-only
  * @module
  */
-import { concatBytes, toHex } from '../codec/bytes.js';
+import { compareBytes, concatBytes, toHex } from '../codec/bytes.js';
 import { SealError, isSealError } from '../errors.js';
 import { aeadOpen, aeadSeal } from '../suite/aead.js';
 import { constantTimeEqual, deriveSymmetricKey, macWithLabel, sha256 } from '../suite/kdf.js';
@@ -58,11 +58,6 @@ export function mergeIncomingSession(existing: PeerSession | undefined, incoming
       : { ratchet: existing.ratchet, confirmation: existing.confirmation, alternate: incoming };
   }
   return existing === undefined ? { ratchet: incoming, confirmation: { state: 'confirmed' } } : { ratchet: incoming, confirmation: { state: 'confirmed' }, alternate: existing.ratchet };
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 /** The key of a session in a session map: `bare JID/device id`. */

@@ -198,8 +198,6 @@ export function readRoomMessage(message: Element, room: BareJid, self: { readonl
   return { kind: 'message', sender, deviceId, forOpening: roomMessageForOpening(message, room, sender) };
 }
 
-/** The UTF-8 length of a stanza's XML (the one-to-one path's measure, {@link sealWithinLimit}). */
-export { stanzaBytes } from '../envelope/split.js';
 
 /**
  * Seals a message to a room for `recipients` (every member device and the sender's own other

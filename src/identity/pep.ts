@@ -8,7 +8,7 @@
 import { SEAL_NS } from '../suite/suite.js';
 import { IDENTITY_CONSTANTS } from './constants.js';
 import type { DeviceId } from './device.js';
-import { type Element, childElements, isNamed, xml } from '../wire/xml.js';
+import { DISCO_INFO_NS, type Element, childElements, isNamed, xml } from '../wire/xml.js';
 
 /** The device-list node. @see spec §identity.pep */
 export const DEVICE_LIST_NODE = `${SEAL_NS}:devices`;
@@ -42,13 +42,12 @@ export const SEAL_CLIENT_FEATURES: readonly string[] = [SEAL_NS, DEVICE_LIST_NOT
  * @see spec §discovery
  */
 export function withSealFeatures(query: Element): Element {
-  const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
   const children = childElements(query);
-  const present = new Set(children.filter((c) => isNamed(c, 'feature', DISCO_INFO)).map((c) => c.attrs.var as unknown));
+  const present = new Set(children.filter((c) => isNamed(c, 'feature', DISCO_INFO_NS)).map((c) => c.attrs.var as unknown));
   const added = SEAL_CLIENT_FEATURES.filter((f) => !present.has(f)).map((f) => xml('feature', { var: f }));
   const firstForm = children.findIndex((c) => c.getName() === 'x');
   const ordered = firstForm < 0 ? [...children, ...added] : [...children.slice(0, firstForm), ...added, ...children.slice(firstForm)];
-  return xml('query', { xmlns: DISCO_INFO }, ordered);
+  return xml('query', { xmlns: DISCO_INFO_NS }, ordered);
 }
 
 /**

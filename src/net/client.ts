@@ -21,7 +21,7 @@ import { bare } from '../envelope/content.js';
 import { SealEngine, sealDiscoInfo } from '../device/engine.js';
 import { MemoryStore, type SealStore, isEmptyCommit } from '../device/store.js';
 import type { DeviceAddress, DeviceInput, FetchRequest, KeyTrust, SealEvent, StepOutput, Via } from '../device/types.js';
-import { type Element, xml } from '../wire/xml.js';
+import { DISCO_INFO_NS, type Element, xml } from '../wire/xml.js';
 import { capsElement } from '../wire/caps.js';
 import { presence } from './stanzas.js';
 import { MEMBER_AFFILIATIONS, type MemberAffiliation, affiliationQueryIq, joinPresence, roomArchiveQueryIq, roomInfoIq } from '../wire/muc.js';
@@ -88,8 +88,6 @@ export interface SealClientOptions {
   readonly checkRestore?: boolean;
 }
 
-/** XEP-0030 disco#info. */
-const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 
 /** Most fetch rounds one input may cause (a list, then bundles, then held stanzas…). */
 const MAX_FETCH_DEPTH = 6;
@@ -258,7 +256,7 @@ export class SealClient {
   async #fetch(request: FetchRequest, depth: number): Promise<void> {
     if (request.kind === 'room-info') {
       // §groups: the room's disco#info; a failed query is given as undefined (the room is then not encrypted to).
-      const info = await this.connection.iq(roomInfoIq(this.#nextId(), request.room)).then((r) => r.getChild('query', 'http://jabber.org/protocol/disco#info'), () => undefined);
+      const info = await this.connection.iq(roomInfoIq(this.#nextId(), request.room)).then((r) => r.getChild('query', DISCO_INFO_NS), () => undefined);
       await this.#apply({ kind: 'room-info', room: request.room, info }, depth);
     } else if (request.kind === 'room-affiliations') {
       // §groups: the owner, admin and member lists, one query each (XEP-0045 §9.5, §10.5, §10.8).
@@ -435,7 +433,7 @@ export class SealClient {
    */
   async startInteractive(peerFullJid: string, peerDevice?: DeviceId): Promise<void> {
     // @req handshake.interactive-discovery: the initiator asks the full JID before starting.
-    const info = peerDevice !== undefined ? undefined : (await this.connection.iq(xml('iq', { type: 'get', to: peerFullJid, id: this.#nextId() }, [xml('query', { xmlns: DISCO_INFO })]))).getChild('query', DISCO_INFO);
+    const info = peerDevice !== undefined ? undefined : (await this.connection.iq(xml('iq', { type: 'get', to: peerFullJid, id: this.#nextId() }, [xml('query', { xmlns: DISCO_INFO_NS })]))).getChild('query', DISCO_INFO_NS);
     if (peerDevice === undefined && info === undefined) throw new SealError('interactive-unsupported', `${peerFullJid}: disco#info answered without a <query/>`);
     await this.#exclusive(async () => {
       const peer = bareJid(bare(peerFullJid));

@@ -24,9 +24,9 @@
  * @see spec §groups
  * @module
  */
-import { type Element, childElements, childrenNamed, isNamed, xml } from '../wire/xml.js';
+import { DISCO_INFO_NS, type Element, childElements, childrenNamed, isNamed, xml } from '../wire/xml.js';
 import { DATA_FORMS_NS } from '../wire/pep.js';
-import { DISCO_INFO_NS, MUC_ADMIN_NS, MUC_NS, MUC_OWNER_NS, MUC_USER_NS, AFFILIATIONS, type Affiliation } from '../wire/muc.js';
+import { MUC_ADMIN_NS, MUC_NS, MUC_OWNER_NS, MUC_USER_NS, AFFILIATIONS, type Affiliation } from '../wire/muc.js';
 import { MessageArchive } from './archive.js';
 import { XmppError, errorElement } from './connection.js';
 import { DELAY_NS, FORWARD_NS, MAM_NS, RSM_NS, STANZA_ID_NS, bareOf, cloneElement, splitJid, xmppTimestamp } from './stanzas.js';

@@ -13,13 +13,11 @@
  * @module
  */
 import { client, xml as xmppXml } from '@xmpp/client';
-import { type Element, Element as ElementClass, sameNamespaceChildren } from '../wire/xml.js';
+import { DISCO_INFO_NS, type Element, Element as ElementClass, sameNamespaceChildren } from '../wire/xml.js';
 import { STANZA_ERRORS_NS, type XmppConnection, XmppError, type XmppErrorType } from './connection.js';
 
 /** The namespace of Seal's elements (the interactive handshake's `<interactive/>`). */
 const SEAL_NS = 'urn:xmpp:seal:0';
-/** XEP-0030 disco#info. */
-const DISCO_INFO_NS = 'http://jabber.org/protocol/disco#info';
 
 /** Options of {@link connectToServer}. */
 export interface RealServerOptions {

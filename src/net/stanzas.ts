@@ -34,8 +34,7 @@ export const PUBSUB_EVENT_NS = 'http://jabber.org/protocol/pubsub#event';
 export const PUBSUB_ERRORS_NS = 'http://jabber.org/protocol/pubsub#errors';
 /** XEP-0199 XMPP Ping. */
 export const PING_NS = 'urn:xmpp:ping';
-/** XEP-0030 Service Discovery (info). */
-export const DISCO_INFO_NS = 'http://jabber.org/protocol/disco#info';
+export { DISCO_INFO_NS } from '../wire/xml.js';
 
 /** A JID split into its bare part and its resource (RFC 7622 §3.1). */
 export interface SplitJid {

@@ -8,7 +8,7 @@
  * @see spec §offline
  * @module
  */
-import { toHex } from '../codec/bytes.js';
+import { compareBytes, toHex } from '../codec/bytes.js';
 import { decodeBase64, encodeBase64 } from '../codec/base64.js';
 import { type PeerSession, openStanza, ratchetEncrypt, sealStanza, sessionKey, startRatchet } from '../envelope/index.js';
 import { HANDSHAKE_CONSTANTS, type HandshakeLog, initiateAsync } from '../handshake/index.js';
@@ -424,11 +424,6 @@ function prekeyRotationGrace(r: Rng, d: Devices): OfflineCase[] {
       expect: [error('expired-prekey'), error('expired-prekey')],
     },
   ];
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 /** Every case of the file, with the randomness drawn in this order: devices, scenarios 1 to 6, the malformed delivery. */

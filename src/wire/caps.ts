@@ -8,25 +8,19 @@
  * @module
  */
 import { encodeBase64 } from '../codec/base64.js';
-import { utf8Encode } from '../codec/bytes.js';
+import { compareBytes, utf8Encode } from '../codec/bytes.js';
 import { capsSha1 } from '../suite/kdf.js';
-import { type Element, childElements, isNamed, xml } from './xml.js';
+import { DISCO_INFO_NS, type Element, childElements, isNamed, xml } from './xml.js';
 
 /** The caps namespace (XEP-0115). */
 export const CAPS_NS = 'http://jabber.org/protocol/caps';
 /** The node that names Seal's reference client in its caps (a URI of the software, XEP-0115 §4). */
 export const SEAL_CAPS_NODE = 'urn:xmpp:seal:0:client';
 
-const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const DATA_FORMS = 'jabber:x:data';
 
 /** Sorts by the octets of the UTF-8 encoding (XEP-0115 §5.1: "i;octet" collation). */
-function byOctets(a: string, b: string): number {
-  const x = utf8Encode(a);
-  const y = utf8Encode(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
-}
+const byOctets = (a: string, b: string): number => compareBytes(utf8Encode(a), utf8Encode(b));
 
 /**
  * The verification string of a disco#info `<query/>` (XEP-0115 §5.1): identities
@@ -42,10 +36,10 @@ function byOctets(a: string, b: string): number {
 export function capsVer(query: Element): string {
   const children = childElements(query);
   const identities = children
-    .filter((c) => isNamed(c, 'identity', DISCO_INFO))
+    .filter((c) => isNamed(c, 'identity', DISCO_INFO_NS))
     .map((c) => `${String(c.attrs.category ?? '')}/${String(c.attrs.type ?? '')}/${String(c.attrs['xml:lang'] ?? '')}/${String(c.attrs.name ?? '')}`)
     .sort(byOctets);
-  const features = children.filter((c) => isNamed(c, 'feature', DISCO_INFO)).map((c) => String(c.attrs.var)).sort(byOctets);
+  const features = children.filter((c) => isNamed(c, 'feature', DISCO_INFO_NS)).map((c) => String(c.attrs.var)).sort(byOctets);
   const forms = children
     .filter((c) => isNamed(c, 'x', DATA_FORMS))
     .map((form) => {

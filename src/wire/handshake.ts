@@ -15,7 +15,7 @@ import { SEAL_NS } from '../suite/suite.js';
 import { DeviceIdSchema, IdentitySchema } from './bundle.js';
 import { defineElement } from './element.js';
 import { Uint32Id, base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
-import { type Element, binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
+import { DISCO_INFO_NS, type Element, binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
 
 const ed25519Key = fixed(LENGTHS.ed25519PublicKey, 'Ed25519 public key');
 const x25519Key = fixed(LENGTHS.x25519PublicKey, 'X25519 public key');
@@ -124,8 +124,6 @@ export const InteractiveMessageElement = defineElement<InteractiveMessageValue>(
 /** The disco#info feature of a device that runs the interactive handshake (XEP-0030). @see spec §handshake.interactive */
 export const INTERACTIVE_FEATURE = `${SEAL_NS}:interactive`;
 
-/** XEP-0030 disco#info. */
-const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 /** XEP-0004 data forms. */
 const DATA_FORMS = 'jabber:x:data';
 /** RFC 6120 stanza error conditions. */
@@ -176,9 +174,9 @@ export function iqError(request: Element, type: 'cancel' | 'modify' | 'auth' | '
  * @see spec §handshake.interactive
  */
 export function interactiveDiscoInfo(deviceId: number): Element {
-  return xml('query', { xmlns: DISCO_INFO }, [
+  return xml('query', { xmlns: DISCO_INFO_NS }, [
     xml('identity', { category: 'client', type: 'pc' }),
-    xml('feature', { var: DISCO_INFO }),
+    xml('feature', { var: DISCO_INFO_NS }),
     xml('feature', { var: INTERACTIVE_FEATURE }),
     xml('x', { xmlns: DATA_FORMS, type: 'result' }, [
       xml('field', { var: 'FORM_TYPE', type: 'hidden' }, [xml('value', {}, [SEAL_NS])]),
@@ -196,9 +194,9 @@ export function interactiveDiscoInfo(deviceId: number): Element {
  * @see spec §handshake.interactive
  */
 export function readInteractiveDiscoInfo(query: Element): { readonly interactive: boolean; readonly deviceId: number | undefined } {
-  if (!isNamed(query, 'query', DISCO_INFO)) throw new SealError('unexpected-element', `disco#info: expected <query xmlns='${DISCO_INFO}'>`);
+  if (!isNamed(query, 'query', DISCO_INFO_NS)) throw new SealError('unexpected-element', `disco#info: expected <query xmlns='${DISCO_INFO_NS}'>`);
   const children = childElements(query);
-  const interactive = children.some((c) => isNamed(c, 'feature', DISCO_INFO) && c.attrs.var === INTERACTIVE_FEATURE);
+  const interactive = children.some((c) => isNamed(c, 'feature', DISCO_INFO_NS) && c.attrs.var === INTERACTIVE_FEATURE);
   const values = (form: Element, name: string) => childElements(form).filter((f) => isNamed(f, 'field', DATA_FORMS) && f.attrs.var === name).flatMap((f) => childElements(f).filter((v) => isNamed(v, 'value', DATA_FORMS)).map((v) => v.getText()));
   const forms = children.filter((c) => isNamed(c, 'x', DATA_FORMS) && c.attrs.type === 'result' && values(c, 'FORM_TYPE').join() === SEAL_NS);
   const device = forms.length === 1 ? values(forms[0]!, 'device') : [];

@@ -11,7 +11,7 @@
  */
 import { SealError } from '../errors.js';
 import { DATA_FORMS_NS } from './pep.js';
-import { type Element, childElements, childrenNamed, isNamed, optionalAttr, requiredAttr, xml } from './xml.js';
+import { DISCO_INFO_NS, type Element, childElements, childrenNamed, isNamed, optionalAttr, requiredAttr, xml } from './xml.js';
 
 /** XEP-0045 namespaces. */
 export const MUC_NS = 'http://jabber.org/protocol/muc';
@@ -21,8 +21,6 @@ export const MUC_USER_NS = 'http://jabber.org/protocol/muc#user';
 export const MUC_ADMIN_NS = 'http://jabber.org/protocol/muc#admin';
 /** XEP-0045 `muc#owner` (room configuration). */
 export const MUC_OWNER_NS = 'http://jabber.org/protocol/muc#owner';
-/** XEP-0030 disco#info. */
-export const DISCO_INFO_NS = 'http://jabber.org/protocol/disco#info';
 /** XEP-0313 Message Archive Management. */
 export const MAM_NS = 'urn:xmpp:mam:2';
 

@@ -21,6 +21,8 @@ export const Element = LtxElement;
 
 /** The namespace of stanzas a client receives (RFC 6120 §4.8.3). @see spec §encoding.xml */
 export const CLIENT_NS = 'jabber:client';
+/** The service discovery info namespace (XEP-0030). */
+export const DISCO_INFO_NS = 'http://jabber.org/protocol/disco#info';
 
 /**
  * Upper bound on XML text handed to {@link parseXml}, in characters: 256 KiB, far above any
