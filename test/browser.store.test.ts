@@ -121,7 +121,17 @@ describe.skipIf(skip !== undefined)('the IndexedDB store in headless Chromium', 
         for (const [seq, xml] of [...unacked].sort((a, b) => a[0] - b[0])) page!.evaluate(([s, x]) => window.sealDeliver!(s, x), [seq, xml] as const).catch(() => undefined);
         ready();
       };
-      await Promise.race([readyNow, sleep(60_000).then(() => failures.push(`page ${mine} was not ready within 60 s`))]);
+      // The timer is cleared when the page is ready: a race alone would leave it to fire later and
+      // report a page that was ready as not ready (as it did in CI on a slow machine).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          failures.push(`page ${mine} was not ready within 60 s`);
+          resolve();
+        }, 60_000);
+      });
+      await Promise.race([readyNow, timedOut]);
+      clearTimeout(timer);
     };
     let pendingReady: (() => void) | undefined;
     const onReport = (report: Report) => {

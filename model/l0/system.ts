@@ -1027,7 +1027,12 @@ function open(w: World, d: DeviceModel, stanza: Extract<Stanza, { kind: 'sealed'
         firstError ??= e;
       }
     }
-    if (opened === undefined) throw firstError!;
+    if (opened === undefined) {
+      // @req envelope.open-gone-session: a header already processed whose session is no longer
+      // held (neither kept session knows the ratchet key): its keys went with that session.
+      if (header !== undefined && incoming === undefined && !knows(session.active, rk) && !knows(session.alternate, rk)) fail('message-key-unavailable');
+      throw firstError!;
+    }
     result = opened;
   } catch (e) {
     if (!(e instanceof ModelFailure)) throw e;
