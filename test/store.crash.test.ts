@@ -2,7 +2,7 @@
  * The crash test of the durable store (spec §device.store, device.commit-first): Alice's device
  * runs in a child process over a FileStore (test/crash/device.ts) and talks to Bob through the
  * embedded server in this process; the test kills the child with SIGKILL at random points of a
- * long conversation (SEAL_CRASH_KILLS, default 200) and starts it again over the same directory.
+ * long conversation (SEAL_CRASH_KILLS, default 100) and starts it again over the same directory.
  * The connection acknowledges stanzas as stream management (XEP-0198) does, so the server sends
  * what a killed process had not processed to the next one.
  *
@@ -25,7 +25,7 @@ import { seededRng } from '../src/suite/rng.js';
 import { parseXml } from '../src/wire/xml.js';
 import { ROOT } from './support/environment.js';
 
-const KILLS = Number(process.env.SEAL_CRASH_KILLS ?? 200);
+const KILLS = Number(process.env.SEAL_CRASH_KILLS ?? 100);
 const ALICE = bareJid('alice@example.org');
 
 type FromChild =
