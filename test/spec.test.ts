@@ -22,12 +22,19 @@ const spec = loadSpec(SPEC);
 function edited(edit: (text: string) => string) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seal-spec-'));
   const file = path.join(dir, 'seal.xml');
-  writeFileSync(file, edit(readFileSync(SPEC, 'utf8')));
+  const original = readFileSync(SPEC, 'utf8');
+  const text = edit(original);
+  // An edit that no longer finds its place in the text would test nothing.
+  if (text === original) throw new Error('edited: the edit changed nothing in spec/seal.xml');
+  writeFileSync(file, text);
   return { file, spec: loadSpec(file) };
 }
 
 const dtd = sharedFile('xsf', 'xep.dtd');
 const skipDtd = missing('xmllint or the XSF DTD', dtd.present && hasCommand('xmllint'), 'apt-get install libxml2-utils; SEAL_SHARED_DATA');
+
+/** A stable place in the XEP to insert test text: the opening tag of §suite.aead. */
+const AEAD_SECTION = "<section2 topic='Authenticated Encryption' anchor='suite.aead'>";
 
 describe('spec/seal.xml', () => {
   it.skipIf(skipDtd !== undefined)('validates against the XSF DTD with xmllint', () => {
@@ -127,12 +134,12 @@ describe('spec/seal.xml', () => {
   });
 
   it('tracing catches an uncited requirement, an unmarked MUST and a citation of an unknown id', () => {
-    const extra = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', "<p><span class='req'>[suite.uncited]</span> Implementations MUST do a thing nobody cites.</p><p>ChaCha20-Poly1305 follows"));
+    const extra = edited((t) => t.replace(AEAD_SECTION, `${AEAD_SECTION}<p><span class='req'>[suite.uncited]</span> Implementations MUST do a thing nobody cites.</p>`));
     const problems = traceRequirements(extra.spec, ROOT).problems;
     const cite = `${'@'}req suite.uncited`; // built so that this file does not itself cite the id
     expect(problems).toContain(`suite.uncited: no code cites it (${cite} in src/)`);
     expect(problems).toContain(`suite.uncited: no test cites it (${cite} in test/)`);
-    const unmarked = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', '<p>Clients MUST NOT be lax. Strict verification makes'));
+    const unmarked = edited((t) => t.replace(AEAD_SECTION, `${AEAD_SECTION}<p>Clients MUST NOT be lax.</p>`));
     expect(requirements(unmarked.spec).problems.some((p) => p.startsWith('normative keyword without a requirement id'))).toBe(true);
     const removed = edited((t) => t.replace("<span class='req'>[suite.constant-time]</span> Implementations MUST", 'Implementations'));
     expect(traceRequirements(removed.spec, ROOT).problems.some((p) => p.startsWith('suite.constant-time: cited in'))).toBe(true);
@@ -272,7 +279,7 @@ describe('the companion document spec/seal-impl.xml (informative)', () => {
       "companion: link to #t-three: no section or requirement of the companion has the anchor 't-three'",
     ]);
     // From the XEP to the companion: seal-impl.html#anchor.
-    const xepLinking = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', "<p>See <link url='seal-impl.html#t-one'>the notes</link> and <link url='seal-impl.html#t-nowhere'>nowhere</link>.</p><p>ChaCha20-Poly1305 follows")).spec;
+    const xepLinking = edited((t) => t.replace(AEAD_SECTION, `${AEAD_SECTION}<p>See <link url='seal-impl.html#t-one'>the notes</link> and <link url='seal-impl.html#t-nowhere'>nowhere</link>.</p>`)).spec;
     expect(linkProblems([{ kind: 'xep', spec: xepLinking }, { kind: 'companion', spec: own }]).filter((p) => p.includes('#t-'))).toEqual(["xep: link to seal-impl.html#t-nowhere: no section or requirement of the companion has the anchor 't-nowhere'"]);
     // A requirement id is a link target too.
     const toReq = companionOf(twoSections.replace("seal.html#suite'", "seal.html#suite.constant-time'"));
@@ -351,7 +358,7 @@ describe('truncated base64 in the examples', () => {
 
   it('never lets a hand-written example shorten a value', () => {
     expect(truncationProblems(spec, generated)).toEqual([]);
-    const handWritten = edited((t) => t.replace('<p>ChaCha20-Poly1305 follows', `<example caption='Hand-written'><![CDATA[\n<x xmlns='urn:t' a='${'A'.repeat(40)}\u2026'/>\n]]></example><p>ChaCha20-Poly1305 follows`)).spec;
+    const handWritten = edited((t) => t.replace(AEAD_SECTION, `${AEAD_SECTION}<example caption='Hand-written'><![CDATA[\n<x xmlns='urn:t' a='${'A'.repeat(40)}\u2026'/>\n]]></example>`)).spec;
     expect(truncationProblems(handWritten, generated)).toHaveLength(1);
   });
 });
