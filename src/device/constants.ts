@@ -20,7 +20,7 @@ export const DEVICE_CONSTANTS = {
   /** Messages received from a device on the active session without sending to it before a key-only heartbeat. */
   HEARTBEAT_INTERVAL: 50,
   /** Seconds by which a message's `<time/>` may differ from the server's stamp (or the receiver's clock) before the user is alerted. */
-  MAX_CLOCK_SKEW: 600,
+  TIME_AFFIX_SKEW: 600,
   /** Minimum seconds between two repairs (new sessions started after a failure) with the same peer device. */
   REPAIR_INTERVAL: 3600,
   /** Repairs waiting for a device list or bundle at once. */

@@ -72,7 +72,7 @@ export type SealEvent =
        * message delivered live, the receiving device's clock; absent when neither is known (§envelope.time-check).
        */
       readonly clockSkew?: number;
-      /** Whether |clockSkew| exceeds MAX_CLOCK_SKEW: the application MUST alert the user (a clock set wrong, or an old message replayed under a new session). */
+      /** Whether |clockSkew| exceeds TIME_AFFIX_SKEW: the application MUST alert the user (a clock set wrong, or an old message replayed under a new session). */
       readonly timeMismatch?: boolean;
       /** For a room message (§groups): the room's bare JID (also the `to` affix); `from` is the sender's real bare JID. */
       readonly room?: BareJid;
