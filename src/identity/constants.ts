@@ -6,6 +6,8 @@
  * @module
  */
 
+import { MAX_BINDINGS } from '../wire/devices.js';
+
 /** Seconds in a day. */
 const DAY = 86400;
 
@@ -32,6 +34,8 @@ export const IDENTITY_CONSTANTS = {
   MAX_ONE_TIME_PREKEYS: 100,
   /** Largest number of devices on an account's list. */
   MAX_DEVICES: 64,
+  /** Largest number of binding statements for one account key (`bindings<0..4>`). */
+  MAX_BINDINGS,
   /**
    * The validity (expires − created) of every signed prekey and KEM prekey a device makes, and the
    * longest a receiver accepts: PREKEY_ROTATION_PERIOD + MAX_CLOCK_SKEW (7 days and 5 minutes).
