@@ -336,6 +336,43 @@ describe('§handshake.interactive: the steps travel as iq stanzas, and a refused
     expect(since(alice, mark2)).toEqual([]);
     expect(alice.engine.state.interactive.has(again)).toBe(true);
   });
+
+  it('an error for message 3 after the initiator opened a message on the new session is not the peer\'s: the session stays', async () => {
+    // @req handshake.interactive-fail-fast
+    const { world, alice, bob, bobWire } = await conversation('interactive error after use');
+    const bobDevice = bob.state.deviceId;
+    // The server withholds Bob's result for message 3 (and so can answer it with an error of its own).
+    const send = bobWire.connection.send;
+    let withheld: Element | undefined;
+    bobWire.connection.send = async (stanza) => {
+      if (stanza.name === 'iq' && stanza.attrs.type === 'result' && /-3$/.test(String(stanza.attrs.id))) {
+        withheld = stanza;
+        return;
+      }
+      return send(stanza);
+    };
+    await alice.startInteractive(`${BOB}/b`, bobDevice);
+    await world.flush();
+    expect(withheld).toBeDefined();
+    const adopted = toHex(alice.engine.state.peers.get(sessionKey(BOB, bobDevice))!.session.ratchet.sessionId);
+    expect(toHex(bob.engine.state.peers.get(sessionKey(ALICE, alice.state.deviceId))!.session.ratchet.sessionId)).toBe(adopted);
+    await bob.send(ALICE, 'on the new session');
+    await world.flush();
+    expect(opened(alice.events).at(-1)).toBe('on the new session');
+    const mark = alice.events.length;
+    await alice.receive(xml('iq', { type: 'error', from: `${BOB}/b`, to: `${ALICE}/a`, id: String(withheld!.attrs.id) }, [xml('error', { type: 'cancel' }, [xml('not-acceptable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })])]));
+    expect(since(alice, mark)).toEqual([]);
+    expect(toHex(alice.engine.state.peers.get(sessionKey(BOB, bobDevice))!.session.ratchet.sessionId)).toBe(adopted);
+    expect(alice.engine.state.interactive.size).toBe(0);
+    // The conversation goes on, both ways, with nothing failed.
+    await alice.send(BOB, 'still here');
+    await world.flush();
+    await bob.send(ALICE, 'me too');
+    await world.flush();
+    expect(opened(bob.events).at(-1)).toBe('still here');
+    expect(opened(alice.events).at(-1)).toBe('me too');
+    expect(failedCodes([...alice.events, ...bob.events])).toEqual([]);
+  });
 });
 
 describe('§device.unlisted-device: a first message from a device on none of the account\'s lists', () => {

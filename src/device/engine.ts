@@ -1077,7 +1077,14 @@ class Step implements GroupHost {
     // the handshake is abandoned now, not after INTERACTIVE_TIMEOUT, and leaves nothing behind.
     this.interactive.delete(named.sid);
     const peer = pending.state.peer;
-    if (pending.adopted !== undefined) this.dropAdoptedInteractive(peer.jid, peer.deviceId, pending.adopted);
+    if (pending.adopted !== undefined) {
+      // A message the peer sent on the adopted session has opened: the peer completed the
+      // handshake, so an error for message 3 is not its answer (the server made it up). The
+      // session stays and nothing is reported.
+      const adopted = this.peers.get(sessionKey(peer.jid, peer.deviceId));
+      if (adopted !== undefined && toHex(adopted.session.ratchet.sessionId) === pending.adopted && adopted.session.ratchet.recentlyOpened.length > 0) return;
+      this.dropAdoptedInteractive(peer.jid, peer.deviceId, pending.adopted);
+    }
     this.events.push({ kind: 'interactive-failed', peer: { jid: peer.jid, deviceId: peer.deviceId }, to: pending.peerFullJid, step: named.step, condition: xmppConditionOf(iq) });
   }
 
