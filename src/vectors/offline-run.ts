@@ -43,7 +43,7 @@ export const OkResult = z.strictObject({
   session: Hex,
   otherSession: z.optional(Hex),
   confirmed: z.boolean(),
-  keyOnly: z.optional(z.literal(true)),
+  keyOnly: z.boolean(),
 });
 export const DuplicateResult = z.strictObject({ kind: z.literal('duplicate') });
 export const NotForThisDeviceResult = z.strictObject({ kind: z.literal('not-for-this-device'), sender: z.string(), senderDeviceId: z.int() });
@@ -123,7 +123,7 @@ export function runSteps(start: Receiver, steps: readonly Step[]): Fields[] {
           session: toHex(session.ratchet.sessionId),
           ...(session.alternate === undefined ? {} : { otherSession: toHex(session.alternate.sessionId) }),
           confirmed: session.confirmation.state === 'confirmed',
-          ...(result.keyOnly ? { keyOnly: true } : {}),
+          keyOnly: result.keyOnly,
         });
         break;
       }
