@@ -42,7 +42,7 @@ export const SEAL_ERROR_REGISTRY = {
   'skip-limit': { section: 'envelope', meaning: 'a message would require skipping more message keys than the bounds allow' },
   'message-key-unavailable': { section: 'envelope', meaning: 'the key of an old message was deleted (used, evicted or expired): a replay or a message too late to open' },
   'redirected-stanza': { section: 'envelope', meaning: 'the encrypted to/from affixes do not match the stanza that carried them' },
-  'no-session': { section: 'envelope', meaning: 'a message names a sender device with which no session exists and carries no handshake' },
+  'no-session': { section: 'envelope', meaning: 'a message names a sender device with which no session exists and carries no handshake, or a seal names a recipient device without a session' },
   'forged-forward': { section: 'offline', meaning: 'a carbon or archive result that does not come from the account itself, or an archive result for a query this device did not send' },
   'untrusted-key': { section: 'device', meaning: 'a device\'s key is distrusted, or waits for the user\'s decision, so nothing is encrypted to or accepted from it' },
   'no-devices': { section: 'device', meaning: 'the recipient account publishes no Seal device list, so nothing can be encrypted for it' },
