@@ -297,6 +297,18 @@ class Step implements GroupHost {
   }
 
   /**
+   * How this device re-signs its own account's `list`: unsigned (undefined) for an unsigned list,
+   * with the account key it holds for a signed one, or `'not-held'` when it does not hold the key
+   * that signs the list.
+   */
+  listSigner(list: VerifiedDeviceList): { secretKey: Ed25519SecretKey; bindings: VerifiedDeviceList['bindings'] } | undefined | 'not-held' {
+    if (list.accountKey === undefined) return undefined;
+    const secret = this.accountSecret;
+    if (secret === undefined || toHex(ed25519PublicKeyOf(secret)) !== toHex(list.accountKey)) return 'not-held';
+    return { secretKey: secret, bindings: list.bindings };
+  }
+
+  /**
    * The user removes a device of this account: the list without it, signed with the account key
    * this device holds, is published, and the device's bundle node deleted. Removing this device
    * itself switches Seal off on it; when it is the last device, the device-list node is deleted
@@ -312,10 +324,8 @@ class Step implements GroupHost {
     const account = this.account(jid);
     const list = account.list;
     if (list === undefined || !list.devices.some((d) => d.id === id)) throw new SealError('invalid-value', `${jid}: device ${id} is not on the account's device list`);
-    const secret = this.accountSecret;
-    if (list.accountKey !== undefined && (secret === undefined || toHex(ed25519PublicKeyOf(secret)) !== toHex(list.accountKey))) {
-      throw new SealError('account-key-required', `${jid}: the device list is signed by an account key this device does not hold`);
-    }
+    const signer = this.listSigner(list);
+    if (signer === 'not-held') throw new SealError('account-key-required', `${jid}: the device list is signed by an account key this device does not hold`);
     // @req device.remove: the removed device's bundle node goes with it.
     this.deleteNodes.push({ node: bundleNode(id) });
     this.peers.delete(sessionKey(jid, id));
@@ -328,7 +338,7 @@ class Step implements GroupHost {
       return;
     }
     // @req device.remove: a re-signed list with a later issued time, published before the node is deleted.
-    const next = removeDevice(jid, { issued: list.issued, devices: [...list.devices] }, id, this.now, list.accountKey === undefined || secret === undefined ? undefined : { secretKey: secret, bindings: list.bindings });
+    const next = removeDevice(jid, { issued: list.issued, devices: [...list.devices] }, id, this.now, signer);
     const element = DeviceListElement.toXml(next);
     this.publish.push({ node: DEVICE_LIST_NODE, item: element });
     this.applyList(jid, verifyDeviceList(jid, next));
@@ -352,10 +362,10 @@ class Step implements GroupHost {
     // @req device.list-race: only while its own addition is younger than LIST_RACE_WINDOW, and
     // only with the account key that signs the list; a deliberate removal sticks.
     if (before === undefined || this.now - before.added >= DEVICE_CONSTANTS.LIST_RACE_WINDOW) return undefined;
-    const secret = this.accountSecret;
-    if (verified.accountKey !== undefined && (secret === undefined || toHex(ed25519PublicKeyOf(secret)) !== toHex(verified.accountKey))) return undefined;
+    const signer = this.listSigner(verified);
+    if (signer === 'not-held') return undefined;
     const entry = { id: self, added: before.added, signingKey: ed25519PublicKeyOf(this.device.signingKey), ...(before.label === undefined ? {} : { label: before.label }) };
-    const list = addDevice(this.device.jid, { issued: verified.issued, devices: [...verified.devices] }, entry, this.now, secret === undefined || verified.accountKey === undefined ? undefined : { secretKey: secret, bindings: verified.bindings });
+    const list = addDevice(this.device.jid, { issued: verified.issued, devices: [...verified.devices] }, entry, this.now, signer);
     const element = DeviceListElement.toXml(list);
     this.publish.push({ node: DEVICE_LIST_NODE, item: element });
     this.events.push({ kind: 'device-reannounced', deviceId: self });
@@ -1186,11 +1196,6 @@ class Step implements GroupHost {
   // ---------------------------------------------------------------- decisions, clock, acknowledgements
 
   /**
-   * The user's decision about a key.
-   *
-   * Implements requirement `identity.key-change` (an accepted change records the new key and its list's time).
-   */
-  /**
    * The user verified an OMEMO identity key of `jid`: the account key its binding statement on the
    * accepted list vouches for becomes verified.
    *
@@ -1205,6 +1210,11 @@ class Step implements GroupHost {
     this.onDecide(jid, 'account', accountKey, 'verified');
   }
 
+  /**
+   * The user's decision about a key.
+   *
+   * Implements requirement `identity.key-change` (an accepted change records the new key and its list's time).
+   */
   onDecide(jid: BareJid, target: { deviceId: DeviceId } | 'account', key: string, level: TrustLevel): void {
     const account = this.account(jid);
     if (target === 'account') {
