@@ -40,7 +40,7 @@ import { BundleElement } from '../wire/bundle.js';
 import { DeviceListElement } from '../wire/devices.js';
 import { InteractiveMessageElement, type InteractiveMessageValue, interactiveDiscoInfo, interactiveIq, iqError, iqResult, parseInteractiveIqId, readInteractiveDiscoInfo } from '../wire/handshake.js';
 import { SealedElement, decodeWrappedKey } from '../wire/sealed.js';
-import { DISCO_INFO_NS, type Element, childElements, isNamed, isStanza, parseXml, wellFormedCopy, xml } from '../wire/xml.js';
+import { DISCO_INFO_NS, type Element, childElements, isNamed, isStanza, parseXml, stanzaErrorCondition, wellFormedCopy, xml } from '../wire/xml.js';
 import { SEAL_CAPS_NODE, capsVer } from '../wire/caps.js';
 import { DEVICE_CONSTANTS } from './constants.js';
 import { wipeDroppedSecrets } from './wipe.js';
@@ -1095,7 +1095,7 @@ class Step implements GroupHost {
       if (adopted !== undefined && toHex(adopted.session.ratchet.sessionId) === pending.adopted && adopted.session.ratchet.recentlyOpened.length > 0) return;
       this.dropAdoptedInteractive(peer.jid, peer.deviceId, pending.adopted);
     }
-    this.events.push({ kind: 'interactive-failed', peer: { jid: peer.jid, deviceId: peer.deviceId }, to: pending.peerFullJid, step: named.step, condition: xmppConditionOf(iq) });
+    this.events.push({ kind: 'interactive-failed', peer: { jid: peer.jid, deviceId: peer.deviceId }, to: pending.peerFullJid, step: named.step, condition: stanzaErrorCondition(iq) });
   }
 
   /** Message 3 was refused: the session the initiator adopted after message 2 goes, and the previous one (if any) is active again. */
@@ -1297,12 +1297,6 @@ class Step implements GroupHost {
 
 function hexOf(key: Uint8Array | undefined): string | undefined {
   return key === undefined ? undefined : toHex(key);
-}
-
-/** The defined condition of an error stanza (RFC 6120 §8.3), `undefined-condition` when there is none. */
-function xmppConditionOf(stanza: Element): string {
-  const error = childElements(stanza).find((c) => c.getName() === 'error');
-  return (error === undefined ? undefined : childElements(error).find((c) => c.getNS() === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.getName() !== 'text')?.getName()) ?? 'undefined-condition';
 }
 
 function stanzaIdOf(stanza: Element): string | undefined {

@@ -8,14 +8,13 @@
  */
 import { DEVICE_LIST_NODE } from '../identity/pep.js';
 import type { BareJid } from '../identity/jid.js';
-import { CLIENT_NS, type Element, childElements, childrenNamed, isStanza, sameNamespaceChildren, wellFormedCopy } from '../wire/xml.js';
+import { CLIENT_NS, type Element, childElements, childrenNamed, isStanza, stanzaErrorCondition, wellFormedCopy } from '../wire/xml.js';
 import type { Via } from './types.js';
 
 const CARBONS_NS = 'urn:xmpp:carbons:2';
 const MAM_NS = 'urn:xmpp:mam:2';
 const FORWARD_NS = 'urn:xmpp:forward:0';
 const PUBSUB_EVENT_NS = 'http://jabber.org/protocol/pubsub#event';
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /** What an incoming stanza is, once its transport has been read. @see spec §offline.forwarded */
 export type IncomingStanza =
@@ -61,9 +60,7 @@ export function classifyIncoming(received: Element, self: BareJid, queries: Read
   if (!isStanza(stanza, 'message')) return { kind: 'ignored' };
   const from = typeof stanza.attrs.from === 'string' ? stanza.attrs.from : undefined;
   if (stanza.attrs.type === 'error') {
-    const error = sameNamespaceChildren(stanza, 'error')[0];
-    const condition = error === undefined ? 'undefined-condition' : (childElements(error).find((c) => c.getNS() === STANZAS_NS && c.getName() !== 'text')?.getName() ?? 'undefined-condition');
-    return { kind: 'bounce', stanzaId: typeof stanza.attrs.id === 'string' ? stanza.attrs.id : undefined, to: from ?? '', condition };
+    return { kind: 'bounce', stanzaId: typeof stanza.attrs.id === 'string' ? stanza.attrs.id : undefined, to: from ?? '', condition: stanzaErrorCondition(stanza) };
   }
   const carbons = [...childrenNamed(stanza, 'sent', CARBONS_NS), ...childrenNamed(stanza, 'received', CARBONS_NS)];
   const results = childrenNamed(stanza, 'result', MAM_NS);

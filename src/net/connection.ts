@@ -10,10 +10,10 @@
  * @see spec §identity.pep
  * @module
  */
-import { type Element, childElements, sameNamespaceChildren, xml } from '../wire/xml.js';
+import { STANZA_ERRORS_NS, type Element, childElements, sameNamespaceChildren, xml } from '../wire/xml.js';
 
-/** Namespace of RFC 6120 stanza error conditions. */
-export const STANZA_ERRORS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+/** Namespace of RFC 6120 stanza error conditions (re-exported for clients of this module). */
+export { STANZA_ERRORS_NS };
 
 /** The error types of RFC 6120 §8.3.2. */
 export type XmppErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';

@@ -10,14 +10,13 @@
 import { encodeBase64 } from '../codec/base64.js';
 import { compareBytes, utf8Encode } from '../codec/bytes.js';
 import { capsSha1 } from '../suite/kdf.js';
+import { DATA_FORMS_NS } from './pep.js';
 import { DISCO_INFO_NS, type Element, childElements, isNamed, xml } from './xml.js';
 
 /** The caps namespace (XEP-0115). */
 export const CAPS_NS = 'http://jabber.org/protocol/caps';
 /** The node that names Seal's reference client in its caps (a URI of the software, XEP-0115 §4). */
 export const SEAL_CAPS_NODE = 'urn:xmpp:seal:0:client';
-
-const DATA_FORMS = 'jabber:x:data';
 
 /** Sorts by the octets of the UTF-8 encoding (XEP-0115 §5.1: "i;octet" collation). */
 const byOctets = (a: string, b: string): number => compareBytes(utf8Encode(a), utf8Encode(b));
@@ -41,10 +40,10 @@ export function capsVer(query: Element): string {
     .sort(byOctets);
   const features = children.filter((c) => isNamed(c, 'feature', DISCO_INFO_NS)).map((c) => String(c.attrs.var)).sort(byOctets);
   const forms = children
-    .filter((c) => isNamed(c, 'x', DATA_FORMS))
+    .filter((c) => isNamed(c, 'x', DATA_FORMS_NS))
     .map((form) => {
-      const fields = childElements(form).filter((f) => isNamed(f, 'field', DATA_FORMS));
-      const values = (f: Element) => childElements(f).filter((v) => isNamed(v, 'value', DATA_FORMS)).map((v) => v.getText());
+      const fields = childElements(form).filter((f) => isNamed(f, 'field', DATA_FORMS_NS));
+      const values = (f: Element) => childElements(f).filter((v) => isNamed(v, 'value', DATA_FORMS_NS)).map((v) => v.getText());
       const formType = fields.find((f) => f.attrs.var === 'FORM_TYPE');
       const rest = fields.filter((f) => f.attrs.var !== 'FORM_TYPE').sort((a, b) => byOctets(String(a.attrs.var), String(b.attrs.var)));
       return { type: formType === undefined ? '' : (values(formType)[0] ?? ''), text: rest.map((f) => `${String(f.attrs.var)}<${values(f).sort(byOctets).map((v) => `${v}<`).join('')}`).join('') };

@@ -14,8 +14,9 @@ import { LENGTHS } from '../suite/types.js';
 import { SEAL_NS } from '../suite/suite.js';
 import { DeviceIdSchema, IdentitySchema } from './bundle.js';
 import { defineElement } from './element.js';
+import { DATA_FORMS_NS } from './pep.js';
 import { Uint32Id, base64, binaryAttr, bytesOf, bytesWithin } from './fields.js';
-import { DISCO_INFO_NS, type Element, binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
+import { DISCO_INFO_NS, STANZA_ERRORS_NS, type Element, binaryText, childElements, integerAttr, isNamed, requiredAttr, xml } from './xml.js';
 
 const ed25519Key = fixed(LENGTHS.ed25519PublicKey, 'Ed25519 public key');
 const x25519Key = fixed(LENGTHS.x25519PublicKey, 'X25519 public key');
@@ -124,10 +125,6 @@ export const InteractiveMessageElement = defineElement<InteractiveMessageValue>(
 /** The disco#info feature of a device that runs the interactive handshake (XEP-0030). @see spec §handshake.interactive */
 export const INTERACTIVE_FEATURE = `${SEAL_NS}:interactive`;
 
-/** XEP-0004 data forms. */
-const DATA_FORMS = 'jabber:x:data';
-/** RFC 6120 stanza error conditions. */
-const STANZA_ERRORS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /** The id of the iq that carries step `step` of handshake `sid`: `seal-i-SID-STEP`. @see spec §handshake.interactive */
 export function interactiveIqId(sid: string, step: number): string {
@@ -164,7 +161,7 @@ export function iqResult(request: Element, children: readonly Element[] = []): E
 
 /** The `<iq type='error'/>` answering `request` with a defined condition (RFC 6120 §8.3). @see spec §handshake.interactive */
 export function iqError(request: Element, type: 'cancel' | 'modify' | 'auth' | 'wait', condition: string): Element {
-  return xml('iq', { type: 'error', ...answerAddress(request) }, [xml('error', { type }, [xml(condition, { xmlns: STANZA_ERRORS })])]);
+  return xml('iq', { type: 'error', ...answerAddress(request) }, [xml('error', { type }, [xml(condition, { xmlns: STANZA_ERRORS_NS })])]);
 }
 
 /**
@@ -178,7 +175,7 @@ export function interactiveDiscoInfo(deviceId: number): Element {
     xml('identity', { category: 'client', type: 'pc' }),
     xml('feature', { var: DISCO_INFO_NS }),
     xml('feature', { var: INTERACTIVE_FEATURE }),
-    xml('x', { xmlns: DATA_FORMS, type: 'result' }, [
+    xml('x', { xmlns: DATA_FORMS_NS, type: 'result' }, [
       xml('field', { var: 'FORM_TYPE', type: 'hidden' }, [xml('value', {}, [SEAL_NS])]),
       xml('field', { var: 'device' }, [xml('value', {}, [String(deviceId)])]),
     ]),
@@ -197,8 +194,8 @@ export function readInteractiveDiscoInfo(query: Element): { readonly interactive
   if (!isNamed(query, 'query', DISCO_INFO_NS)) throw new SealError('unexpected-element', `disco#info: expected <query xmlns='${DISCO_INFO_NS}'>`);
   const children = childElements(query);
   const interactive = children.some((c) => isNamed(c, 'feature', DISCO_INFO_NS) && c.attrs.var === INTERACTIVE_FEATURE);
-  const values = (form: Element, name: string) => childElements(form).filter((f) => isNamed(f, 'field', DATA_FORMS) && f.attrs.var === name).flatMap((f) => childElements(f).filter((v) => isNamed(v, 'value', DATA_FORMS)).map((v) => v.getText()));
-  const forms = children.filter((c) => isNamed(c, 'x', DATA_FORMS) && c.attrs.type === 'result' && values(c, 'FORM_TYPE').join() === SEAL_NS);
+  const values = (form: Element, name: string) => childElements(form).filter((f) => isNamed(f, 'field', DATA_FORMS_NS) && f.attrs.var === name).flatMap((f) => childElements(f).filter((v) => isNamed(v, 'value', DATA_FORMS_NS)).map((v) => v.getText()));
+  const forms = children.filter((c) => isNamed(c, 'x', DATA_FORMS_NS) && c.attrs.type === 'result' && values(c, 'FORM_TYPE').join() === SEAL_NS);
   const device = forms.length === 1 ? values(forms[0]!, 'device') : [];
   const deviceId = device.length === 1 && /^[1-9][0-9]{0,9}$/.test(device[0]!) && Number(device[0]) <= 0x7fffffff ? Number(device[0]) : undefined;
   return { interactive, deviceId };

@@ -23,6 +23,8 @@ export const Element = LtxElement;
 export const CLIENT_NS = 'jabber:client';
 /** The service discovery info namespace (XEP-0030). */
 export const DISCO_INFO_NS = 'http://jabber.org/protocol/disco#info';
+/** The namespace of stanza error conditions (RFC 6120 §8.3). */
+export const STANZA_ERRORS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /**
  * Upper bound on XML text handed to {@link parseXml}, in characters: 256 KiB, far above any
@@ -412,4 +414,14 @@ function canonicalElement(element: Element, parentNs: string | undefined, indent
   const inner = indent !== undefined && kept.every((child) => typeof child !== 'string');
   const body = kept.map((child) => (typeof child === 'string' ? canonicalText(child) : canonicalElement(child, ns, inner ? `${indent}  ` : undefined))).join(inner ? '\n' : '');
   return inner ? `${indent}${start}>\n${body}\n${indent}</${element.getName()}>` : `${indent ?? ''}${start}>${body}</${element.getName()}>`;
+}
+
+/**
+ * The defined condition of an error stanza (RFC 6120 §8.3): the `<error/>` child in the stanza's
+ * own namespace, its first child in the stanza-errors namespace other than `<text/>`;
+ * `undefined-condition` when there is none.
+ */
+export function stanzaErrorCondition(stanza: Element): string {
+  const error = sameNamespaceChildren(stanza, 'error')[0];
+  return (error === undefined ? undefined : childElements(error).find((c) => c.getNS() === STANZA_ERRORS_NS && c.getName() !== 'text')?.getName()) ?? 'undefined-condition';
 }
